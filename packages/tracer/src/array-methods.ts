@@ -1,0 +1,105 @@
+/**
+ * Op methods on `Array` (`x.add(y)`, `x.matmul(w)`, `x.sum({axis: 0})`, `x.T`, ...), all
+ * thin calls into the numpy-like namespace, so they work on concrete arrays and tracers.
+ */
+import { Array } from "./array";
+import type { DType } from "./dtype";
+import * as np from "./numpy/index";
+import type { Index } from "./numpy/indexing";
+import type { ReduceOptions } from "./numpy/reduce";
+import type { ArrayLike } from "./values";
+
+declare module "./array" {
+  interface Array {
+    add(y: ArrayLike): Array;
+    sub(y: ArrayLike): Array;
+    mul(y: ArrayLike): Array;
+    div(y: ArrayLike): Array;
+    pow(y: ArrayLike): Array;
+    mod(y: ArrayLike): Array;
+    neg(): Array;
+    abs(): Array;
+    exp(): Array;
+    log(): Array;
+    sqrt(): Array;
+    square(): Array;
+    tanh(): Array;
+    maximum(y: ArrayLike): Array;
+    minimum(y: ArrayLike): Array;
+    eq(y: ArrayLike): Array;
+    ne(y: ArrayLike): Array;
+    lt(y: ArrayLike): Array;
+    le(y: ArrayLike): Array;
+    gt(y: ArrayLike): Array;
+    ge(y: ArrayLike): Array;
+    matmul(y: ArrayLike): Array;
+    dot(y: ArrayLike): Array;
+    sum(opts?: ReduceOptions): Array;
+    mean(opts?: ReduceOptions): Array;
+    var(opts?: ReduceOptions & { ddof?: number }): Array;
+    max(opts?: ReduceOptions): Array;
+    min(opts?: ReduceOptions): Array;
+    prod(opts?: ReduceOptions): Array;
+    argmax(opts?: { axis?: number | null; keepdims?: boolean }): Array;
+    argmin(opts?: { axis?: number | null; keepdims?: boolean }): Array;
+    reshape(shape: readonly number[]): Array;
+    transpose(axes?: readonly number[]): Array;
+    /** Reversed axes (`x.T` as in numpy). */
+    readonly T: Array;
+    squeeze(axis?: number | readonly number[]): Array;
+    expandDims(axis: number | readonly number[]): Array;
+    ravel(): Array;
+    astype(dtype: DType): Array;
+    /** Basic indexing: `x.get(0, ":", "1:3")` is numpy's `x[0, :, 1:3]`. */
+    get(...idx: Index[]): Array;
+  }
+}
+
+type Methods = Omit<Array, keyof object>;
+const proto = Array.prototype as unknown as Record<string, unknown>;
+const methods: Partial<Record<keyof Methods, (this: Array, ...args: never[]) => unknown>> = {
+  add(y: ArrayLike) { return np.add(this, y); },
+  sub(y: ArrayLike) { return np.subtract(this, y); },
+  mul(y: ArrayLike) { return np.multiply(this, y); },
+  div(y: ArrayLike) { return np.divide(this, y); },
+  pow(y: ArrayLike) { return np.pow(this, y); },
+  mod(y: ArrayLike) { return np.remainder(this, y); },
+  neg() { return np.negative(this); },
+  abs() { return np.abs(this); },
+  exp() { return np.exp(this); },
+  log() { return np.log(this); },
+  sqrt() { return np.sqrt(this); },
+  square() { return np.square(this); },
+  tanh() { return np.tanh(this); },
+  maximum(y: ArrayLike) { return np.maximum(this, y); },
+  minimum(y: ArrayLike) { return np.minimum(this, y); },
+  eq(y: ArrayLike) { return np.equal(this, y); },
+  ne(y: ArrayLike) { return np.notEqual(this, y); },
+  lt(y: ArrayLike) { return np.less(this, y); },
+  le(y: ArrayLike) { return np.lessEqual(this, y); },
+  gt(y: ArrayLike) { return np.greater(this, y); },
+  ge(y: ArrayLike) { return np.greaterEqual(this, y); },
+  matmul(y: ArrayLike) { return np.matmul(this, y); },
+  dot(y: ArrayLike) { return np.dot(this, y); },
+  sum(opts?: ReduceOptions) { return np.sum(this, opts); },
+  mean(opts?: ReduceOptions) { return np.mean(this, opts); },
+  var(opts?: ReduceOptions) { return np.variance(this, opts); },
+  max(opts?: ReduceOptions) { return np.max(this, opts); },
+  min(opts?: ReduceOptions) { return np.min(this, opts); },
+  prod(opts?: ReduceOptions) { return np.prod(this, opts); },
+  argmax(opts?: { axis?: number | null }) { return np.argmax(this, opts); },
+  argmin(opts?: { axis?: number | null }) { return np.argmin(this, opts); },
+  reshape(shape: readonly number[]) { return np.reshape(this, shape); },
+  transpose(axes?: readonly number[]) { return np.transpose(this, axes); },
+  squeeze(axis?: number | readonly number[]) { return np.squeeze(this, axis); },
+  expandDims(axis: number | readonly number[]) { return np.expandDims(this, axis); },
+  ravel() { return np.ravel(this); },
+  astype(dtype: DType) { return np.astype(this, dtype); },
+  get(...idx: Index[]) { return np.index(this, ...idx); },
+};
+for (const [k, f] of Object.entries(methods)) proto[k] = f;
+Object.defineProperty(Array.prototype, "T", {
+  get(this: Array) {
+    return np.transpose(this);
+  },
+});

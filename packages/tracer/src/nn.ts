@@ -1,0 +1,97 @@
+/** Activation functions and friends, as `jax.nn`. */
+import type { Array } from "./array";
+import type { DType } from "./dtype";
+import * as lax from "./lax";
+import * as np from "./numpy/index";
+import { promoteInexact } from "./numpy/promote";
+import { asArray, type ArrayLike } from "./values";
+
+const inexact = (x: ArrayLike): Array => promoteInexact(x)[0]!;
+
+/** `max(x, 0)`. */
+export function relu(x: ArrayLike): Array {
+  const a = asArray(x);
+  return np.maximum(a, 0);
+}
+
+export function relu6(x: ArrayLike): Array {
+  return np.minimum(np.maximum(x, 0), 6);
+}
+
+export function sigmoid(x: ArrayLike): Array {
+  return lax.logistic(inexact(x));
+}
+
+/** `log(1 + exp(x))`, computed stably as `log1p(exp(-|x|)) + max(x, 0)`. */
+export function softplus(x: ArrayLike): Array {
+  const a = inexact(x);
+  return np.add(lax.log1p(lax.exp(lax.neg(lax.abs(a)))), np.maximum(a, 0));
+}
+
+export function silu(x: ArrayLike): Array {
+  const a = inexact(x);
+  return np.multiply(a, lax.logistic(a));
+}
+export const swish = silu;
+
+/** GELU; `approximate` (default, as JAX) uses the tanh form, otherwise the exact erf form. */
+export function gelu(x: ArrayLike, approximate = true): Array {
+  const a = inexact(x);
+  if (approximate) {
+    const c = Math.sqrt(2 / Math.PI);
+    const inner = np.multiply(c, np.add(a, np.multiply(0.044715, np.multiply(a, np.square(a)))));
+    return np.multiply(np.multiply(0.5, a), np.add(1, lax.tanh(inner)));
+  }
+  return np.multiply(np.multiply(0.5, a), np.add(1, lax.erf(np.multiply(a, Math.SQRT1_2))));
+}
+
+export function leakyRelu(x: ArrayLike, negativeSlope = 0.01): Array {
+  const a = inexact(x);
+  return np.where(np.greaterEqual(a, 0), a, np.multiply(negativeSlope, a));
+}
+
+export function elu(x: ArrayLike, alpha = 1): Array {
+  const a = inexact(x);
+  return np.where(np.greater(a, 0), a, np.multiply(alpha, lax.expm1(np.minimum(a, 0))));
+}
+
+/** `log(sum(exp(x)))` along `axis`, stable (max subtracted, as a stop-gradient constant). */
+export function logsumexp(x: ArrayLike, opts: { axis?: number | readonly number[] | null; keepdims?: boolean } = {}): Array {
+  const a = inexact(x);
+  const m = np.max(a, { axis: opts.axis, keepdims: true });
+  // Where the max is infinite (all -inf, or +inf present), shift by 0 instead.
+  const finiteM = lax.stopGradient(np.where(np.isfinite(m), m, 0));
+  const s = np.sum(lax.exp(np.subtract(a, finiteM)), { axis: opts.axis, keepdims: true });
+  const out = np.add(lax.log(s), finiteM);
+  return opts.keepdims ? out : np.squeeze(out, opts.axis === null || opts.axis === undefined ? undefined : opts.axis);
+}
+
+/** `x - logsumexp(x)` along `axis` (default last). */
+export function logSoftmax(x: ArrayLike, axis: number | readonly number[] = -1): Array {
+  const a = inexact(x);
+  const shifted = np.subtract(a, lax.stopGradient(np.max(a, { axis, keepdims: true })));
+  return np.subtract(shifted, lax.log(np.sum(lax.exp(shifted), { axis, keepdims: true })));
+}
+
+/** `exp(x) / sum(exp(x))` along `axis` (default last). */
+export function softmax(x: ArrayLike, axis: number | readonly number[] = -1): Array {
+  const a = inexact(x);
+  const e = lax.exp(np.subtract(a, lax.stopGradient(np.max(a, { axis, keepdims: true }))));
+  return np.divide(e, np.sum(e, { axis, keepdims: true }));
+}
+
+/** One-hot encoding of integer labels along a new last axis. */
+export function oneHot(x: ArrayLike, numClasses: number, dtype: DType = "float32"): Array {
+  const a = asArray(x);
+  const classes = lax.iota(a.dtype === "uint32" ? "uint32" : "int32", [numClasses]);
+  const lbl = np.expandDims(np.astype(a, classes.dtype), -1);
+  return np.astype(np.equal(lbl, classes), dtype);
+}
+
+/** Normalises to zero mean and unit variance along `axis`. */
+export function standardize(x: ArrayLike, axis: number | readonly number[] = -1, eps = 1e-5): Array {
+  const a = inexact(x);
+  const mean = np.mean(a, { axis, keepdims: true });
+  const v = np.variance(a, { axis, keepdims: true });
+  return np.multiply(np.subtract(a, mean), lax.rsqrt(np.add(v, eps)));
+}

@@ -1,0 +1,128 @@
+/** Reductions with numpy's `axis`/`keepdims`: sum, mean, var, std, max, min, prod, argmax, ... */
+import type { Array } from "../array";
+import { isFloat, type DType } from "../dtype";
+import { ShapeError } from "../errors";
+import * as lax from "../lax";
+import { asArray, type ArrayLike } from "../values";
+import { normAxes, normAxis } from "./axes";
+import { cast } from "./promote";
+import { expandDims, reshape } from "./shape";
+import { divide, subtract } from "./math";
+
+export interface ReduceOptions {
+  /** Axis or axes to reduce (negative allowed); all when omitted or null. */
+  axis?: number | readonly number[] | null;
+  /** Keep reduced axes as size 1. */
+  keepdims?: boolean;
+  /** Result dtype (sum/prod/mean). */
+  dtype?: DType;
+}
+
+function keep(r: Array, axes: number[], keepdims: boolean | undefined): Array {
+  return keepdims && axes.length > 0 ? expandDims(r, axes) : r;
+}
+
+/** bool and small ints sum as int32, as in JAX. */
+function sumInput(x: Array, dtype?: DType): Array {
+  if (dtype) return cast(x, dtype);
+  return x.dtype === "bool" ? cast(x, "int32") : x;
+}
+
+export function sum(x: ArrayLike, opts: ReduceOptions = {}): Array {
+  const a = sumInput(asArray(x), opts.dtype);
+  const axes = normAxes("sum", opts.axis, a.ndim);
+  return keep(axes.length ? lax.reduceSum(a, axes) : a, axes, opts.keepdims);
+}
+
+export function prod(x: ArrayLike, opts: ReduceOptions = {}): Array {
+  const a = sumInput(asArray(x), opts.dtype);
+  const axes = normAxes("prod", opts.axis, a.ndim);
+  return keep(axes.length ? lax.reduceProd(a, axes) : a, axes, opts.keepdims);
+}
+
+export function max(x: ArrayLike, opts: ReduceOptions = {}): Array {
+  const a = asArray(x);
+  const axes = normAxes("max", opts.axis, a.ndim);
+  for (const ax of axes) {
+    if (a.shape[ax] === 0) throw new ShapeError(`max: zero-size axis ${ax} of ${a.aval} has no maximum — pass a non-empty array`);
+  }
+  return keep(axes.length ? lax.reduceMax(a, axes) : a, axes, opts.keepdims);
+}
+
+export function min(x: ArrayLike, opts: ReduceOptions = {}): Array {
+  const a = asArray(x);
+  const axes = normAxes("min", opts.axis, a.ndim);
+  for (const ax of axes) {
+    if (a.shape[ax] === 0) throw new ShapeError(`min: zero-size axis ${ax} of ${a.aval} has no minimum — pass a non-empty array`);
+  }
+  return keep(axes.length ? lax.reduceMin(a, axes) : a, axes, opts.keepdims);
+}
+
+export const amax = max;
+export const amin = min;
+
+function count(a: Array, axes: number[]): number {
+  return axes.reduce((n, ax) => n * a.shape[ax]!, 1);
+}
+
+export function mean(x: ArrayLike, opts: ReduceOptions = {}): Array {
+  let a = asArray(x);
+  if (!isFloat(a.dtype)) a = cast(a, opts.dtype ?? "float32");
+  const axes = normAxes("mean", opts.axis, a.ndim);
+  return divide(sum(a, { axis: axes, keepdims: opts.keepdims, dtype: opts.dtype }), count(a, axes));
+}
+
+/** Variance: mean of squared deviations, divided by `N - ddof`. */
+export function variance(x: ArrayLike, opts: ReduceOptions & { ddof?: number } = {}): Array {
+  let a = asArray(x);
+  if (!isFloat(a.dtype)) a = cast(a, "float32");
+  const axes = normAxes("var", opts.axis, a.ndim);
+  const centered = subtract(a, mean(a, { axis: axes, keepdims: true }));
+  const sq = lax.square(centered);
+  return divide(sum(sq, { axis: axes, keepdims: opts.keepdims }), count(a, axes) - (opts.ddof ?? 0));
+}
+export { variance as var };
+
+export function std(x: ArrayLike, opts: ReduceOptions & { ddof?: number } = {}): Array {
+  return lax.sqrt(variance(x, opts));
+}
+
+function argReduce(name: "argmax" | "argmin", x: ArrayLike, opts: { axis?: number | null; keepdims?: boolean }): Array {
+  let a = asArray(x);
+  let ax: number;
+  if (opts.axis === null || opts.axis === undefined) {
+    a = reshape(a, [-1]);
+    ax = 0;
+  } else ax = normAxis(name, opts.axis, a.ndim);
+  const r = name === "argmax" ? lax.argmax(a, ax) : lax.argmin(a, ax);
+  return opts.keepdims && opts.axis != null ? expandDims(r, ax) : r;
+}
+
+/** Index of the maximum along `axis` (of the flattened array when omitted). */
+export function argmax(x: ArrayLike, opts: { axis?: number | null; keepdims?: boolean } = {}): Array {
+  return argReduce("argmax", x, opts);
+}
+export function argmin(x: ArrayLike, opts: { axis?: number | null; keepdims?: boolean } = {}): Array {
+  return argReduce("argmin", x, opts);
+}
+
+/** Cumulative sum along `axis` (of the flattened array when omitted). */
+export function cumsum(x: ArrayLike, opts: { axis?: number | null; reverse?: boolean } = {}): Array {
+  let a = sumInput(asArray(x));
+  if (opts.axis === null || opts.axis === undefined) a = reshape(a, [-1]);
+  const ax = opts.axis == null ? 0 : normAxis("cumsum", opts.axis, a.ndim);
+  return lax.cumsum(a, ax, opts.reverse ?? false);
+}
+
+export function any(x: ArrayLike, opts: ReduceOptions = {}): Array {
+  const a = asArray(x);
+  const b = a.dtype === "bool" ? a : lax.ne(a, cast(asArray(0), a.dtype));
+  return max(b, opts);
+}
+export function all(x: ArrayLike, opts: ReduceOptions = {}): Array {
+  const a = asArray(x);
+  const b = a.dtype === "bool" ? a : lax.ne(a, cast(asArray(0), a.dtype));
+  return min(b, opts);
+}
+
+

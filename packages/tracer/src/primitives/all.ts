@@ -1,0 +1,7 @@
+/** Every primitive, imported for its registration. */
+export * from "./elementwise";
+export * from "./structural";
+export * from "./reductions";
+export * from "./dot-general";
+export * from "./threefry";
+export { Primitive } from "../primitive";

@@ -1,0 +1,114 @@
+/**
+ * Traces and tracers, in the "stackless" style of modern JAX: one current trace; `bind`
+ * hands a primitive to it; a trace treats any value that is not one of its own tracers as
+ * a constant. A transform's rules bind on its parent trace. Traces are invalidated when
+ * their scope ends, so a leaked tracer is caught the next time it is used.
+ */
+import { Array, ConcreteArray } from "./array";
+import type { Aval } from "./aval";
+import { ConcretizationError, TracerLeakError, WaxError } from "./errors";
+import type { Params, Primitive } from "./primitive";
+
+export abstract class Trace {
+  /** False once the transform that owns this trace has returned. */
+  alive = true;
+  constructor(readonly parent: Trace | null) {}
+  /** Applies `prim` to `args` (a mix of this trace's tracers and constants). */
+  abstract processPrimitive(prim: Primitive, args: readonly Array[], params: Params): Array[];
+  /** Name of the transform, for error messages (`makeJaxpr`, `jit`, `grad`, `vmap`). */
+  abstract get transformName(): string;
+}
+
+export abstract class Tracer extends Array {
+  abstract readonly trace: Trace;
+  /** Name of the primitive that produced this tracer (for error messages). */
+  sourceOp: string | null = null;
+
+  override concreteValue(): ConcreteArray | null {
+    return null;
+  }
+
+  protected override concretizationError(what: string): Error {
+    if (!this.trace.alive) return leakError(this, what);
+    const src = this.sourceOp ? ` (the output of \`${this.sourceOp}\`)` : " (an input)";
+    return new ConcretizationError(
+      `${what}: the value of traced ${this.aval}${src} is not known while tracing under ` +
+        `${this.trace.transformName} — use np.where/lax.selectN instead of branching on it, ` +
+        `or pass it as a static value (a JS number/boolean) so it is known at trace time`,
+    );
+  }
+}
+
+export function leakError(t: Tracer, what: string): TracerLeakError {
+  const src = t.sourceOp ? ` produced by \`${t.sourceOp}\`` : "";
+  return new TracerLeakError(
+    `${what}: a tracer ${t.aval}${src} under ${t.trace.transformName} was used after its ` +
+      `trace ended (it leaked, e.g. through a closure, a global or an object mutated inside ` +
+      `the traced function) — return values from the function instead of storing them`,
+  );
+}
+
+/** The bottom trace: applies primitives eagerly with the reference interpreter. */
+export class EvalTrace extends Trace {
+  constructor() {
+    super(null);
+  }
+  get transformName(): string {
+    return "eager evaluation";
+  }
+  processPrimitive(prim: Primitive, args: readonly Array[], params: Params): Array[] {
+    const concrete = args.map((a) => {
+      const c = a.concreteValue();
+      if (c === null) {
+        throw new WaxError(
+          `${prim.name}: got a tracer of an active ${(a as Tracer).trace.transformName} outside of it — this is a wax bug or a tracer passed between transforms`,
+        );
+      }
+      return c;
+    });
+    const outAvals = prim.abstractEval(
+      concrete.map((c) => c.aval),
+      params,
+    );
+    const datas = prim.impl(concrete, params, outAvals);
+    return outAvals.map((aval, i) => new ConcreteArray(aval, datas[i]!));
+  }
+}
+
+export const evalTrace = new EvalTrace();
+let current: Trace = evalTrace;
+
+export function currentTrace(): Trace {
+  return current;
+}
+
+/** Runs `fn` with `trace` current, restoring the previous trace afterwards. */
+export function withTrace<T>(trace: Trace, fn: () => T): T {
+  const prev = current;
+  current = trace;
+  try {
+    return fn();
+  } finally {
+    current = prev;
+  }
+}
+
+/** Applies a primitive in the current trace. Single-result primitives return a 1-array. */
+export function bind(prim: Primitive, args: readonly Array[], params: Params = {}): Array[] {
+  for (const a of args) {
+    if (a instanceof Tracer && !a.trace.alive) throw leakError(a, prim.name);
+  }
+  return current.processPrimitive(prim, args, params);
+}
+
+/** `bind` for a single-result primitive. */
+export function bind1(prim: Primitive, args: readonly Array[], params: Params = {}): Array {
+  return bind(prim, args, params)[0]!;
+}
+
+/** Type guard. */
+export function isTracer(x: unknown): x is Tracer {
+  return x instanceof Tracer;
+}
+
+export type { Aval };
