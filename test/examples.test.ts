@@ -1,0 +1,14 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+describe("examples", () => {
+  it("examples/ir.ts prints the jaxpr and the same value eagerly and interpreted", () => {
+    const out = execFileSync("npx", ["tsx", "examples/ir.ts"], { encoding: "utf8" });
+    expect(out).toContain("{ lambda ; a:f32[3,2] b:f32[2] c:f32[4,3]. let");
+    expect(out).toContain("dot_general[");
+    const eager = /eager:\s+(.*)/.exec(out)?.[1];
+    const interp = /interpreted:\s+(.*)/.exec(out)?.[1];
+    expect(eager).toBe("Array(0.36136362, dtype=float32)");
+    expect(interp).toBe(eager);
+  });
+});
