@@ -2,6 +2,9 @@
  * @wax/tracer — arrays, pytrees, primitives, tracing to Jaxprs and the reference interpreter.
  */
 import "./src/array-methods";
+import "./src/transforms/jvp-rules";
+import "./src/transforms/transpose-rules";
+import "./src/transforms/batch-rules";
 
 export { Array, ConcreteArray, type NestedArray } from "./src/array";
 export { Aval } from "./src/aval";
@@ -14,6 +17,8 @@ export {
   TracerLeakError,
   PytreeError,
   ArgumentError,
+  AxisNameError,
+  TransformError,
 } from "./src/errors";
 export {
   TreeDef,
@@ -49,3 +54,12 @@ export {
   onesLike,
   fullLike,
 } from "./src/numpy/creation";
+export { grad, valueAndGrad, vjp, vjpWithAux, jvp, type GradOptions } from "./src/transforms/grad";
+export { vmap, type VmapOptions } from "./src/transforms/vmap";
+export { linearizeFlat, jvpFlat, JVPTrace, JVPTracer } from "./src/transforms/jvp";
+export { backwardPass } from "./src/transforms/transpose";
+export { BatchTrace, BatchTracer } from "./src/transforms/vmap";
+export { jvpRules, transposeRules, batchRules, UndefinedPrimal } from "./src/transforms/rules";
+export { psum, pmean, pmax, pmin, axisIndex, allGather } from "./src/collectives";
+export { stopGradient } from "./src/lax";
+export { axisEnvKey } from "./src/axis-env";

@@ -28,3 +28,9 @@ export class PytreeError extends WaxError {}
 
 /** A value that is not an array where an array is required, or another misuse of the API. */
 export class ArgumentError extends WaxError {}
+
+/** A collective over an axis name that no enclosing `vmap` binds. */
+export class AxisNameError extends WaxError {}
+
+/** A transform applied to a function it cannot handle (non-scalar grad output, int inputs, ...). */
+export class TransformError extends WaxError {}

@@ -9,7 +9,16 @@ import type { Aval } from "./aval";
 import { ConcretizationError, TracerLeakError, WaxError } from "./errors";
 import type { Params, Primitive } from "./primitive";
 
+let traceCounter = 0;
+
 export abstract class Trace {
+  /**
+   * Creation order. Traces nest in creation order, so among the traces of a primitive's
+   * operands and the current trace, the newest one handles it (JAX's "top trace"). This is
+   * what lets a linearization's tangent trace, created inside a transform, receive tangent
+   * ops while its parent is current.
+   */
+  readonly id = ++traceCounter;
   /** False once the transform that owns this trace has returned. */
   alive = true;
   constructor(readonly parent: Trace | null) {}
@@ -95,10 +104,14 @@ export function withTrace<T>(trace: Trace, fn: () => T): T {
 
 /** Applies a primitive in the current trace. Single-result primitives return a 1-array. */
 export function bind(prim: Primitive, args: readonly Array[], params: Params = {}): Array[] {
+  let top = current;
   for (const a of args) {
-    if (a instanceof Tracer && !a.trace.alive) throw leakError(a, prim.name);
+    if (a instanceof Tracer) {
+      if (!a.trace.alive) throw leakError(a, prim.name);
+      if (a.trace.id > top.id) top = a.trace;
+    }
   }
-  return current.processPrimitive(prim, args, params);
+  return top.processPrimitive(prim, args, params);
 }
 
 /** `bind` for a single-result primitive. */

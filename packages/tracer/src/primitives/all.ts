@@ -5,3 +5,4 @@ export * from "./reductions";
 export * from "./dot-general";
 export * from "./threefry";
 export { Primitive } from "../primitive";
+export * from "./collectives";

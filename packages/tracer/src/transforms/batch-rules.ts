@@ -1,0 +1,256 @@
+/**
+ * Batching rules (vmap) of every primitive. Most rules move the batch dimension to the front
+ * and shift the primitive's axis parameters by one; collectives over the vmap's own axis
+ * name become reductions over the batch dimension.
+ */
+import { scalar, type Array } from "../array";
+import type { AxisFrame } from "../axis-env";
+import { TransformError } from "../errors";
+import * as lax from "../lax";
+import { moveaxis } from "../numpy/shape";
+import type { Params, Primitive } from "../primitive";
+import * as P from "../primitives/all";
+import { axisNames } from "../primitives/collectives";
+import type { DotDimensionNumbers } from "../primitives/dot-general";
+import { bind, bind1 } from "../trace";
+import { batchRules, type BatchDims, type BatchRule } from "./rules";
+
+/** Moves the batch dim of `x` to position `to` (broadcasting it in if `x` is unbatched). */
+export function moveBatch(x: Array, d: number | null, to: number, size: number): Array {
+  if (d === null) {
+    const shape = [...x.shape];
+    shape.splice(to, 0, size);
+    return lax.broadcastInDim(x, shape, x.shape.map((_, k) => (k < to ? k : k + 1)));
+  }
+  return d === to ? x : moveaxis(x, d, to);
+}
+
+const toFront = (x: Array, d: number | null, size: number) => moveBatch(x, d, 0, size);
+const shift = (axes: readonly number[]) => axes.map((a) => a + 1);
+
+/**
+ * n-ary elementwise ops (lax semantics: equal shapes, rank-0 operands broadcast): batched
+ * operands go to dim 0; unbatched non-scalar operands are broadcast; unbatched scalars stay.
+ * When every batched operand already shares one dim and nothing else needs broadcasting,
+ * the dim is kept as is.
+ */
+function elementwiseRule(prim: Primitive): BatchRule {
+  return (axis, vals, dims, params) => {
+    const perEx = vals.map((v, i) => (dims[i] === null ? v.ndim : v.ndim - 1));
+    const rank = Math.max(...perEx);
+    const batchedDims = dims.filter((d): d is number => d !== null);
+    const same = batchedDims.every((d) => d === batchedDims[0]);
+    const simple = same && vals.every((v, i) => (dims[i] === null ? v.ndim === 0 : perEx[i] === rank));
+    if (simple) {
+      const outs = bind(prim, vals, params);
+      return [outs, outs.map(() => batchedDims[0]!)];
+    }
+    let perExShape: readonly number[] = [];
+    vals.forEach((v, i) => {
+      if (perEx[i] === rank && rank > 0) perExShape = dims[i] === null ? v.shape : v.shape.filter((_, k) => k !== dims[i]);
+    });
+    const args = vals.map((v, i) => {
+      const d = dims[i]!;
+      if (dims[i] === null) return v.ndim === 0 ? v : lax.broadcastInDim(v, [axis.size, ...v.shape], v.shape.map((_, k) => k + 1));
+      const front = toFront(v, d, axis.size);
+      return perEx[i] === 0 && rank > 0 ? lax.broadcastInDim(front, [axis.size, ...perExShape], [0]) : front;
+    });
+    const outs = bind(prim, args, params);
+    return [outs, outs.map(() => 0)];
+  };
+}
+
+const ELEMENTWISE = [
+  P.neg, P.exp, P.log, P.log1p, P.expm1, P.sin, P.cos, P.tan, P.tanh, P.logistic, P.sqrt, P.rsqrt,
+  P.abs, P.sign, P.floor, P.ceil, P.round, P.erfP, P.erfInvP, P.not, P.integerPow, P.square,
+  P.add, P.sub, P.mul, P.div, P.rem, P.pow, P.max, P.min, P.atan2,
+  P.eq, P.ne, P.lt, P.le, P.gt, P.ge, P.and, P.or, P.xor,
+  P.shiftLeft, P.shiftRightLogical, P.shiftRightArithmetic,
+  P.selectN, P.convertElementType, P.bitcastConvertType, P.stopGradient, P.threefry2x32,
+];
+for (const p of ELEMENTWISE) batchRules.set(p, elementwiseRule(p));
+
+// ---- structural ---------------------------------------------------------------------------
+
+batchRules.set(P.broadcastInDim, (axis, [x], [d], params) => {
+  const shape = params["shape"] as number[];
+  const bd = params["broadcast_dimensions"] as number[];
+  const out = bind1(P.broadcastInDim, [toFront(x!, d!, axis.size)], {
+    shape: [axis.size, ...shape],
+    broadcast_dimensions: [0, ...shift(bd)],
+  });
+  return [[out], [0]];
+});
+batchRules.set(P.reshape, (axis, [x], [d], params) => [
+  [bind1(P.reshape, [toFront(x!, d!, axis.size)], { ...params, new_sizes: [axis.size, ...(params["new_sizes"] as number[])] })],
+  [0],
+]);
+batchRules.set(P.transpose, (axis, [x], [d], params) => [
+  [bind1(P.transpose, [toFront(x!, d!, axis.size)], { permutation: [0, ...shift(params["permutation"] as number[])] })],
+  [0],
+]);
+batchRules.set(P.squeeze, (axis, [x], [d], params) => [
+  [bind1(P.squeeze, [toFront(x!, d!, axis.size)], { dimensions: shift(params["dimensions"] as number[]) })],
+  [0],
+]);
+batchRules.set(P.slice, (axis, [x], [d], params) => {
+  const strides = params["strides"] as number[] | null;
+  return [
+    [
+      bind1(P.slice, [toFront(x!, d!, axis.size)], {
+        start_indices: [0, ...(params["start_indices"] as number[])],
+        limit_indices: [axis.size, ...(params["limit_indices"] as number[])],
+        strides: strides ? [1, ...strides] : null,
+      }),
+    ],
+    [0],
+  ];
+});
+batchRules.set(P.concatenate, (axis, vals, dims, params) => [
+  [bind1(P.concatenate, vals.map((v, i) => toFront(v, dims[i]!, axis.size)), { dimension: (params["dimension"] as number) + 1 })],
+  [0],
+]);
+batchRules.set(P.pad, (axis, [x, v], [dx, dv], params) => {
+  if (dv !== null) return unbatchedLoop(P.pad, axis, [x!, v!], [dx!, dv!], params);
+  const cfg = params["padding_config"] as number[][];
+  return [[bind1(P.pad, [toFront(x!, dx!, axis.size), v!], { padding_config: [[0, 0, 0], ...cfg] })], [0]];
+});
+batchRules.set(P.dynamicSlice, (axis, [x, ...idx], [dx, ...didx], params) => {
+  if (didx.some((d) => d !== null)) return unbatchedLoop(P.dynamicSlice, axis, [x!, ...idx], [dx!, ...didx], params);
+  const out = bind1(P.dynamicSlice, [toFront(x!, dx!, axis.size), scalar(0, "int32"), ...idx], {
+    slice_sizes: [axis.size, ...(params["slice_sizes"] as number[])],
+  });
+  return [[out], [0]];
+});
+batchRules.set(P.dynamicUpdateSlice, (axis, [x, u, ...idx], [dx, du, ...didx], params) => {
+  if (didx.some((d) => d !== null)) return unbatchedLoop(P.dynamicUpdateSlice, axis, [x!, u!, ...idx], [dx!, du!, ...didx], params);
+  const out = bind1(P.dynamicUpdateSlice, [toFront(x!, dx!, axis.size), toFront(u!, du!, axis.size), scalar(0, "int32"), ...idx]);
+  return [[out], [0]];
+});
+batchRules.set(P.iota, () => {
+  throw new TransformError("iota: has no operands, so it is never batched");
+});
+
+/**
+ * Fallback for rare cases (per-instance dynamic indices, batched pad values): apply the
+ * primitive to each instance and stack the results. Correct, but size × the work.
+ */
+function unbatchedLoop(prim: Primitive, axis: AxisFrame, vals: Array[], dims: BatchDims, params: Params): [Array[], BatchDims] {
+  const per: Array[][] = [];
+  for (let b = 0; b < axis.size; b++) {
+    const args = vals.map((v, i) => {
+      const d = dims[i]!;
+      if (dims[i] === null) return v;
+      const start = v.shape.map((_, k) => (k === d ? b : 0));
+      const limit = v.shape.map((s, k) => (k === d ? b + 1 : s));
+      return lax.reshape(lax.slice(v, start, limit), v.shape.filter((_, k) => k !== d));
+    });
+    per.push(bind(prim, args, params));
+  }
+  const nOut = per[0]!.length;
+  const outs = globalThis.Array.from({ length: nOut }, (_, o) =>
+    lax.concatenate(
+      per.map((r) => lax.broadcastInDim(r[o]!, [1, ...r[o]!.shape], r[o]!.shape.map((_, k) => k + 1))),
+      0,
+    ),
+  );
+  return [outs, outs.map(() => 0)];
+}
+
+// ---- reductions ---------------------------------------------------------------------------
+
+for (const p of [P.reduceSum, P.reduceMax, P.reduceMin, P.reduceProd, P.argmax, P.argmin]) {
+  batchRules.set(p, (axis, [x], [d], params) => [
+    [bind1(p, [toFront(x!, d!, axis.size)], { ...params, axes: shift(params["axes"] as number[]) })],
+    [0],
+  ]);
+}
+batchRules.set(P.cumsum, (axis, [x], [d], params) => [
+  [bind1(P.cumsum, [toFront(x!, d!, axis.size)], { ...params, axis: (params["axis"] as number) + 1 })],
+  [0],
+]);
+
+// ---- dot_general --------------------------------------------------------------------------
+
+batchRules.set(P.dotGeneral, (axis, [x, y], [dx, dy], params) => {
+  const [[lc, rc], [lb, rb]] = params["dimension_numbers"] as unknown as DotDimensionNumbers;
+  const nb = lb.length;
+  let dims: DotDimensionNumbers;
+  let outDim: number;
+  let a = x!;
+  let b = y!;
+  if (dx !== null && dy !== null) {
+    a = toFront(a, dx!, axis.size);
+    b = toFront(b, dy!, axis.size);
+    dims = [
+      [shift(lc), shift(rc)],
+      [[0, ...shift(lb)], [0, ...shift(rb)]],
+    ];
+    outDim = 0;
+  } else if (dx !== null) {
+    // The batch dim becomes lhs's first free dim: output position nb.
+    a = toFront(a, dx!, axis.size);
+    dims = [
+      [shift(lc), [...rc]],
+      [shift(lb), [...rb]],
+    ];
+    outDim = nb;
+  } else {
+    b = toFront(b, dy!, axis.size);
+    const lhsFree = x!.ndim - lc.length - lb.length;
+    dims = [
+      [[...lc], shift(rc)],
+      [[...lb], shift(rb)],
+    ];
+    outDim = nb + lhsFree;
+  }
+  return [[bind1(P.dotGeneral, [a, b], { ...params, dimension_numbers: dims as never })], [outDim]];
+});
+
+// ---- collectives --------------------------------------------------------------------------
+
+/** Positional reduction for this vmap's name; the other names go on to the parent trace. */
+function collectiveRule(prim: Primitive, reduce: (x: Array, axes: number[]) => Array, constant: (x: Array, size: number) => Array): BatchRule {
+  return (axis, [x], [d], params) => {
+    const names = axisNames(params);
+    if (!names.includes(axis.name)) return [[bind1(prim, [x!], params)], [d!]];
+    const rest = names.filter((n) => n !== axis.name);
+    let r = d === null ? constant(x!, axis.size) : reduce(x!, [d!]);
+    if (rest.length > 0) r = bind1(prim, [r], { ...params, axes: rest });
+    return [[r], [null]];
+  };
+}
+batchRules.set(
+  P.psum,
+  collectiveRule(P.psum, (x, axes) => lax.reduceSum(x, axes), (x, size) => lax.mul(x, scalar(size, x.dtype, x.weakType))),
+);
+batchRules.set(P.pmax, collectiveRule(P.pmax, (x, axes) => lax.reduceMax(x, axes), (x) => x));
+batchRules.set(P.pmin, collectiveRule(P.pmin, (x, axes) => lax.reduceMin(x, axes), (x) => x));
+
+batchRules.set(P.axisIndex, (axis, _vals, _dims, params) => {
+  if (params["axis_name"] !== axis.name) return [[bind1(P.axisIndex, [], params)], [null]];
+  return [[lax.iota("int32", [axis.size], 0)], [0]];
+});
+batchRules.set(P.allGather, (axis, [x], [d], params) => {
+  if (params["axis_name"] !== axis.name) {
+    if (d === null) return [[bind1(P.allGather, [x!], params)], [null]];
+    const dim = params["all_gather_dimension"] as number;
+    return [[bind1(P.allGather, [toFront(x!, d, axis.size)], { ...params, all_gather_dimension: dim + 1 })], [0]];
+  }
+  return [[moveBatch(x!, d!, params["all_gather_dimension"] as number, axis.size)], [null]];
+});
+batchRules.set(P.psumScatter, (axis, [x], [d], params) => {
+  const dim = params["scatter_dimension"] as number;
+  if (params["axis_name"] !== axis.name) {
+    if (d === null) return [[bind1(P.psumScatter, [x!], params)], [null]];
+    return [[bind1(P.psumScatter, [toFront(x!, d, axis.size)], { ...params, scatter_dimension: dim + 1 })], [0]];
+  }
+  // result_i = Σ_j x_j[..., i, ...]: sum over the batch dim, then the scattered dim becomes the batch dim.
+  if (d === null) {
+    const scaled = lax.mul(x!, scalar(axis.size, x!.dtype, x!.weakType));
+    return [[scaled], [dim]];
+  }
+  const summed = lax.reduceSum(x!, [d!]);
+  return [[summed], [d! < dim ? dim - 1 : dim]];
+});
+

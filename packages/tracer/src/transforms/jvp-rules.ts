@@ -1,0 +1,214 @@
+/**
+ * JVP rules of every differentiable primitive (JAX's `ad.defjvp` family). Rules compute
+ * tangents with ordinary ops, so the same rule serves `jvp` and `linearize`.
+ */
+import { scalar, type Array } from "../array";
+import { isFloat } from "../dtype";
+import * as lax from "../lax";
+import type { Params, Primitive } from "../primitive";
+import * as P from "../primitives/all";
+import { bind, bind1 } from "../trace";
+import { jvpRules, type MaybeZero } from "./rules";
+import { addTangents, instantiate, zerosLikeAval } from "./zeros";
+
+const lit = (v: number, like: Array) => scalar(v, like.dtype, true);
+
+/** Each nonzero tangent mapped through `f(tangent, index)`, summed. */
+function sumTerms(tangents: MaybeZero[], f: (t: Array, i: number) => Array): MaybeZero {
+  let acc: MaybeZero = null;
+  tangents.forEach((t, i) => {
+    if (t !== null) acc = addTangents(acc, f(t, i));
+  });
+  return acc;
+}
+
+/** Primitive applied to primals, tangent from `tangentOf(ans)`. */
+function defJvp(prim: Primitive, ...terms: ((t: Array, ans: Array, primals: Array[], params: Params) => Array)[]): void {
+  jvpRules.set(prim, (primals, tangents, params) => {
+    const ans = bind1(prim, primals, params);
+    const t = sumTerms(tangents, (ti, i) => terms[i]!(ti, ans, primals, params));
+    return [[ans], [t]];
+  });
+}
+
+/** A linear primitive: the tangent is the primitive applied to the tangents (zeros instantiated). */
+function defLinear(prim: Primitive, nonLinearArgs: number[] = []): void {
+  jvpRules.set(prim, (primals, tangents, params) => {
+    const outs = bind(prim, primals, params);
+    if (tangents.every((t, i) => t === null || nonLinearArgs.includes(i))) return [outs, outs.map(() => null)];
+    const targs = primals.map((p, i) => (nonLinearArgs.includes(i) ? p : instantiate(tangents[i] ?? null, p.aval)));
+    return [outs, bind(prim, targs, params)];
+  });
+}
+
+/** Outputs have no tangent (integer/boolean results, piecewise-constant functions). */
+function defZero(prim: Primitive): void {
+  jvpRules.set(prim, (primals, _t, params) => {
+    const outs = bind(prim, primals, params);
+    return [outs, outs.map(() => null)];
+  });
+}
+
+// ---- elementwise --------------------------------------------------------------------------
+
+defJvp(P.neg, (t) => lax.neg(t));
+defJvp(P.exp, (t, ans) => lax.mul(t, ans));
+defJvp(P.log, (t, _a, [x]) => lax.div(t, x!));
+defJvp(P.log1p, (t, _a, [x]) => lax.div(t, lax.add(x!, lit(1, x!))));
+defJvp(P.expm1, (t, ans) => lax.mul(t, lax.add(ans, lit(1, ans))));
+defJvp(P.sin, (t, _a, [x]) => lax.mul(t, lax.cos(x!)));
+defJvp(P.cos, (t, _a, [x]) => lax.neg(lax.mul(t, lax.sin(x!))));
+defJvp(P.tan, (t, ans) => lax.mul(t, lax.add(lit(1, ans), lax.square(ans))));
+defJvp(P.tanh, (t, ans) => lax.mul(t, lax.sub(lit(1, ans), lax.square(ans))));
+defJvp(P.logistic, (t, ans) => lax.mul(t, lax.mul(ans, lax.sub(lit(1, ans), ans))));
+defJvp(P.sqrt, (t, ans) => lax.div(lax.mul(t, lit(0.5, ans)), ans));
+defJvp(P.rsqrt, (t, ans, [x]) => lax.mul(t, lax.div(lax.mul(ans, lit(-0.5, ans)), x!)));
+// JAX: select(x >= 0, t, -t), so the derivative at 0 is +1.
+defJvp(P.abs, (t, _a, [x]) => lax.selectN(lax.ge(x!, lit(0, x!)), lax.neg(t), t));
+defJvp(P.erfP, (t, _a, [x]) => lax.mul(t, lax.mul(lit(2 / Math.sqrt(Math.PI), x!), lax.exp(lax.neg(lax.square(x!))))));
+defJvp(P.erfInvP, (t, ans) => lax.mul(t, lax.mul(lit(Math.sqrt(Math.PI) / 2, ans), lax.exp(lax.square(ans)))));
+defJvp(P.square, (t, _a, [x]) => lax.mul(t, lax.mul(lit(2, x!), x!)));
+jvpRules.set(P.integerPow, ([x], [t], params) => {
+  const y = params["y"] as number;
+  const ans = lax.integerPow(x!, y);
+  if (t === null || y === 0) return [[ans], [null]];
+  const d = y === 1 ? lit(1, x!) : y === 2 ? lax.mul(lit(2, x!), x!) : lax.mul(lit(y, x!), lax.integerPow(x!, y - 1));
+  return [[ans], [lax.mul(t, d)]];
+});
+for (const p of [P.sign, P.floor, P.ceil, P.round, P.stopGradient]) defZero(p);
+
+defLinear(P.add);
+defLinear(P.sub);
+defJvp(
+  P.mul,
+  (t, _a, [, y]) => lax.mul(t, y!),
+  (t, _a, [x]) => lax.mul(x!, t),
+);
+defJvp(
+  P.div,
+  (t, _a, [, y]) => lax.div(t, y!),
+  (t, ans, [, y]) => lax.neg(lax.mul(t, lax.div(ans, y!))),
+);
+// d/dx x^y = y x^(y-1); d/dy = log(x) x^y, with log(0) replaced by 0 as JAX does.
+defJvp(
+  P.pow,
+  (t, _a, [x, y]) => lax.mul(t, lax.mul(y!, lax.pow(x!, lax.sub(y!, lit(1, y!))))),
+  (t, ans, [x]) => {
+    const safeX = lax.selectN(lax.eq(x!, lit(0, x!)), x!, lax.broadcastInDim(lit(1, x!), x!.shape, []));
+    return lax.mul(t, lax.mul(lax.log(safeX), ans));
+  },
+);
+/** JAX's balanced tie-breaking: at x == y each operand gets half of its tangent. */
+function minMaxJvp(prim: Primitive, pick: (x: Array, y: Array) => Array): void {
+  jvpRules.set(prim, ([x, y], [tx, ty], params) => {
+    const ans = bind1(prim, [x!, y!], params);
+    const shapeLike = ans;
+    const wx = lax.selectN(pick(x!, y!), lax.selectN(lax.eq(x!, y!), fill(0, shapeLike), fill(0.5, shapeLike)), fill(1, shapeLike));
+    const wy = lax.sub(fill(1, shapeLike), wx);
+    const t = sumTerms([tx ?? null, ty ?? null], (ti, i) => lax.mul(ti, i === 0 ? wx : wy));
+    return [[ans], [t]];
+  });
+}
+function fill(v: number, like: Array): Array {
+  return lax.broadcastInDim(lit(v, like), like.shape, []);
+}
+minMaxJvp(P.max, (x, y) => lax.gt(x, y));
+minMaxJvp(P.min, (x, y) => lax.lt(x, y));
+// rem(x, y) = x - y * trunc(x / y)
+defJvp(
+  P.rem,
+  (t) => t,
+  (t, _a, [x, y]) => {
+    const q = lax.div(x!, y!);
+    return lax.neg(lax.mul(t, lax.mul(lax.sign(q), lax.floor(lax.abs(q)))));
+  },
+);
+defJvp(
+  P.atan2,
+  (t, _a, [x, y]) => lax.mul(t, lax.div(y!, lax.add(lax.square(x!), lax.square(y!)))),
+  (t, _a, [x, y]) => lax.neg(lax.mul(t, lax.div(x!, lax.add(lax.square(x!), lax.square(y!))))),
+);
+
+for (const p of [P.eq, P.ne, P.lt, P.le, P.gt, P.ge, P.and, P.or, P.xor, P.not, P.shiftLeft, P.shiftRightLogical, P.shiftRightArithmetic, P.iota, P.argmax, P.argmin, P.threefry2x32, P.bitcastConvertType, P.axisIndex]) {
+  defZero(p);
+}
+
+jvpRules.set(P.selectN, ([pred, ...cases], [, ...tcases], params) => {
+  const ans = bind1(P.selectN, [pred!, ...cases], params);
+  if (tcases.every((t) => t === null) || !isFloat(ans.dtype)) return [[ans], [null]];
+  return [[ans], [lax.selectN(pred!, ...tcases.map((t, i) => instantiate(t ?? null, cases[i]!.aval)))]];
+});
+
+jvpRules.set(P.convertElementType, ([x], [t], params) => {
+  const ans = bind1(P.convertElementType, [x!], params);
+  if (t === null || !isFloat(x!.dtype) || !isFloat(ans.dtype)) return [[ans], [null]];
+  return [[ans], [lax.convertElementType(t, ans.dtype, false)]];
+});
+
+// ---- structural (linear) ------------------------------------------------------------------
+
+for (const p of [P.broadcastInDim, P.reshape, P.transpose, P.squeeze, P.slice, P.concatenate, P.reduceSum, P.cumsum, P.psum, P.allGather, P.psumScatter]) {
+  defLinear(p);
+}
+// Index operands are not differentiated.
+jvpRules.set(P.dynamicSlice, ([x, ...idx], [t], params) => {
+  const ans = bind1(P.dynamicSlice, [x!, ...idx], params);
+  return [[ans], [t ? bind1(P.dynamicSlice, [t, ...idx], params) : null]];
+});
+jvpRules.set(P.dynamicUpdateSlice, ([x, u, ...idx], [tx, tu], params) => {
+  const ans = bind1(P.dynamicUpdateSlice, [x!, u!, ...idx], params);
+  if (!tx && !tu) return [[ans], [null]];
+  return [[ans], [bind1(P.dynamicUpdateSlice, [instantiate(tx ?? null, x!.aval), instantiate(tu ?? null, u!.aval), ...idx], params)]];
+});
+jvpRules.set(P.pad, ([x, v], [tx, tv], params) => {
+  const ans = bind1(P.pad, [x!, v!], params);
+  if (!tx && !tv) return [[ans], [null]];
+  return [[ans], [bind1(P.pad, [instantiate(tx ?? null, x!.aval), instantiate(tv ?? null, v!.aval)], params)]];
+});
+
+// ---- reductions ---------------------------------------------------------------------------
+
+/** Tangent of max/min: the mean of the tangents at the positions of the extremum (ties split). */
+function extremumJvp(prim: Primitive): void {
+  jvpRules.set(prim, ([x], [t], params) => {
+    const ans = bind1(prim, [x!], params);
+    if (t === null) return [[ans], [null]];
+    const axes = params["axes"] as number[];
+    const keep = x!.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const ansB = lax.broadcastInDim(ans, x!.shape, keep);
+    const loc = lax.convertElementType(lax.eq(x!, ansB), x!.dtype);
+    const counts = lax.reduceSum(loc, axes);
+    return [[ans], [lax.div(lax.reduceSum(lax.mul(t, loc), axes), counts)]];
+  });
+}
+extremumJvp(P.reduceMax);
+extremumJvp(P.reduceMin);
+// d prod = prod · Σ t/x (valid where x ≠ 0).
+jvpRules.set(P.reduceProd, ([x], [t], params) => {
+  const ans = bind1(P.reduceProd, [x!], params);
+  if (t === null) return [[ans], [null]];
+  return [[ans], [lax.mul(ans, lax.reduceSum(lax.div(t, x!), params["axes"] as number[]))]];
+});
+
+// ---- dot_general (bilinear) ---------------------------------------------------------------
+
+jvpRules.set(P.dotGeneral, ([x, y], [tx, ty], params) => {
+  const ans = bind1(P.dotGeneral, [x!, y!], params);
+  const t = sumTerms([tx ?? null, ty ?? null], (ti, i) => bind1(P.dotGeneral, i === 0 ? [ti, y!] : [x!, ti], params));
+  return [[ans], [t]];
+});
+
+// pmax/pmin select one instance's value: tangent of the selected instance.
+for (const p of [P.pmax, P.pmin]) {
+  jvpRules.set(p, ([x], [t], params) => {
+    const ans = bind1(p, [x!], params);
+    if (t === null) return [[ans], [null]];
+    // Mean of the tangents of the instances that attain the extremum (as reduce_max's rule).
+    const loc = lax.convertElementType(lax.eq(x!, ans), x!.dtype);
+    const num = bind1(P.psum, [lax.mul(t, loc)], { axes: params["axes"]! });
+    const den = bind1(P.psum, [loc], { axes: params["axes"]! });
+    return [[ans], [lax.div(num, den)]];
+  });
+}
+
+export { zerosLikeAval };
