@@ -63,3 +63,4 @@ export { jvpRules, transposeRules, batchRules, UndefinedPrimal } from "./src/tra
 export { psum, pmean, pmax, pmin, axisIndex, allGather } from "./src/collectives";
 export { stopGradient } from "./src/lax";
 export { axisEnvKey } from "./src/axis-env";
+export { customJvp, type CustomJvpRule } from "./src/custom-jvp";

@@ -2,7 +2,7 @@
  * Collectives over the named axes of enclosing `vmap`s (as `jax.lax.psum` & co.).
  * `axisName` is one name or a list of names.
  */
-import type { Array } from "./array";
+import { scalar, type Array } from "./array";
 import { axisSize } from "./axis-env";
 import * as lax from "./lax";
 import * as P from "./primitives/all";
@@ -31,7 +31,7 @@ export function pmean(x: ArrayLike, axisName: Names): Array {
   const names = list(axisName);
   const n = names.reduce((acc, name) => acc * axisSize("pmean", name), 1);
   const a = promoteInexact(x)[0]!;
-  return lax.div(psum(a, names), lax.convertElementType(asArray(n), a.dtype, true));
+  return lax.div(psum(a, names), scalar(n, a.dtype, true));
 }
 
 export function pmax(x: ArrayLike, axisName: Names): Array {

@@ -5,14 +5,19 @@ import * as lax from "./lax";
 import * as np from "./numpy/index";
 import { promoteInexact } from "./numpy/promote";
 import { asArray, type ArrayLike } from "./values";
+import { customJvp } from "./custom-jvp";
 
 const inexact = (x: ArrayLike): Array => promoteInexact(x)[0]!;
 
-/** `max(x, 0)`. */
-export function relu(x: ArrayLike): Array {
-  const a = asArray(x);
-  return np.maximum(a, 0);
-}
+/**
+ * `max(x, 0)`, with JAX's custom JVP: the derivative is 0 at 0 (not the 0.5 that `max`'s
+ * tie rule would give).
+ */
+export const relu = customJvp(
+  (x) => np.maximum(x, 0),
+  ([x], [t]) => [[np.maximum(x!, 0)], [lax.selectN(np.greater(x!, 0), np.zerosLike(t!), t!)]],
+  "relu",
+);
 
 export function relu6(x: ArrayLike): Array {
   return np.minimum(np.maximum(x, 0), 6);
@@ -73,11 +78,32 @@ export function logSoftmax(x: ArrayLike, axis: number | readonly number[] = -1):
   return np.subtract(shifted, lax.log(np.sum(lax.exp(shifted), { axis, keepdims: true })));
 }
 
-/** `exp(x) / sum(exp(x))` along `axis` (default last). */
-export function softmax(x: ArrayLike, axis: number | readonly number[] = -1): Array {
-  const a = inexact(x);
+function softmaxRaw(a: Array, axis: number | readonly number[]): Array {
   const e = lax.exp(np.subtract(a, lax.stopGradient(np.max(a, { axis, keepdims: true }))));
   return np.divide(e, np.sum(e, { axis, keepdims: true }));
+}
+
+const softmaxByAxis = new Map<string, (x: ArrayLike) => Array>();
+
+/**
+ * `exp(x) / sum(exp(x))` along `axis` (default last), with JAX's custom JVP
+ * `y · (t − Σ y·t)`.
+ */
+export function softmax(x: ArrayLike, axis: number | readonly number[] = -1): Array {
+  const key = String(axis);
+  let f = softmaxByAxis.get(key);
+  if (!f) {
+    f = customJvp(
+      (a) => softmaxRaw(a, axis),
+      ([a], [t]) => {
+        const y = softmaxRaw(a!, axis);
+        return [[y], [np.multiply(y, np.subtract(t!, np.sum(np.multiply(y, t!), { axis, keepdims: true })))]];
+      },
+      "softmax",
+    );
+    softmaxByAxis.set(key, f);
+  }
+  return f(inexact(x));
 }
 
 /** One-hot encoding of integer labels along a new last axis. */
