@@ -64,3 +64,4 @@ export { psum, pmean, pmax, pmin, axisIndex, allGather } from "./src/collectives
 export { stopGradient } from "./src/lax";
 export { axisEnvKey } from "./src/axis-env";
 export { customJvp, type CustomJvpRule } from "./src/custom-jvp";
+export * as random from "./src/random";
