@@ -6,7 +6,7 @@ import "./src/transforms/jvp-rules";
 import "./src/transforms/transpose-rules";
 import "./src/transforms/batch-rules";
 
-export { Array, ConcreteArray, type NestedArray } from "./src/array";
+export { Array, ConcreteArray, scalar, type NestedArray } from "./src/array";
 export { Aval } from "./src/aval";
 export { type DType, type TypedArray, promoteTypes, shortDtype, isFloat, isInteger } from "./src/dtype";
 export {
@@ -34,7 +34,7 @@ export {
   type IsLeaf,
 } from "./src/pytree";
 export { Primitive, primitives, type Params, type ParamValue } from "./src/primitive";
-export { Trace, Tracer, EvalTrace, bind, bind1, currentTrace, withTrace, isTracer } from "./src/trace";
+export { Trace, Tracer, EvalTrace, evalTrace, bind, bind1, currentTrace, withTrace, isTracer } from "./src/trace";
 export { Jaxpr, ClosedJaxpr, Var, Literal, type Atom, type Eqn } from "./src/jaxpr";
 export { JaxprTrace, JaxprTracer, traceFlat, traceFunction, type TracedFunction } from "./src/staging";
 export { evalJaxpr } from "./src/interpreter";
