@@ -33,7 +33,8 @@ describe("jaxpr passes", () => {
     const j = makeJaxpr((x: Array) => x.mul(lax.add(2, 3)).add(c.mul(2)).add(np.zeros([3])))(np.ones([3]));
     const f = dce(fold(j));
     expect(prims(f)).toEqual(["mul", "add", "broadcast_in_dim", "add"]);
-    expect(String(f)).toContain("mul a 5.0:f32[]");
+    expect(String(f)).toContain("mul b 5.0:f32[]");
+    expect(f.consts.map((k) => k.toArray())).toEqual([[2, 4, 6]]);
     const x = array([1, -1, 0.5]);
     expect(evalJaxpr(f, [x])[0]!.toArray()).toEqual(evalJaxpr(j, [x])[0]!.toArray());
   });
