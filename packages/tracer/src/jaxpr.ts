@@ -5,6 +5,7 @@
  * given in print order and shared across nested jaxprs, unused outputs printed `_`.
  */
 import { formatElement } from "./array";
+import { ArgumentError } from "./errors";
 import type { Aval } from "./aval";
 import type { Array } from "./array";
 import type { ParamValue, Params, Primitive } from "./primitive";
@@ -64,7 +65,7 @@ export class ClosedJaxpr {
     readonly consts: readonly Array[],
   ) {
     if (consts.length !== jaxpr.constvars.length) {
-      throw new Error(`ClosedJaxpr: ${jaxpr.constvars.length} constvars but ${consts.length} consts`);
+      throw new ArgumentError(`ClosedJaxpr: ${jaxpr.constvars.length} constvars but ${consts.length} consts`);
     }
   }
   get inAvals(): Aval[] {
@@ -157,7 +158,7 @@ function ppEqn(e: Eqn, ctx: PpContext, used: Set<Var>): Doc {
             text("]"),
           ),
         );
-  const rhs = e.inputs.length > 0 ? text(" " + e.inputs.map((a) => ppAtom(a, ctx)).join(" ")) : nil;
+  const rhs = e.inputs.length > 0 ? concat(text(" "), nest(2, group(join(group(brk()), e.inputs.map((a) => text(ppAtom(a, ctx))))))) : nil;
   return concat(lhs, text(e.prim.name), params, rhs);
 }
 
@@ -173,7 +174,11 @@ function ppJaxpr(j: Jaxpr, ctx: PpContext): Doc {
   const invars = ppBinders(j.invars, ctx);
   const used = usedVars(j);
   const eqns = join(brk("; "), j.eqns.map((e) => ppEqn(e, ctx, used)));
-  const outs = text(`(${j.outvars.map((a) => ppAtom(a, ctx)).join(", ")}${j.outvars.length === 1 ? ",)" : ")"}`);
+  const outs = concat(
+    text("("),
+    nest(2, group(join(concat(text(","), group(brk())), j.outvars.map((a) => text(ppAtom(a, ctx)))))),
+    text(j.outvars.length === 1 ? ",)" : ")"),
+  );
   return concat(
     group(
       nest(

@@ -205,8 +205,9 @@ export class TreeDef {
         return `{${keys.map((k, i) => `${k}: ${this.children[i]!.str()}`).join(", ")}}`;
       }
       case "custom": {
-        const def = registry.get(this.ctor!) ?? lookupNodeByCtor(this.ctor!);
-        const name = def?.name ?? this.ctor!.name;
+        // A registration's name applies to the registered class itself; subclasses print their own.
+        const own = registry.get(this.ctor!);
+        const name = own?.name ?? this.ctor!.name;
         const aux = this.aux === undefined || this.aux === null ? "" : `[${staticStr(this.aux)}]`;
         return `${name}${aux}(${this.children.map((c) => c.str()).join(", ")})`;
       }
@@ -232,10 +233,9 @@ export class TreeDef {
         case "array":
           return t.children.map(build);
         case "object": {
+          // fromEntries defines own keys, so even a "__proto__" key round-trips.
           const keys = t.aux as string[];
-          const out: Record<string, unknown> = {};
-          keys.forEach((k, j) => (out[k] = build(t.children[j]!)));
-          return out;
+          return Object.fromEntries(keys.map((k, j) => [k, build(t.children[j]!)]));
         }
         case "custom": {
           const def = lookupNodeByCtor(t.ctor!)!;

@@ -68,6 +68,9 @@ export function array(
   const flat: number[] = [];
   const rec = (x: unknown, depth: number): void => {
     if (globalThis.Array.isArray(x)) {
+      if (depth >= shape.length) {
+        throw new ArgumentError(`array: ragged nested array (a list at depth ${depth} where the first row has scalars) — all rows must have one shape`);
+      }
       if (x.length !== shape[depth]) {
         throw new ArgumentError(`array: ragged nested array (length ${x.length} at depth ${depth}, expected ${shape[depth]}) — all rows must have one length`);
       }
@@ -75,7 +78,7 @@ export function array(
     } else if (ArrayBuffer.isView(x)) {
       for (const v of x as TypedArray) flat.push(v);
     } else if (typeof x === "number" || typeof x === "boolean") {
-      if (depth !== shape.length) throw new ArgumentError(`array: ragged nested array (a scalar at depth ${depth}, expected ${shape.length})`);
+      if (depth !== shape.length) throw new ArgumentError(`array: ragged nested array (a scalar at depth ${depth}, expected a list nested ${shape.length} deep) — all rows must have one shape`);
       flat.push(Number(x));
     } else {
       throw new ArgumentError(`array: cannot convert a ${typeof x} to an array element — use numbers or booleans`);

@@ -101,7 +101,7 @@ describe("optimize preserves semantics", () => {
           const j = makeJaxpr(f)(x, y);
           const o = optimize(j);
           expect(o.jaxpr.eqns.length).toBeLessThanOrEqual(inline(j).jaxpr.eqns.length);
-          expect(Array.from(evalJaxpr(o, [x, y])[0]!.data)).toEqual(Array.from(evalJaxpr(j, [x, y])[0]!.data));
+          expect(globalThis.Array.from(evalJaxpr(o, [x, y])[0]!.data)).toEqual(globalThis.Array.from(evalJaxpr(j, [x, y])[0]!.data));
         },
       ),
       { numRuns: 60 },

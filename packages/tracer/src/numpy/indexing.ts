@@ -9,7 +9,7 @@ import { isInteger } from "../dtype";
 import { ShapeError } from "../errors";
 import * as lax from "../lax";
 import { asArray } from "../values";
-import { expandDims, reshape } from "./shape";
+import { expandDims } from "./shape";
 
 export type Index = number | string | null | Array;
 
@@ -96,7 +96,7 @@ export function index(x: Array, ...idx: Index[]): Array {
     });
     r = lax.dynamicSlice(r, starts, sizes);
   }
-  if (dropAxes.length > 0) r = reshape(r, r.shape.filter((_, k) => !dropAxes.includes(k)));
+  if (dropAxes.length > 0) r = lax.squeeze(r, dropAxes);
   if (newAxes.length > 0) r = expandDims(r, newAxes);
   return r;
 }

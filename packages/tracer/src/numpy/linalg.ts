@@ -17,7 +17,7 @@ export function matmul(x: ArrayLike, y: ArrayLike): Array {
   if (bVec) b = expandDims(b, 1);
   const K = a.shape[a.ndim - 1]!;
   if (b.shape[b.ndim - 2] !== K) {
-    throw new ShapeError(`matmul: contracting dimension ${a.ndim - 1} of ${asArray(x).aval} (${K}) does not match dimension ${b.ndim - 2} of ${asArray(y).aval} (${b.shape[b.ndim - 2]})`);
+    throw new ShapeError(`matmul: contracting dimension ${a.ndim - 1} of ${asArray(x).aval} (${K}) does not match dimension ${b.ndim - 2} of ${asArray(y).aval} (${b.shape[b.ndim - 2]}) — transpose or reshape an operand so the contracted sizes agree`);
   }
   let out: Array;
   if (b.ndim === 2) {
@@ -46,7 +46,7 @@ export function dot(x: ArrayLike, y: ArrayLike): Array {
   if (a.ndim === 0 || b.ndim === 0) return lax.mul(...(promote(a, b) as [Array, Array]));
   const bk = b.ndim === 1 ? 0 : b.ndim - 2;
   if (a.shape[a.ndim - 1] !== b.shape[bk]) {
-    throw new ShapeError(`dot_general: contracting dimension ${a.ndim - 1} of ${a.aval} (${a.shape[a.ndim - 1]}) does not match dimension ${bk} of ${b.aval} (${b.shape[bk]})`);
+    throw new ShapeError(`dot_general: contracting dimension ${a.ndim - 1} of ${a.aval} (${a.shape[a.ndim - 1]}) does not match dimension ${bk} of ${b.aval} (${b.shape[bk]}) — transpose or reshape an operand so the contracted sizes agree`);
   }
   return lax.dotGeneral(a, b, [[[a.ndim - 1], [bk]], [[], []]]);
 }

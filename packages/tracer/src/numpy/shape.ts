@@ -16,7 +16,7 @@ export function reshape(x: ArrayLike, shape: readonly number[]): Array {
   if (neg === 1) {
     const known = shapeSize(shape.filter((d) => d !== -1));
     if (known === 0 || a.size % known !== 0) {
-      throw new ShapeError(`reshape: cannot reshape ${a.aval} (${a.size} elements) to [${shape.join(",")}]`);
+      throw new ShapeError(`reshape: cannot reshape ${a.aval} (${a.size} elements) to [${shape.join(",")}] — the known dimensions must divide the size`);
     }
     s = shape.map((d) => (d === -1 ? a.size / known : d));
   }
@@ -32,6 +32,9 @@ export function ravel(x: ArrayLike): Array {
 export function transpose(x: ArrayLike, axes?: readonly number[]): Array {
   const a = asArray(x);
   const perm = axes ? axes.map((ax) => normAxis("transpose", ax, a.ndim)) : a.shape.map((_, i) => a.ndim - 1 - i);
+  if (perm.length !== a.ndim || new Set(perm).size !== perm.length) {
+    throw new ShapeError(`transpose: axes (${(axes ?? []).join(", ")}) do not match ${a.aval} of rank ${a.ndim} — give each axis exactly once`);
+  }
   if (perm.every((p, i) => p === i)) return a;
   return lax.transpose(a, perm);
 }

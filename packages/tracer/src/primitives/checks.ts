@@ -54,7 +54,7 @@ export function checkDTypeClass(op: string, aval: Aval, cls: DTypeClass, which =
       int: "an integer dtype (int32 or uint32)",
       intOrBool: "an integer or bool dtype",
     }[cls];
-    const hint = cls === "float" ? " — convert it first, e.g. x.astype('float32')" : "";
+    const hint = cls === "float" ? " — convert it first, e.g. x.astype('float32')" : ` — convert it first with astype`;
     throw new DTypeError(`${op}: ${which} ${aval} has dtype ${d} but ${op} needs ${want}${hint}`);
   }
 }

@@ -35,7 +35,7 @@ export const dotGeneral = definePrimitive("dot_general", {
       const seen = new Set<number>();
       for (const d of dims) {
         if (!Number.isInteger(d) || d < 0 || d >= x.ndim || seen.has(d)) {
-          throw new ShapeError(`dot_general: ${which} dimensions ${listStr(dims)} are invalid for ${x} (rank ${x.ndim})`);
+          throw new ShapeError(`dot_general: ${which} dimensions ${listStr(dims)} are invalid for ${x} (rank ${x.ndim}) — use distinct axes in [0, ${x.ndim})`);
         }
         seen.add(d);
       }
@@ -46,18 +46,18 @@ export const dotGeneral = definePrimitive("dot_general", {
       throw new ShapeError(`dot_general: lhs contracts ${listStr(lc)} but rhs contracts ${listStr(rc)} — give the same number of contracting dimensions`);
     }
     if (lb.length !== rb.length) {
-      throw new ShapeError(`dot_general: lhs batch dims ${listStr(lb)} and rhs batch dims ${listStr(rb)} differ in number`);
+      throw new ShapeError(`dot_general: lhs batch dims ${listStr(lb)} and rhs batch dims ${listStr(rb)} differ in number — pair each lhs batch dimension with one rhs batch dimension`);
     }
     lc.forEach((d, i) => {
       const e = rc[i]!;
       if (a!.shape[d] !== b!.shape[e]) {
-        throw new ShapeError(`dot_general: contracting dimension ${d} of ${a} (${a!.shape[d]}) does not match dimension ${e} of ${b} (${b!.shape[e]})`);
+        throw new ShapeError(`dot_general: contracting dimension ${d} of ${a} (${a!.shape[d]}) does not match dimension ${e} of ${b} (${b!.shape[e]}) — transpose or reshape an operand so the contracted sizes agree`);
       }
     });
     lb.forEach((d, i) => {
       const e = rb[i]!;
       if (a!.shape[d] !== b!.shape[e]) {
-        throw new ShapeError(`dot_general: batch dimension ${d} of ${a} (${a!.shape[d]}) does not match batch dimension ${e} of ${b} (${b!.shape[e]})`);
+        throw new ShapeError(`dot_general: batch dimension ${d} of ${a} (${a!.shape[d]}) does not match batch dimension ${e} of ${b} (${b!.shape[e]}) — batch dimensions must have equal sizes`);
       }
     });
     const shape = [

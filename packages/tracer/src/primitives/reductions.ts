@@ -80,6 +80,11 @@ const lowest = (d: DType) => (isFloat(d) ? -Infinity : d === "uint32" ? 0 : d ==
 const highest = (d: DType) => (isFloat(d) ? Infinity : d === "uint32" ? 4294967295 : d === "bool" ? 1 : 2147483647);
 
 export const reduceSum = reducer("reduce_sum", () => 0, (a, v) => a + v);
+// Current JAX prints reduce_sum with its (here always empty) out_sharding param.
+(reduceSum as { ppParams: Primitive["ppParams"] }).ppParams = (p) => [
+  ["axes", p["axes"]!],
+  ["out_sharding", null],
+];
 export const reduceProd = reducer("reduce_prod", () => 1, (a, v) => a * v);
 export const reduceMax = reducer("reduce_max", lowest, nanMax, true);
 export const reduceMin = reducer("reduce_min", highest, nanMin, true);

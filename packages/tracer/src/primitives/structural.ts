@@ -106,7 +106,7 @@ export const transpose = definePrimitive("transpose", {
   abstractEval([x], params) {
     const perm = intsParam("transpose", params, "permutation");
     if (perm.length !== x!.ndim || [...perm].sort((a, b) => a - b).some((v, i) => v !== i)) {
-      throw new ShapeError(`transpose: permutation ${shapeStr(perm)} is not a permutation of the ${x!.ndim} axes of ${x}`);
+      throw new ShapeError(`transpose: permutation ${shapeStr(perm)} is not a permutation of the ${x!.ndim} axes of ${x} — give each axis exactly once`);
     }
     return [new Aval(perm.map((p) => x!.shape[p]!), x!.dtype, x!.weakType)];
   },
@@ -122,7 +122,7 @@ export const squeeze = definePrimitive("squeeze", {
     const dims = intsParam("squeeze", params, "dimensions");
     checkAxes("squeeze", x!, dims);
     for (const d of dims) {
-      if (x!.shape[d] !== 1) throw new ShapeError(`squeeze: cannot squeeze dimension ${d} of ${x}: its size is ${x!.shape[d]}, not 1`);
+      if (x!.shape[d] !== 1) throw new ShapeError(`squeeze: cannot squeeze dimension ${d} of ${x}: its size is ${x!.shape[d]}, not 1 — squeeze only size-1 dimensions`);
     }
     return [new Aval(x!.shape.filter((_, i) => !dims.includes(i)), x!.dtype, x!.weakType)];
   },
@@ -226,7 +226,7 @@ export const concatenate = definePrimitive("concatenate", {
     for (const a of avals) {
       if (a.dtype !== a0.dtype) throw new DTypeError(`concatenate: operand dtypes differ (${avalsStr(avals)}) — convert them to one dtype`);
       if (a.ndim !== a0.ndim || a.shape.some((d, i) => i !== dim && d !== a0.shape[i])) {
-        throw new ShapeError(`concatenate: operands ${avalsStr(avals)} must have equal shapes except along dimension ${dim}`);
+        throw new ShapeError(`concatenate: operands ${avalsStr(avals)} must have equal shapes except along dimension ${dim} — broadcast or reshape them first`);
       }
       total += a.shape[dim]!;
     }
