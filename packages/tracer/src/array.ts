@@ -89,6 +89,11 @@ export abstract class Array {
 /** An array with its data in host memory: what eager ops produce and consume. */
 export class ConcreteArray extends Array {
   readonly #aval: Aval;
+  /**
+   * For a weak scalar made from a JS number: that number, unrounded, so that promotion to
+   * float64 keeps its full precision (as JAX keeps Python floats).
+   */
+  weakValue: number | undefined = undefined;
   constructor(
     aval: Aval,
     readonly data_: TypedArray,
@@ -118,8 +123,11 @@ export class ConcreteArray extends Array {
 /** A concrete scalar of `dtype`; `weakType` marks it as coming from a JS number. */
 export function scalar(value: number | boolean, dtype: DType, weakType = false): ConcreteArray {
   const data = allocate(dtype, 1);
-  data[0] = castScalar(typeof value === "boolean" ? Number(value) : value, dtype);
-  return new ConcreteArray(new Aval([], dtype, weakType), data);
+  const v = typeof value === "boolean" ? Number(value) : value;
+  data[0] = castScalar(v, dtype);
+  const c = new ConcreteArray(new Aval([], dtype, weakType), data);
+  if (weakType) c.weakValue = v;
+  return c;
 }
 
 function nest(data: TypedArray, shape: readonly number[], isBool: boolean): NestedArray {

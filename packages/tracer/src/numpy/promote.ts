@@ -8,7 +8,7 @@ import { asArray, type ArrayLike } from "../values";
 /** Converts `x` to `dtype`; weak concrete scalars convert at trace time (they stay literals). */
 export function cast(x: Array, dtype: DType, weakType = false): Array {
   if (x.dtype === dtype && x.weakType === weakType) return x;
-  if (x instanceof ConcreteArray && x.ndim === 0 && x.weakType) return scalar(x.data[0]!, dtype, weakType);
+  if (x instanceof ConcreteArray && x.ndim === 0 && x.weakType) return scalar(x.weakValue ?? x.data[0]!, dtype, weakType);
   if (x.dtype === dtype) return x; // only the weak flag differs: no op needed
   return lax.convertElementType(x, dtype, weakType);
 }

@@ -92,7 +92,11 @@ defJvp(
 // d/dx x^y = y x^(y-1); d/dy = log(x) x^y, with log(0) replaced by 0 as JAX does.
 defJvp(
   P.pow,
-  (t, _a, [x, y]) => lax.mul(t, lax.mul(y!, lax.pow(x!, lax.sub(y!, lit(1, y!))))),
+  // JAX's _pow_jvp_lhs: y · x^(y-1), with the exponent 1 where y == 0 (x^0 ≡ 1 has slope 0).
+  (t, _a, [x, y]) => {
+    const yMinus1 = lax.selectN(lax.eq(y!, lit(0, y!)), lax.sub(y!, lit(1, y!)), lax.broadcastInDim(lit(1, y!), y!.shape, []));
+    return lax.mul(t, lax.mul(y!, lax.pow(x!, yMinus1)));
+  },
   (t, ans, [x]) => {
     const safeX = lax.selectN(lax.eq(x!, lit(0, x!)), x!, lax.broadcastInDim(lit(1, x!), x!.shape, []));
     return lax.mul(t, lax.mul(lax.log(safeX), ans));
@@ -183,11 +187,39 @@ function extremumJvp(prim: Primitive): void {
 }
 extremumJvp(P.reduceMax);
 extremumJvp(P.reduceMin);
-// d prod = prod · Σ t/x (valid where x ≠ 0).
+/**
+ * Product and its tangent by pairwise halving (as JAX's reduce_prod JVP): exact at zeros,
+ * where `prod · Σ t/x` would give 0·∞. Operates on `[n, ...rest]` with the reduced axes
+ * flattened in front.
+ */
+function prodPairwise(x: Array, t: Array): [Array, Array] {
+  const n = x.shape[0]!;
+  const rest = x.shape.slice(1);
+  if (n === 1) return [lax.reshape(x, rest), lax.reshape(t, rest)];
+  let xx = x;
+  let tt = t;
+  if (n % 2 === 1) {
+    const cfg = [[0, 1, 0] as const, ...rest.map(() => [0, 0, 0] as const)];
+    xx = lax.pad(x, lit(1, x), cfg);
+    tt = lax.pad(t, lit(0, t), cfg);
+  }
+  const h = xx.shape[0]! / 2;
+  const half = (a: Array, k: number) => lax.slice(a, [k * h, ...rest.map(() => 0)], [(k + 1) * h, ...rest]);
+  const [p1, t1] = prodPairwise(half(xx, 0), half(tt, 0));
+  const [p2, t2] = prodPairwise(half(xx, 1), half(tt, 1));
+  return [lax.mul(p1, p2), lax.add(lax.mul(t1, p2), lax.mul(p1, t2))];
+}
+
 jvpRules.set(P.reduceProd, ([x], [t], params) => {
   const ans = bind1(P.reduceProd, [x!], params);
   if (t === null) return [[ans], [null]];
-  return [[ans], [lax.mul(ans, lax.reduceSum(lax.div(t, x!), params["axes"] as number[]))]];
+  const axes = params["axes"] as number[];
+  const keep = x!.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const n = axes.reduce((acc, a) => acc * x!.shape[a]!, 1);
+  if (n === 0) return [[ans], [zerosLikeAval(ans.aval)]];
+  const front = (a: Array) => lax.reshape(lax.transpose(a, [...axes, ...keep]), [n, ...keep.map((i) => x!.shape[i]!)]);
+  const [, tp] = prodPairwise(front(x!), front(t));
+  return [[ans], [tp]];
 });
 
 // ---- dot_general (bilinear) ---------------------------------------------------------------
