@@ -25,7 +25,7 @@ export function withAxis<T>(name: string | null, size: number, fn: () => T): T {
 /** Size of the innermost axis called `name`; throws an AxisNameError naming it if unbound. */
 export function axisSize(op: string, name: string): number {
   for (let i = frames.length - 1; i >= 0; i--) if (frames[i]!.name === name) return frames[i]!.size;
-  const bound = frames.map((f) => f.name);
+  const bound = frames.map((f) => f.name).filter((n) => !n.startsWith("<"));
   throw new AxisNameError(
     `${op}: unbound axis name "${name}" — no enclosing vmap binds it (bound: ${bound.length ? bound.map((n) => `"${n}"`).join(", ") : "none"}); ` +
       `call it inside vmap(f, {axisName: "${name}"})`,

@@ -35,12 +35,14 @@ const shift = (axes: readonly number[]) => axes.map((a) => a + 1);
  * the dim is kept as is.
  */
 function elementwiseRule(prim: Primitive): BatchRule {
+  // select_n's cases must all have the output shape: only its predicate may stay a scalar.
+  const scalarOk = (i: number) => prim !== P.selectN || i === 0;
   return (axis, vals, dims, params) => {
     const perEx = vals.map((v, i) => (dims[i] === null ? v.ndim : v.ndim - 1));
     const rank = Math.max(...perEx);
     const batchedDims = dims.filter((d): d is number => d !== null);
     const same = batchedDims.every((d) => d === batchedDims[0]);
-    const simple = same && vals.every((v, i) => (dims[i] === null ? v.ndim === 0 : perEx[i] === rank));
+    const simple = same && vals.every((v, i) => (dims[i] === null ? v.ndim === 0 && scalarOk(i) : perEx[i] === rank));
     if (simple) {
       const outs = bind(prim, vals, params);
       return [outs, outs.map(() => batchedDims[0]!)];
@@ -51,7 +53,10 @@ function elementwiseRule(prim: Primitive): BatchRule {
     });
     const args = vals.map((v, i) => {
       const d = dims[i]!;
-      if (dims[i] === null) return v.ndim === 0 ? v : lax.broadcastInDim(v, [axis.size, ...v.shape], v.shape.map((_, k) => k + 1));
+      if (dims[i] === null) {
+        if (v.ndim === 0 && scalarOk(i)) return v;
+        return lax.broadcastInDim(v, [axis.size, ...perExShape], v.shape.map((_, k) => k + 1 + (perExShape.length - v.ndim)));
+      }
       const front = toFront(v, d, axis.size);
       return perEx[i] === 0 && rank > 0 ? lax.broadcastInDim(front, [axis.size, ...perExShape], [0]) : front;
     });

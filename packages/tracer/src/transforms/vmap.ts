@@ -110,7 +110,7 @@ export function leafPaths(tree: unknown): string[] {
   const rec = (x: unknown, path: string): void => {
     const [leaves, def] = treeFlatten(x);
     if (def.kind === "leaf") {
-      out.push(path || "output");
+      out.push(path);
       return;
     }
     if (def.kind === "array") (x as unknown[]).forEach((c, i) => rec(c, `${path}[${i}]`));
@@ -168,20 +168,20 @@ export function vmap(f: (...args: any[]) => unknown, opts: VmapOptions = {}): (.
       const paths = leafPaths(out);
       const res = outLeaves.map((l, i) => {
         if (!(l instanceof Array) && typeof l !== "number") {
-          throw new TransformError(`vmap: output ${paths[i]} is a ${typeof l}, not an array`);
+          throw new TransformError(`vmap: output${paths[i] ? ` ${paths[i]}` : ""} is a ${typeof l}, not an array — return arrays only`);
         }
         const [v, d] = trace.unpack(asArray(l as number));
         const spec = outSpecs[i]!;
         if (spec === null) {
           if (d !== null) {
             throw new TransformError(
-              `vmap: output ${paths[i]} (${new BatchTracer(trace, v, d).aval}) varies over the mapped axis${axisName ? ` "${axisName}"` : ""} but its outAxes is null — give it an axis, or make it independent of the batch (e.g. with pmean)`,
+              `vmap: output${paths[i] ? ` ${paths[i]}` : ""} (${new BatchTracer(trace, v, d).aval}) varies over the mapped axis${axisName ? ` "${axisName}"` : ""} but its outAxes is null — give it an axis, or make it independent of the batch (e.g. with pmean)`,
             );
           }
           return v;
         }
         const nd = (d === null ? v.ndim : v.ndim - 1) + 1;
-        if (spec < -nd || spec >= nd) throw new ShapeError(`vmap: outAxes ${spec} is out of range for output ${paths[i]} of rank ${nd}`);
+        if (spec < -nd || spec >= nd) throw new ShapeError(`vmap: outAxes ${spec} is out of range for output${paths[i] ? ` ${paths[i]}` : ""} of rank ${nd}`);
         const target = spec < 0 ? spec + nd : spec;
         if (d === null) {
           const shape = [...v.shape];
