@@ -1,6 +1,6 @@
 /**
- * @wax/compiler — Jaxpr passes (and, next, kernel lowering, memory planning, Binaryen codegen
- * and `filterJit`).
+ * @wax/compiler — Jaxpr passes, kernel lowering with fusion, memory planning, Binaryen
+ * codegen (one WebAssembly SIMD module per compiled function) and `filterJit`.
  */
 export { optimize, type PassStats } from "./src/passes/pipeline";
 export { inline } from "./src/passes/inline";
@@ -8,3 +8,10 @@ export { dce } from "./src/passes/dce";
 export { cse } from "./src/passes/cse";
 export { fold } from "./src/passes/fold";
 export { simplify } from "./src/passes/simplify";
+export { lower } from "./src/lower/lower";
+export type { Program, Kernel, Expr, BufferInfo, Affine } from "./src/lower/kernel-ir";
+export { planMemory, type MemoryPlan } from "./src/memory/plan";
+export { codegen } from "./src/codegen/module";
+export { compileJaxpr, type Compiled } from "./src/compile";
+export { filterJit, jitMethod, type Jitted, type JitOptions, type CacheStats, type CacheEntryInfo } from "./src/jit";
+export { CompileError } from "./src/errors";

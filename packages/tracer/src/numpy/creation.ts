@@ -22,7 +22,10 @@ export function full(shape: readonly number[], value: ArrayLike, dtype?: DType):
   const s = checkShape("full", shape);
   let v = asArray(value);
   if (v.ndim !== 0) throw new ArgumentError(`full: fill value must be a scalar, got ${v.aval}`);
-  v = cast(v, dtype ? checkDType("full", dtype) : v.weakType && v.dtype === "int32" && typeof value === "number" ? "float32" : v.dtype);
+  // A JS number fills float32 unless a dtype is given: JS cannot tell 3 from 3.0, and float
+  // arrays are what a fill almost always wants (numpy would give int for `full(s, 3)`).
+  if (dtype) v = cast(v, checkDType("full", dtype));
+  else if (typeof value === "number") v = cast(v, "float32");
   return lax.broadcastInDim(v, s, []);
 }
 

@@ -61,8 +61,16 @@ function toBool(x: Array): Array {
   return x.dtype === "bool" ? x : lax.ne(x, cast(asArray(0), x.dtype, x.weakType));
 }
 
+/** jnp replaces an integer divisor of 0 by 1, so integer remainders by zero are 0. */
+function safeIntDivisor(y: Array): Array {
+  if (isFloat(y.dtype)) return y;
+  const zero = cast(asArray(0), y.dtype, true);
+  return lax.selectN(lax.eq(y, zero), y, lax.broadcastInDim(cast(asArray(1), y.dtype, y.weakType), y.shape, []));
+}
+
 /** Python-style remainder: the result has the sign of the divisor (`jnp.remainder`). */
-export const remainder = binaryOp("rem", (x, y) => {
+export const remainder = binaryOp("rem", (x, y0) => {
+  const y = safeIntDivisor(y0);
   const r = lax.rem(x, y);
   const zero = cast(asArray(0), x.dtype, true);
   const fix = lax.and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(y, zero)));
@@ -70,7 +78,7 @@ export const remainder = binaryOp("rem", (x, y) => {
 });
 export const mod = remainder;
 /** C-style remainder (sign of the dividend), `jnp.fmod`. */
-export const fmod = binaryOp("rem", lax.rem);
+export const fmod = binaryOp("rem", (x, y) => lax.rem(x, safeIntDivisor(y)));
 
 export const negative = unaryOp(lax.neg);
 export const exp = unaryOp(lax.exp, true);

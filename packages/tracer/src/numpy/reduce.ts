@@ -95,7 +95,9 @@ function argReduce(name: "argmax" | "argmin", x: ArrayLike, opts: { axis?: numbe
     ax = 0;
   } else ax = normAxis(name, opts.axis, a.ndim);
   const r = name === "argmax" ? lax.argmax(a, ax) : lax.argmin(a, ax);
-  return opts.keepdims && opts.axis != null ? expandDims(r, ax) : r;
+  if (!opts.keepdims) return r;
+  // keepdims with no axis keeps every dimension as size 1 (numpy/JAX).
+  return opts.axis != null ? expandDims(r, ax) : reshape(r, asArray(x).shape.map(() => 1));
 }
 
 /** Index of the maximum along `axis` (of the flattened array when omitted). */

@@ -162,7 +162,13 @@ export const sub = binary("sub", "numeric", (a, b) => a - b);
 export const mul = binary("mul", "numeric", (a, b) => a * b, Math.imul);
 export const div = binary("div", "numeric", (a, b) => a / b, intDiv);
 export const rem = binary("rem", "numeric", (a, b) => a % b, intRem);
-export const pow = binary("pow", "float", Math.pow);
+/** C/XLA pow: pow(1, y) = 1 and pow(-1, ±inf) = 1 even for NaN/inf y, unlike JS Math.pow. */
+export function cPow(x: number, y: number): number {
+  if (x === 1 || y === 0) return 1;
+  if (x === -1 && !Number.isFinite(y) && !Number.isNaN(y)) return 1;
+  return Math.pow(x, y);
+}
+export const pow = binary("pow", "float", cPow);
 export const max = binary("max", "numeric", (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)));
 export const min = binary("min", "numeric", (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)));
 export const atan2 = binary("atan2", "float", Math.atan2);

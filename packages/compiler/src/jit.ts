@@ -1,0 +1,260 @@
+/**
+ * `filterJit`: Equinox's filtered jit. Array leaves of the arguments are traced; every
+ * other leaf is static and part of the cache key (compared by value, functions by
+ * identity). One compiled WebAssembly module per cache entry; a call is a lookup, copies in,
+ * one `run`, copies out.
+ */
+import {
+  Array,
+  Aval,
+  ConcreteArray,
+  Tracer,
+  evalTrace,
+  staticEqual,
+  staticHash,
+  traceFlat,
+  treeFlatten,
+  type ClosedJaxpr,
+  type DType,
+  type TreeDef,
+  type TypedArray,
+} from "@wax/tracer";
+import type { HostArray } from "@wax/runtime";
+import { compileJaxpr, type Compiled } from "./compile";
+import { CompileError } from "./errors";
+
+export interface JitOptions {
+  /** Name used in errors and statistics (defaults to the function's name). */
+  name?: string;
+  /** Maximum number of compiled entries kept (least recently used are dropped). Default 32. */
+  maxEntries?: number;
+  /** Warn once when the function has recompiled this many times. Default 8. */
+  warnAfterMisses?: number;
+}
+
+export interface CacheEntryInfo {
+  inTree: string;
+  avals: string[];
+  staticLeaves: unknown[];
+  hits: number;
+  compileMs: number;
+  arenaBytes: number;
+  totalBufferBytes: number;
+  kernels: number;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** Total milliseconds spent tracing and compiling. */
+  compileMs: number;
+  entries: CacheEntryInfo[];
+}
+
+interface Entry {
+  hash: number;
+  treedef: TreeDef;
+  statics: unknown[];
+  avals: Aval[];
+  compiled: Compiled;
+  jaxpr: ClosedJaxpr;
+  outTree: TreeDef;
+  outStatic: unknown[];
+  outIsArray: boolean[];
+  outAvals: Aval[];
+  hits: number;
+  traceMs: number;
+}
+
+const DTYPE_OF_TYPED: [Function, DType][] = [
+  [Float32Array, "float32"],
+  [Int32Array, "int32"],
+  [Uint32Array, "uint32"],
+  [Uint8Array, "bool"],
+];
+
+function typedDtype(x: unknown): DType | null {
+  for (const [c, d] of DTYPE_OF_TYPED) if (x instanceof c) return d;
+  return null;
+}
+
+function isDynamic(x: unknown): boolean {
+  return x instanceof Array || typedDtype(x) !== null;
+}
+
+function avalOf(x: unknown): Aval {
+  if (x instanceof Array) return x.aval;
+  return new Aval([(x as TypedArray).length], typedDtype(x)!);
+}
+
+export type Jitted<F extends (...args: any[]) => any> = F & {
+  /** Hits, misses, compile time and the compiled entries. */
+  stats(): CacheStats;
+  /** Why the last call compiled anew (or `null` if it hit the cache). */
+  explainLastMiss(): string | null;
+  /** The traced jaxpr of the most recent compilation (for inspection). */
+  lastJaxpr(): ClosedJaxpr | null;
+  /** Drops every compiled entry. */
+  clear(): void;
+};
+
+export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions = {}): Jitted<F> {
+  const name = opts.name ?? (fn.name || "fn");
+  const maxEntries = opts.maxEntries ?? 32;
+  const warnAfter = opts.warnAfterMisses ?? 8;
+  let entries: Entry[] = [];
+  let hits = 0;
+  let misses = 0;
+  let compileMs = 0;
+  let lastMiss: string | null = null;
+  let warned = false;
+  let last: Entry | null = null;
+
+  const jitted = function (this: unknown, ...args: unknown[]) {
+    const [leaves, treedef] = treeFlatten(args);
+    // Under an enclosing transform (grad, vmap, makeJaxpr) trace through: the outer trace sees the ops.
+    if (leaves.some((l) => l instanceof Tracer)) return fn.apply(this, args);
+    const statics: unknown[] = [];
+    const dyn: unknown[] = [];
+    for (const l of leaves) (isDynamic(l) ? dyn : statics).push(l);
+    const avals = dyn.map(avalOf);
+    let h = treedef.hash;
+    for (const s of statics) h = staticHash(s, h);
+    for (const a of avals) h = staticHash(`${a}${a.weakType ? "~" : ""}`, h);
+    let entry = entries.find(
+      (e) =>
+        e.hash === h &&
+        e.treedef.equals(treedef) &&
+        e.statics.length === statics.length &&
+        e.statics.every((s, i) => staticEqual(s, statics[i])) &&
+        e.avals.every((a, i) => a.equals(avals[i]!) && a.weakType === avals[i]!.weakType),
+    );
+    if (entry) {
+      hits++;
+      entry.hits++;
+      lastMiss = null;
+      entries = [entry, ...entries.filter((e) => e !== entry)];
+    } else {
+      misses++;
+      lastMiss = entries.length === 0 ? "first call" : explain(entries[0]!, treedef, statics, avals);
+      entry = compileEntry(this, leaves, treedef, statics, avals, h);
+      entries = [entry, ...entries].slice(0, maxEntries);
+      if (!warned && misses >= warnAfter) {
+        warned = true;
+        console.warn(`filterJit(${name}): compiled ${misses} times; the last recompilation was because ${lastMiss} — keep shapes and non-array arguments (numbers, strings) fixed, or pass changing numbers as arrays`);
+      }
+    }
+    last = entry;
+    const inputs = dyn.map((x) => (x instanceof Array ? (x.concreteValue()!.data as HostArray) : (x as HostArray)));
+    const outs = entry.compiled.executable.call(inputs);
+    let k = 0;
+    let s = 0;
+    const outLeaves = entry.outIsArray.map((isArr) => {
+      if (!isArr) return entry!.outStatic[s++];
+      const i = k++;
+      return new ConcreteArray(entry!.outAvals[i]!, outs[i] as TypedArray);
+    });
+    return entry.outTree.unflatten(outLeaves);
+  };
+
+  function compileEntry(self: unknown, leaves: unknown[], treedef: TreeDef, statics: unknown[], avals: Aval[], hash: number): Entry {
+    const t0 = performance.now();
+    let outTree: TreeDef | null = null;
+    let outStatic: unknown[] = [];
+    let outIsArray: boolean[] = [];
+    const jaxpr = traceFlat(
+      (...tracers) => {
+        let k = 0;
+        const full = leaves.map((l) => (isDynamic(l) ? tracers[k++]! : l));
+        const out = fn.apply(self, treedef.unflatten(full) as unknown[]);
+        const [outLeaves, tree] = treeFlatten(out);
+        outTree = tree;
+        outIsArray = outLeaves.map((l) => l instanceof Array);
+        outStatic = outLeaves.filter((l) => !(l instanceof Array));
+        return outLeaves.filter((l): l is Array => l instanceof Array);
+      },
+      avals.map((a) => a),
+      `filterJit(${name})`,
+      evalTrace,
+    );
+    const traceMs = performance.now() - t0;
+    let compiled: Compiled;
+    try {
+      compiled = compileJaxpr(jaxpr, { name });
+    } catch (e) {
+      if (e instanceof CompileError) throw new CompileError(`filterJit(${name}): ${e.message}`);
+      throw e;
+    }
+    compileMs += traceMs + compiled.compileMs;
+    return {
+      hash,
+      treedef,
+      statics,
+      avals,
+      compiled,
+      jaxpr,
+      outTree: outTree!,
+      outStatic,
+      outIsArray,
+      outAvals: jaxpr.outAvals,
+      hits: 0,
+      traceMs,
+    };
+  }
+
+  return Object.assign(jitted as unknown as F, {
+    stats(): CacheStats {
+      return {
+        hits,
+        misses,
+        compileMs,
+        entries: entries.map((e) => ({
+          inTree: String(e.treedef),
+          avals: e.avals.map(String),
+          staticLeaves: e.statics,
+          hits: e.hits,
+          compileMs: e.traceMs + e.compiled.compileMs,
+          arenaBytes: e.compiled.plan.arenaBytes,
+          totalBufferBytes: e.compiled.plan.totalBytes,
+          kernels: e.compiled.program.kernels.length,
+        })),
+      };
+    },
+    explainLastMiss: () => lastMiss,
+    lastJaxpr: () => last?.jaxpr ?? null,
+    clear: () => {
+      entries = [];
+    },
+  }) as Jitted<F>;
+}
+
+function describeStatic(v: unknown): string {
+  if (typeof v === "function") return `function ${v.name || "<anonymous>"}`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** The first difference between a cached entry and a new call. */
+function explain(prev: Entry, treedef: TreeDef, statics: unknown[], avals: Aval[]): string {
+  if (!prev.treedef.equals(treedef)) return `the argument structure changed from ${prev.treedef} to ${treedef}`;
+  for (let i = 0; i < statics.length; i++) {
+    if (!staticEqual(prev.statics[i], statics[i])) return `static (non-array) leaf ${i} changed from ${describeStatic(prev.statics[i])} to ${describeStatic(statics[i])}`;
+  }
+  for (let i = 0; i < avals.length; i++) {
+    const a = prev.avals[i]!;
+    const b = avals[i]!;
+    if (!a.equals(b) || a.weakType !== b.weakType) return `array leaf ${i} changed from ${a}${a.weakType ? " (weak)" : ""} to ${b}${b.weakType ? " (weak)" : ""}`;
+  }
+  return "an entry was evicted from the bounded cache";
+}
+
+/** TS (stage 3) method decorator form of `filterJit`: `this` is traced like an argument. */
+export function jitMethod<T, A extends unknown[], R>(method: (this: T, ...args: A) => R, context: ClassMethodDecoratorContext<T, (this: T, ...args: A) => R>): (this: T, ...args: A) => R {
+  const jitted = filterJit((self: T, ...args: A) => method.call(self, ...args), { name: String(context.name) });
+  return function (this: T, ...args: A): R {
+    return jitted(this, ...args) as R;
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * A compiled function ready to call: one WebAssembly instance with one arena (a
+ * `WebAssembly.Memory`), a `run` export and a fixed layout of inputs and outputs. A call
+ * copies inputs into the arena, calls `run` once and copies outputs out.
+ */
+import { hostMath } from "./host-imports";
+
+export type RuntimeDType = "float32" | "int32" | "uint32" | "bool";
+export type HostArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
+
+/** Where a value lives in the arena. Bools are stored as 4-byte 0/1 integers. */
+export interface Slot {
+  offset: number;
+  size: number;
+  dtype: RuntimeDType;
+  shape: number[];
+}
+
+export interface Layout {
+  /** Total arena bytes (a multiple of 64 KiB pages is allocated). */
+  arenaBytes: number;
+  inputs: Slot[];
+  outputs: Slot[];
+  /** Constant data: byte offset and the little-endian bytes copied in at instantiation. */
+  constants: { offset: number; bytes: Uint8Array }[];
+}
+
+const PAGE = 65536;
+
+export class Executable {
+  private readonly memory: WebAssembly.Memory;
+  private readonly run: () => void;
+  private readonly f32: Float32Array;
+  private readonly i32: Int32Array;
+  private readonly u32: Uint32Array;
+
+  private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, readonly layout: Layout) {
+    this.memory = memory;
+    this.run = instance.exports["run"] as () => void;
+    this.f32 = new Float32Array(memory.buffer);
+    this.i32 = new Int32Array(memory.buffer);
+    this.u32 = new Uint32Array(memory.buffer);
+    const bytes = new Uint8Array(memory.buffer);
+    for (const c of layout.constants) bytes.set(c.bytes, c.offset);
+  }
+
+  /** Instantiates a module that imports `env.memory` (and `env.*` host math). */
+  static async create(wasm: WebAssembly.Module | BufferSource, layout: Layout): Promise<Executable> {
+    const mod = wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm);
+    return Executable.fromModule(mod, layout);
+  }
+
+  /** Synchronous instantiation (Node allows it for any size; browsers only for small modules). */
+  static createSync(wasm: WebAssembly.Module | BufferSource, layout: Layout): Executable {
+    const mod = wasm instanceof WebAssembly.Module ? wasm : new WebAssembly.Module(wasm);
+    return Executable.fromModule(mod, layout);
+  }
+
+  private static fromModule(mod: WebAssembly.Module, layout: Layout): Executable {
+    const pages = Math.max(1, Math.ceil(layout.arenaBytes / PAGE));
+    // A declared maximum keeps the memory shareable with worker threads later.
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const instance = new WebAssembly.Instance(mod, { env: { memory, ...hostMath } });
+    return new Executable(instance, memory, layout);
+  }
+
+  private view(slot: Slot): Float32Array | Int32Array | Uint32Array {
+    const i = slot.offset >> 2;
+    const arr = slot.dtype === "float32" ? this.f32 : slot.dtype === "uint32" ? this.u32 : this.i32;
+    return arr.subarray(i, i + slot.size);
+  }
+
+  /** Runs the function: inputs in layout order, outputs in layout order (fresh arrays). */
+  call(inputs: readonly HostArray[]): HostArray[] {
+    const ins = this.layout.inputs;
+    for (let k = 0; k < ins.length; k++) {
+      const slot = ins[k]!;
+      const src = inputs[k]!;
+      const dst = this.view(slot);
+      if (slot.dtype === "bool") for (let i = 0; i < slot.size; i++) dst[i] = src[i]!;
+      else dst.set(src as Float32Array);
+    }
+    this.run();
+    return this.layout.outputs.map((slot) => {
+      const v = this.view(slot);
+      if (slot.dtype === "bool") {
+        const out = new Uint8Array(slot.size);
+        for (let i = 0; i < slot.size; i++) out[i] = v[i]! !== 0 ? 1 : 0;
+        return out;
+      }
+      return v.slice();
+    });
+  }
+
+  get arenaBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+}
