@@ -9,6 +9,7 @@ import { lower } from "./lower/lower";
 import type { Program } from "./lower/kernel-ir";
 import { planMemory, type MemoryPlan } from "./memory/plan";
 import { optimize } from "./passes/pipeline";
+import { CompileError } from "./errors";
 
 export interface Compiled {
   optimized: ClosedJaxpr;
@@ -27,6 +28,13 @@ export function compileJaxpr(jaxpr: ClosedJaxpr, opts: { name?: string; text?: b
   const optimized = optimize(jaxpr);
   const program = lower(optimized, opts.name);
   const plan = planMemory(program);
+  const MAX_ARENA = 2 ** 31;
+  if (plan.arenaBytes > MAX_ARENA) {
+    const big = [...program.buffers].sort((a, b) => b.size - a.size)[0]!;
+    throw new CompileError(
+      `${opts.name ?? "fn"}: the program needs a ${(plan.arenaBytes / 2 ** 20).toFixed(0)} MiB arena (largest buffer: ${big.size} ${big.dtype} elements, a ${big.kind}), more than the 2 GiB a WebAssembly memory can hold here — use smaller batches or split the function`,
+    );
+  }
   const { binary, text } = codegen(program, plan, { text: opts.text, name: opts.name });
   const layout: Layout = {
     arenaBytes: plan.arenaBytes,

@@ -9,6 +9,7 @@ import { CompileError } from "../errors";
 import { FnBuilder, type ExprRef } from "./builder";
 import { byteAddr, genScalar, genVector, vectorizable, type GenContext, type LoopIndex } from "./expr";
 import "./simd-math-registry";
+import { genGemm } from "./gemm";
 
 export interface CodegenResult {
   binary: Uint8Array;
@@ -329,7 +330,7 @@ export function codegen(prog: Program, plan: MemoryPlan, opts: { text?: boolean;
           body = genScan(ctx, k);
           break;
         case "matmul":
-          body = genMatmul(ctx, k);
+          body = k.gemm ? genGemm(ctx, k, k.gemm.plan, k.gemm) : genMatmul(ctx, k);
           break;
       }
       m.addFunction(`k${i}`, binaryen.none, binaryen.none, b.vars, body);

@@ -71,6 +71,8 @@ export type Kernel =
       out: number;
       dtype: KDType;
       label: string;
+      /** Packed GEMM path: the merged problem and its scratch buffers (packed A/B, padded C). */
+      gemm?: { plan: import("../codegen/gemm").GemmPlan; aPack: number; bPack: number; cPad: number | null };
     };
 
 export interface BufferInfo {

@@ -6,6 +6,7 @@
  */
 import { ClosedJaxpr, Literal, Var, type Atom, type Eqn, type Params } from "@wax/tracer";
 import { CompileError } from "../errors";
+import { mergeDims, MR, NR, type GemmPlan } from "../codegen/gemm";
 import {
   contiguous,
   isContiguous,
@@ -340,7 +341,7 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
         const dtype = outDtype();
         const size = outShape.reduce((x, y) => x * y, 1);
         const buf = newBuf(size, dtype, "temp");
-        kernels.push({
+        const kernel: Kernel & { kind: "matmul" } = {
           kind: "matmul",
           batch: lb.map((d) => a.shape[d]!),
           mDims: lf.map((d) => a.shape[d]!),
@@ -351,7 +352,15 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
           out: buf,
           dtype,
           label: "dot_general",
-        });
+        };
+        const plan = dtype === "float32" ? gemmPlan(kernel) : null;
+        if (plan) {
+          const aPack = newBuf(plan.Mp * plan.K, "float32", "temp");
+          const bPack = newBuf(plan.K * plan.Np, "float32", "temp");
+          const cPad = plan.Mp === plan.M && plan.Np === plan.N ? null : newBuf(plan.Mp * plan.Np, "float32", "temp");
+          kernel.gemm = { plan, aPack, bPack, cPad };
+        }
+        kernels.push(kernel);
         return { kind: "buf", buf, map: contiguous(outShape), shape: outShape, dtype };
       }
       default:
@@ -379,6 +388,44 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
   });
 
   return { buffers, kernels, inputs, outputs, inputShapes: j.invars.map((v) => [...v.aval.shape]) };
+}
+
+/**
+ * Whether a matmul takes the packed GEMM path: f32, big enough for packing to pay, and each
+ * of m, n, k (and batch) a single merged dim for both operands.
+ */
+function gemmPlan(k: Kernel & { kind: "matmul" }): GemmPlan | null {
+  const M = k.mDims.reduce((p, q) => p * q, 1);
+  const N = k.nDims.reduce((p, q) => p * q, 1);
+  const K = k.kDims.reduce((p, q) => p * q, 1);
+  const B = k.batch.reduce((p, q) => p * q, 1);
+  if (M * N * K < 32 * 32 * 32 || N < NR || M < MR || k.a.map.dyn.length || k.b.map.dyn.length) return null;
+  const nb = k.batch.length;
+  const nm = k.mDims.length;
+  const nk = k.kDims.length;
+  const as = k.a.map.strides;
+  const bs = k.b.map.strides;
+  const aBatch = mergeDims(k.batch, as.slice(0, nb));
+  const am = mergeDims(k.mDims, as.slice(nb, nb + nm));
+  const ak = mergeDims(k.kDims, as.slice(nb + nm));
+  const bBatch = mergeDims(k.batch, bs.slice(0, nb));
+  const bk = mergeDims(k.kDims, bs.slice(nb, nb + nk));
+  const bn = mergeDims(k.nDims, bs.slice(nb + nk));
+  if ([aBatch, am, ak, bBatch, bk, bn].some((v) => v === null)) return null;
+  return {
+    M,
+    N,
+    K,
+    am: am!,
+    ak: ak!,
+    bk: bk!,
+    bn: bn!,
+    batch: B,
+    aBatch: aBatch!,
+    bBatch: bBatch!,
+    Mp: Math.ceil(M / MR) * MR,
+    Np: Math.ceil(N / NR) * NR,
+  };
 }
 
 /** Row-major stride of dim `d` (not zeroed for size-1 dims: used for writes). */

@@ -3,7 +3,7 @@
  * regions; temporaries and outputs share space by liveness over the kernel schedule
  * (greedy best-fit on intervals, largest first). 16-byte alignment keeps SIMD loads aligned.
  */
-import type { Expr, Kernel, Program } from "../lower/kernel-ir";
+import type { Affine, Expr, Kernel, Program } from "../lower/kernel-ir";
 
 export interface MemoryPlan {
   arenaBytes: number;
@@ -48,6 +48,16 @@ export function exprBuffers(e: Expr, out: Set<number>): void {
 
 /** Buffers a kernel reads and the one it writes. */
 export function kernelBuffers(k: Kernel): { reads: Set<number>; write: number } {
+  const res = kernelBuffersBase(k);
+  if (k.kind === "matmul" && k.gemm) {
+    res.reads.add(k.gemm.aPack);
+    res.reads.add(k.gemm.bPack);
+    if (k.gemm.cPad !== null) res.reads.add(k.gemm.cPad);
+  }
+  return res;
+}
+
+function kernelBuffersBase(k: Kernel): { reads: Set<number>; write: number } {
   const reads = new Set<number>();
   switch (k.kind) {
     case "map":
@@ -66,9 +76,44 @@ export function kernelBuffers(k: Kernel): { reads: Set<number>; write: number } 
   }
 }
 
+/** Loads of buffer `buf` in `e` (to check that an in-place write reads it elementwise only). */
+function loadsOf(e: Expr, buf: number, out: Affine[]): void {
+  switch (e.op) {
+    case "load":
+      if (e.buf === buf) out.push(e.map);
+      for (const d of e.map.dyn) if (d.buf === buf) out.push({ strides: [], offset: -1, dyn: [] });
+      return;
+    case "index":
+      for (const d of e.map.dyn) if (d.buf === buf) out.push({ strides: [], offset: -1, dyn: [] });
+      return;
+    case "const":
+      return;
+    case "unary":
+    case "convert":
+    case "bitcast":
+    case "ipow":
+      loadsOf(e.x, buf, out);
+      return;
+    case "binary":
+      loadsOf(e.x, buf, out);
+      loadsOf(e.y, buf, out);
+      return;
+    case "select":
+      loadsOf(e.pred, buf, out);
+      e.cases.forEach((c) => loadsOf(c, buf, out));
+      return;
+    case "threefry":
+      e.args.forEach((a) => loadsOf(a, buf, out));
+  }
+}
+
+const sameMap = (a: Affine, b: Affine) =>
+  a.offset === b.offset && a.dyn.length === 0 && b.dyn.length === 0 && a.strides.length === b.strides.length && a.strides.every((s, i) => s === b.strides[i]);
+
 export function planMemory(prog: Program): MemoryPlan {
   const n = prog.kernels.length;
   const intervals: [number, number][] = prog.buffers.map(() => [Infinity, -Infinity]);
+  const writers = prog.buffers.map(() => 0);
   const touch = (b: number, k: number) => {
     const iv = intervals[b]!;
     iv[0] = Math.min(iv[0], k);
@@ -78,6 +123,7 @@ export function planMemory(prog: Program): MemoryPlan {
     const { reads, write } = kernelBuffers(k);
     for (const r of reads) touch(r, i);
     touch(write, i);
+    writers[write]!++;
   });
   let fixed = 0;
   for (const b of prog.buffers) {
@@ -90,13 +136,41 @@ export function planMemory(prog: Program): MemoryPlan {
       intervals[b.id] = [Number.isFinite(iv[0]) ? iv[0] : 0, n];
     }
   }
+  // In-place reuse: an elementwise kernel may write over a temporary that dies at that kernel
+  // when it reads it only at the very element it writes (same affine map, no other reads).
+  const storage = prog.buffers.map((b) => b.id);
+  const find = (x: number): number => (storage[x] === x ? x : (storage[x] = find(storage[x]!)));
+  prog.kernels.forEach((k, i) => {
+    if (k.kind !== "map") return;
+    const w = k.out.buf;
+    const wb = prog.buffers[w]!;
+    if (wb.kind !== "temp" || writers[w] !== 1 || k.out.map.dyn.length > 0) return;
+    const { reads } = kernelBuffers(k);
+    for (const r of reads) {
+      const rb = prog.buffers[r]!;
+      const root = find(r);
+      if (rb.kind !== "temp" || rb.size !== wb.size || intervals[root]![1] !== i) continue;
+      const maps: Affine[] = [];
+      loadsOf(k.expr, r, maps);
+      if (maps.length === 0 || !maps.every((m) => sameMap(m, k.out.map))) continue;
+      // Merge w into r's storage: one lifetime from r's start to w's end.
+      storage[w] = root;
+      intervals[root] = [intervals[root]![0], Math.max(intervals[root]![1], intervals[w]![1])];
+      break;
+    }
+  });
   const placed: { start: number; end: number; from: number; to: number }[] = [];
-  const dynamic = prog.buffers
-    .filter((b) => b.kind === "temp" || b.kind === "output")
-    .sort((a, b) => b.size - a.size || a.id - b.id);
-  for (const b of dynamic) {
+  const roots = prog.buffers.filter((b) => (b.kind === "temp" || b.kind === "output") && find(b.id) === b.id);
+  const rootSize = new Map<number, number>();
+  for (const b of prog.buffers) {
+    if (b.kind !== "temp" && b.kind !== "output") continue;
+    const r = find(b.id);
+    rootSize.set(r, Math.max(rootSize.get(r) ?? 0, b.size));
+  }
+  roots.sort((a, b) => rootSize.get(b.id)! - rootSize.get(a.id)! || a.id - b.id);
+  for (const b of roots) {
     const [from, to] = intervals[b.id]!;
-    const bytes = roundUp(Math.max(b.size, 1) * 4);
+    const bytes = roundUp(Math.max(rootSize.get(b.id)!, 1) * 4);
     // Regions of placed buffers whose lifetimes overlap this one, sorted by address.
     const busy = placed.filter((p) => !(p.to < from || p.from > to)).sort((p, q) => p.start - q.start);
     let offset = fixed;
@@ -106,6 +180,12 @@ export function planMemory(prog: Program): MemoryPlan {
     }
     b.offset = offset;
     placed.push({ start: offset, end: offset + bytes, from, to });
+  }
+  for (const b of prog.buffers) {
+    if ((b.kind === "temp" || b.kind === "output") && find(b.id) !== b.id) {
+      b.offset = prog.buffers[find(b.id)]!.offset;
+      intervals[b.id] = intervals[find(b.id)]!;
+    }
   }
   const arenaBytes = Math.max(fixed, ...placed.map((p) => p.end), 16);
   const totalBytes = prog.buffers.reduce((s, b) => s + roundUp(Math.max(b.size, 1) * 4), 0);
