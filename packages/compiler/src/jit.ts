@@ -9,6 +9,9 @@ import {
   Aval,
   ConcreteArray,
   Tracer,
+  WaxError,
+  axisEnvKey,
+  currentTrace,
   evalTrace,
   staticEqual,
   staticHash,
@@ -53,6 +56,8 @@ export interface CacheStats {
 
 interface Entry {
   hash: number;
+  /** Which leaves are static (the key must say where the statics sit, not only their values). */
+  mask: string;
   treedef: TreeDef;
   statics: unknown[];
   avals: Aval[];
@@ -109,21 +114,25 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
   let lastMiss: string | null = null;
   let warned = false;
   let last: Entry | null = null;
+  let evicted: Pick<Entry, "hash" | "mask" | "treedef" | "statics" | "avals">[] = [];
 
   const jitted = function (this: unknown, ...args: unknown[]) {
     const [leaves, treedef] = treeFlatten(args);
     // Under an enclosing transform (grad, vmap, makeJaxpr) trace through: the outer trace sees the ops.
-    if (leaves.some((l) => l instanceof Tracer)) return fn.apply(this, args);
+    // Also when an outer transform is active without tracer arguments (closures over its tracers, its axis names).
+    if (currentTrace() !== evalTrace || axisEnvKey() !== "" || leaves.some((l) => l instanceof Tracer)) return fn.apply(this, args);
     const statics: unknown[] = [];
     const dyn: unknown[] = [];
     for (const l of leaves) (isDynamic(l) ? dyn : statics).push(l);
     const avals = dyn.map(avalOf);
-    let h = treedef.hash;
+    const mask = leaves.map((l) => (isDynamic(l) ? "a" : "s")).join("");
+    let h = staticHash(mask, treedef.hash);
     for (const s of statics) h = staticHash(s, h);
     for (const a of avals) h = staticHash(`${a}${a.weakType ? "~" : ""}`, h);
     let entry = entries.find(
       (e) =>
         e.hash === h &&
+        e.mask === mask &&
         e.treedef.equals(treedef) &&
         e.statics.length === statics.length &&
         e.statics.every((s, i) => staticEqual(s, statics[i])) &&
@@ -136,8 +145,13 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       entries = [entry, ...entries.filter((e) => e !== entry)];
     } else {
       misses++;
-      lastMiss = entries.length === 0 ? "first call" : explain(entries[0]!, treedef, statics, avals);
+      const ev = evicted.find((e) => e.hash === h && e.mask === mask && e.treedef.equals(treedef) && e.statics.every((s, i) => staticEqual(s, statics[i])) && e.avals.every((a, i) => a.equals(avals[i]!) && a.weakType === avals[i]!.weakType));
+      lastMiss = ev ? `its entry was evicted from the bounded cache (maxEntries ${maxEntries})` : entries.length === 0 ? "first call" : explain(entries[0]!, treedef, mask, statics, avals);
       entry = compileEntry(this, leaves, treedef, statics, avals, h);
+      entry.mask = mask;
+      evicted = evicted.filter((e) => e !== ev);
+      const dropped = [entry, ...entries].slice(maxEntries);
+      evicted = [...dropped.map((e) => ({ hash: e.hash, mask: e.mask, treedef: e.treedef, statics: e.statics, avals: e.avals })), ...evicted].slice(0, 4 * maxEntries);
       entries = [entry, ...entries].slice(0, maxEntries);
       if (!warned && misses >= warnAfter) {
         warned = true;
@@ -162,7 +176,9 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     let outTree: TreeDef | null = null;
     let outStatic: unknown[] = [];
     let outIsArray: boolean[] = [];
-    const jaxpr = traceFlat(
+    let jaxpr: ClosedJaxpr;
+    try {
+      jaxpr = traceFlat(
       (...tracers) => {
         let k = 0;
         const full = leaves.map((l) => (isDynamic(l) ? tracers[k++]! : l));
@@ -177,6 +193,13 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       `filterJit(${name})`,
       evalTrace,
     );
+    } catch (e) {
+      if (e instanceof WaxError && !e.message.startsWith("filterJit(")) {
+        const Ctor = e.constructor as new (m: string) => WaxError;
+        throw new Ctor(`filterJit(${name}): ${e.message}`);
+      }
+      throw e;
+    }
     const traceMs = performance.now() - t0;
     let compiled: Compiled;
     try {
@@ -188,6 +211,7 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     compileMs += traceMs + compiled.compileMs;
     return {
       hash,
+      mask: "",
       treedef,
       statics,
       avals,
@@ -229,6 +253,7 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
 }
 
 function describeStatic(v: unknown): string {
+  if (Object.is(v, -0)) return "-0";
   if (typeof v === "function") return `function ${v.name || "<anonymous>"}`;
   try {
     return JSON.stringify(v) ?? String(v);
@@ -238,8 +263,11 @@ function describeStatic(v: unknown): string {
 }
 
 /** The first difference between a cached entry and a new call. */
-function explain(prev: Entry, treedef: TreeDef, statics: unknown[], avals: Aval[]): string {
+function explain(prev: Entry, treedef: TreeDef, mask: string, statics: unknown[], avals: Aval[]): string {
   if (!prev.treedef.equals(treedef)) return `the argument structure changed from ${prev.treedef} to ${treedef}`;
+  for (let i = 0; i < mask.length; i++) {
+    if (prev.mask[i] !== mask[i]) return `leaf ${i} changed from ${prev.mask[i] === "s" ? "a static (non-array) value to an array" : "an array to a static (non-array) value"}`;
+  }
   for (let i = 0; i < statics.length; i++) {
     if (!staticEqual(prev.statics[i], statics[i])) return `static (non-array) leaf ${i} changed from ${describeStatic(prev.statics[i])} to ${describeStatic(statics[i])}`;
   }

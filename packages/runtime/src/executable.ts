@@ -33,6 +33,9 @@ export class Executable {
   private readonly f32: Float32Array;
   private readonly i32: Int32Array;
   private readonly u32: Uint32Array;
+  // The arena never grows (its maximum is its size), so views made once stay valid.
+  private readonly inViews: (Float32Array | Int32Array | Uint32Array)[];
+  private readonly outViews: (Float32Array | Int32Array | Uint32Array)[];
 
   private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, readonly layout: Layout) {
     this.memory = memory;
@@ -42,6 +45,8 @@ export class Executable {
     this.u32 = new Uint32Array(memory.buffer);
     const bytes = new Uint8Array(memory.buffer);
     for (const c of layout.constants) bytes.set(c.bytes, c.offset);
+    this.inViews = layout.inputs.map((s) => this.view(s));
+    this.outViews = layout.outputs.map((s) => this.view(s));
   }
 
   /** Instantiates a module that imports `env.memory` (and `env.*` host math). */
@@ -74,22 +79,24 @@ export class Executable {
   call(inputs: readonly HostArray[]): HostArray[] {
     const ins = this.layout.inputs;
     for (let k = 0; k < ins.length; k++) {
-      const slot = ins[k]!;
       const src = inputs[k]!;
-      const dst = this.view(slot);
-      if (slot.dtype === "bool") for (let i = 0; i < slot.size; i++) dst[i] = src[i]!;
+      const dst = this.inViews[k]!;
+      // Bools are 0/1 words in the arena, whatever nonzero byte the caller passed.
+      if (ins[k]!.dtype === "bool") for (let i = 0; i < src.length; i++) dst[i] = src[i] ? 1 : 0;
       else dst.set(src as Float32Array);
     }
     this.run();
-    return this.layout.outputs.map((slot) => {
-      const v = this.view(slot);
-      if (slot.dtype === "bool") {
-        const out = new Uint8Array(slot.size);
-        for (let i = 0; i < slot.size; i++) out[i] = v[i]! !== 0 ? 1 : 0;
-        return out;
-      }
-      return v.slice();
-    });
+    const outs = this.layout.outputs;
+    const res = new globalThis.Array<HostArray>(outs.length);
+    for (let k = 0; k < outs.length; k++) {
+      const v = this.outViews[k]!;
+      if (outs[k]!.dtype === "bool") {
+        const out = new Uint8Array(v.length);
+        for (let i = 0; i < v.length; i++) out[i] = v[i]! !== 0 ? 1 : 0;
+        res[k] = out;
+      } else res[k] = v.slice();
+    }
+    return res;
   }
 
   get arenaBytes(): number {
