@@ -69,6 +69,10 @@ interface Entry {
   outAvals: Aval[];
   hits: number;
   traceMs: number;
+  /** Every positional argument is one array (the fast-path shape of call). */
+  flatArrays: boolean;
+  /** Reused input list (no per-call allocation for it). */
+  inputScratch: HostArray[];
 }
 
 const DTYPE_OF_TYPED: [Function, DType][] = [
@@ -116,7 +120,49 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
   let last: Entry | null = null;
   let evicted: Pick<Entry, "hash" | "mask" | "treedef" | "statics" | "avals">[] = [];
 
+  /** Fast path: the previous entry took only arrays as positional arguments; same avals → hit. */
+  const fastHit = (args: unknown[]): Entry | null => {
+    const e = last;
+    if (e === null || !e.flatArrays || args.length !== e.avals.length || currentTrace() !== evalTrace) return null;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (!(a instanceof ConcreteArray)) return null;
+      const want = e.avals[i]!;
+      const got = a.aval;
+      if (got !== want && (got.dtype !== want.dtype || got.weakType !== want.weakType || got.shape.length !== want.shape.length || got.shape.some((d, k) => d !== want.shape[k]))) return null;
+    }
+    if (axisEnvKey() !== "") return null;
+    return e;
+  };
+
+  const run = (entry: Entry, dyn: readonly unknown[]) => {
+    const inputs = entry.inputScratch;
+    for (let i = 0; i < dyn.length; i++) {
+      const x = dyn[i];
+      inputs[i] = x instanceof Array ? (x.concreteValue()!.data as HostArray) : (x as HostArray);
+    }
+    const outs = entry.compiled.executable.call(inputs);
+    if (entry.outIsArray.length === 1 && entry.outIsArray[0] && entry.outTree.kind === "leaf") {
+      return new ConcreteArray(entry.outAvals[0]!, outs[0] as TypedArray);
+    }
+    let k = 0;
+    let s = 0;
+    const outLeaves = entry.outIsArray.map((isArr) => {
+      if (!isArr) return entry.outStatic[s++];
+      const i = k++;
+      return new ConcreteArray(entry.outAvals[i]!, outs[i] as TypedArray);
+    });
+    return entry.outTree.unflatten(outLeaves);
+  };
+
   const jitted = function (this: unknown, ...args: unknown[]) {
+    const fast = fastHit(args);
+    if (fast) {
+      hits++;
+      fast.hits++;
+      lastMiss = null;
+      return run(fast, args);
+    }
     const [leaves, treedef] = treeFlatten(args);
     // Under an enclosing transform (grad, vmap, makeJaxpr) trace through: the outer trace sees the ops.
     // Also when an outer transform is active without tracer arguments (closures over its tracers, its axis names).
@@ -159,16 +205,7 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       }
     }
     last = entry;
-    const inputs = dyn.map((x) => (x instanceof Array ? (x.concreteValue()!.data as HostArray) : (x as HostArray)));
-    const outs = entry.compiled.executable.call(inputs);
-    let k = 0;
-    let s = 0;
-    const outLeaves = entry.outIsArray.map((isArr) => {
-      if (!isArr) return entry!.outStatic[s++];
-      const i = k++;
-      return new ConcreteArray(entry!.outAvals[i]!, outs[i] as TypedArray);
-    });
-    return entry.outTree.unflatten(outLeaves);
+    return run(entry, dyn);
   };
 
   function compileEntry(self: unknown, leaves: unknown[], treedef: TreeDef, statics: unknown[], avals: Aval[], hash: number): Entry {
@@ -223,6 +260,8 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       outAvals: jaxpr.outAvals,
       hits: 0,
       traceMs,
+      flatArrays: treedef.kind === "array" && treedef.children.every((c) => c.kind === "leaf") && leaves.every((l) => l instanceof ConcreteArray),
+      inputScratch: new globalThis.Array<HostArray>(avals.length),
     };
   }
 
@@ -248,6 +287,7 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     lastJaxpr: () => last?.jaxpr ?? null,
     clear: () => {
       entries = [];
+      last = null;
     },
   }) as Jitted<F>;
 }
