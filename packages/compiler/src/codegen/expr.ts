@@ -34,11 +34,13 @@ export function affineIndex(ctx: GenContext, map: Affine, idx: LoopIndex): ExprR
     e = m.i32.add(e, s === 1 ? i : m.i32.mul(i, m.i32.const(s)));
   });
   for (const t of map.dyn) {
-    const off = ctx.buffers[t.buf]!.offset;
+    const off = ctx.buffers[t.buf]!.offset + t.elem * 4;
     const raw = m.i32.load(off, 4, m.i32.const(0));
-    // clamp(raw, 0, max) with signed compares
+    // clamp(raw, 0, max); a uint32 index above 2^31 is large, not negative
     const [set, get] = ctx.b.let(binaryen.i32, raw);
-    const clamped = m.block(null, [set, m.select(m.i32.lt_s(get(), m.i32.const(0)), m.i32.const(0), m.select(m.i32.gt_s(get(), m.i32.const(t.max)), m.i32.const(t.max), get()))], binaryen.i32);
+    const over = t.unsigned ? m.i32.gt_u(get(), m.i32.const(t.max)) : m.i32.gt_s(get(), m.i32.const(t.max));
+    const under = t.unsigned ? m.i32.const(0) : m.i32.lt_s(get(), m.i32.const(0));
+    const clamped = m.block(null, [set, m.select(under, m.i32.const(0), m.select(over, m.i32.const(t.max), get()))], binaryen.i32);
     e = m.i32.add(e, t.stride === 1 ? clamped : m.i32.mul(clamped, m.i32.const(t.stride)));
   }
   return e;
@@ -191,13 +193,13 @@ function unaryScalar(ctx: GenContext, fn: string, x: ExprRef, dtype: KDType): Ex
     case "logistic":
     case "sin":
     case "cos":
-    case "erf": {
+    case "erf":
+    case "log1p":
+    case "expm1": {
       const vf = V.vectorUnary(fn);
       if (vf) return viaVector((v) => vf(ctx, v));
       return hostCall(ctx, fn, [x]);
     }
-    case "log1p":
-    case "expm1":
     case "tan":
       return hostCall(ctx, fn, [x]);
     case "erf_inv":
@@ -274,7 +276,8 @@ export function threefry(ctx: GenContext, [k0, k1, x0, x1]: [ExprRef, ExprRef, E
   const T = vector ? binaryen.v128 : binaryen.i32;
   const add = (a: ExprRef, c: ExprRef) => (vector ? m.i32x4.add(a, c) : m.i32.add(a, c));
   const xor = (a: ExprRef, c: ExprRef) => (vector ? m.v128.xor(a, c) : m.i32.xor(a, c));
-  const rotl = (a: ExprRef, r: number) => (vector ? m.v128.or(m.i32x4.shl(a, m.i32.const(r)), m.i32x4.shr_u(a, m.i32.const(32 - r))) : m.i32.rotl(a, m.i32.const(r)));
+  // The value is read twice in the vector rotation, so it is passed as a getter (Binaryen trees).
+  const rotl = (a: () => ExprRef, r: number) => (vector ? m.v128.or(m.i32x4.shl(a(), m.i32.const(r)), m.i32x4.shr_u(a(), m.i32.const(32 - r))) : m.i32.rotl(a(), m.i32.const(r)));
   const c = (v: number) => (vector ? V.i32splat(m, v) : m.i32.const(v));
   const sets: ExprRef[] = [];
   const bind = (v: ExprRef) => {
@@ -295,7 +298,7 @@ export function threefry(ctx: GenContext, [k0, k1, x0, x1]: [ExprRef, ExprRef, E
   for (let i = 0; i < 5; i++) {
     for (const r of ROT[i % 2]!) {
       const na = bind(add(a(), bb()));
-      const nb = bind(xor(rotl(bb(), r), na()));
+      const nb = bind(xor(rotl(bb, r), na()));
       a = na;
       bb = nb;
     }
@@ -365,7 +368,8 @@ export function genVector(ctx: GenContext, e: Expr, idx: LoopIndex, innerDim: nu
     case "select": {
       // bool pred is a mask; an int32 pred with 2 cases selects case 1 where pred != 0.
       let mask = rec(e.pred);
-      if (e.pred.dtype !== "bool") mask = m.v128.not(m.i32x4.eq(mask, V.i32splat(m, 0)));
+      // int32 predicate: case 1 where pred >= 1 (out-of-range clamps, as the interpreter does)
+      if (e.pred.dtype !== "bool") mask = m.i32x4.gt_s(mask, V.i32splat(m, 0));
       if (e.cases.length === 1) return rec(e.cases[0]!);
       return m.v128.bitselect(rec(e.cases[1]!), rec(e.cases[0]!), mask);
     }

@@ -19,6 +19,8 @@ export interface CodegenResult {
 
 const PAGE = 65536;
 
+const SAFE_PASSES = ["simplify-locals", "vacuum", "merge-blocks", "remove-unused-brs", "coalesce-locals", "vacuum"];
+
 /** Nested counted loops over `shape`; `body(idx)` builds the innermost statement. */
 function loopNest(b: FnBuilder, shape: readonly number[], body: (idx: LoopIndex) => ExprRef, from = 0): ExprRef {
   const m = b.m;
@@ -344,8 +346,10 @@ export function codegen(prog: Program, plan: MemoryPlan, opts: { text?: boolean;
     if (!m.validate()) {
       throw new CompileError(`${opts.name ?? "fn"}: Binaryen rejected the generated module — this is a wax bug; please report it with the jaxpr`);
     }
-    binaryen.setOptimizeLevel(1);
-    m.optimize();
+    // Binaryen v132's -O1 pipeline (its coalesce-locals + reorder-locals pair) gives i32x4
+    // shifts an i32 local in threefry's rotations; this subset cleans up our code safely
+    // (TurboFan does the rest: Binaryen's optimizer brings no kernel speed here).
+    m.runPasses(SAFE_PASSES);
     const binary = m.emitBinary();
     return { binary, text: opts.text ? m.emitText() : undefined };
   } finally {

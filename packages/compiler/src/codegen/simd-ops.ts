@@ -96,8 +96,9 @@ export function unaryVector(ctx: GenContext, fn: string, x: ExprRef, dtype: KDTy
       const [st, t] = b.let(binaryen.v128, m.f32x4.trunc(g()));
       const frac = m.f32x4.abs(m.f32x4.sub(g(), t()));
       const signOne = m.v128.or(m.v128.and(g(), i32splat(m, -0x80000000)), f32splat(m, 1));
-      const step = m.v128.and(signOne, m.f32x4.ge(frac, f32splat(m, 0.5)));
-      return m.block(null, [s, st, m.f32x4.add(t(), step)], binaryen.v128);
+      // where |x - t| >= 0.5 step away from zero; elsewhere keep t itself (so -0.3 → -0)
+      const away = m.f32x4.add(t(), signOne);
+      return m.block(null, [s, st, m.v128.bitselect(away, t(), m.f32x4.ge(frac, f32splat(m, 0.5)))], binaryen.v128);
     }
   }
   const f = vectorMath.get(fn);
@@ -133,7 +134,8 @@ export function binaryVector(
     }
     throw new CompileError(`${fn}: no float vector lowering`);
   }
-  const u = dtype === "uint32";
+  // Bools are lane masks (false 0, true -1): compare them unsigned so false < true.
+  const u = dtype === "uint32" || dtype === "bool";
   if (fn === "shl" || fn === "shr_u" || fn === "shr_s") {
     const amount = m.i32.const((uniformY as Expr & { op: "const" }).value);
     return fn === "shl" ? m.i32x4.shl(x, amount) : fn === "shr_u" ? m.i32x4.shr_u(x, amount) : m.i32x4.shr_s(x, amount);

@@ -9,6 +9,10 @@ export type KDType = "float32" | "int32" | "uint32" | "bool";
 /** A runtime index read from an int32 scalar buffer, clamped to `[0, max]`, times `stride`. */
 export interface DynTerm {
   buf: number;
+  /** Element offset of the index within its buffer. */
+  elem: number;
+  /** The index is uint32 (compared unsigned when clamping). */
+  unsigned: boolean;
   stride: number;
   max: number;
 }

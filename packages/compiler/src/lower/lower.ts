@@ -134,6 +134,13 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
 
   const asBuf = (v: Val, label: string) => materialize(v, label);
 
+  /** A scalar index value as a buffer element (materialized if computed or dynamically placed). */
+  const dynIndex = (v: Val, label: string): { buf: number; elem: number; unsigned: boolean } => {
+    let b = asBuf(v, label);
+    if (b.map.dyn.length > 0) b = materialize({ kind: "expr", expr: asExpr(b), shape: b.shape, dtype: b.dtype }, label);
+    return { buf: b.buf, elem: b.map.offset, unsigned: b.dtype === "uint32" };
+  };
+
   /** Applies an index remapping to a value (view op), shape → newShape. */
   const view = (v: Val, newShape: number[], f: (m: Affine) => Affine): Val => {
     if (v.kind === "buf") return { ...v, map: f(v.map), shape: newShape };
@@ -237,7 +244,8 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
       }
       case "reshape": {
         const x = ins[0]!;
-        const b = x.kind === "buf" && isContiguous(x.map, x.shape) ? x : asBuf(x, "reshape");
+        // A non-contiguous view (transpose, broadcast, strided slice) is copied out first.
+        const b = x.kind === "buf" && isContiguous(x.map, x.shape) ? x : materialize({ kind: "expr", expr: asExpr(x), shape: x.shape, dtype: x.dtype }, "reshape");
         return { kind: "buf", buf: b.buf, map: contiguous(outShape, b.map.offset), shape: outShape, dtype: b.dtype };
       }
       case "dynamic_slice": {
@@ -249,7 +257,7 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
         idx.forEach((iv, d) => {
           const max = x.shape[d]! - sizes[d]!;
           if (iv.kind === "expr" && iv.expr.op === "const") offset += Math.min(Math.max(iv.expr.value, 0), max) * x.map.strides[d]!;
-          else dyn.push({ buf: asBuf(iv, "dynamic_slice index").buf, stride: x.map.strides[d]!, max });
+          else dyn.push({ ...dynIndex(iv, "dynamic_slice index"), stride: x.map.strides[d]!, max });
         });
         return { kind: "buf", buf: x.buf, map: { strides: [...x.map.strides], offset, dyn }, shape: outShape, dtype: x.dtype };
       }
@@ -265,7 +273,7 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
           const max = outShape[d]! - u!.shape[d]!;
           const stride = contiguousStride(outShape, d);
           if (iv.kind === "expr" && iv.expr.op === "const") offset += Math.min(Math.max(iv.expr.value, 0), max) * stride;
-          else dyn.push({ buf: asBuf(iv, "dynamic_update_slice index").buf, stride, max });
+          else dyn.push({ ...dynIndex(iv, "dynamic_update_slice index"), stride, max });
         });
         const full = outShape.map((_, d) => contiguousStride(outShape, d));
         kernels.push({ kind: "map", shape: [...u!.shape], out: { buf, map: { strides: full, offset, dyn } }, expr: asExpr(u!), label: "dynamic_update_slice" });

@@ -122,6 +122,26 @@ export const integerPow = definePrimitive("integer_pow", {
         return r;
       })];
     }
+    if (out!.dtype === "float32") {
+      // float32 as XLA computes it: repeated squaring rounded at each step, then 1/x^|y|.
+      const n = Math.abs(y);
+      return [
+        mapN([x!], out!, (v) => {
+          let acc = 1;
+          let base = v;
+          let first = true;
+          for (let k = n; k > 0; k >>= 1) {
+            if (k & 1) {
+              acc = first ? base : Math.fround(acc * base);
+              first = false;
+            }
+            if (k > 1) base = Math.fround(base * base);
+          }
+          if (n === 0) acc = 1;
+          return y < 0 ? Math.fround(1 / acc) : acc;
+        }),
+      ];
+    }
     return [mapN([x!], out!, (v) => v ** y)];
   },
 });

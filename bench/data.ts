@@ -1,0 +1,62 @@
+/** Deterministic inputs shared by every peer, and the FLOP/byte counts of each case. */
+import type { LayerData, MatmulSpec, MlpSpec } from "./types";
+
+/** mulberry32: a tiny seeded PRNG, so every peer (and every run) sees the same numbers. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function uniform(n: number, lo: number, hi: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+export function matmulSpec(n: number, transposeB: boolean): MatmulSpec {
+  return { n, transposeB, a: uniform(n * n, -1, 1, 11 + n), b: uniform(n * n, -1, 1, 23 + n) };
+}
+
+export const matmulFlops = (n: number): number => 2 * n ** 3;
+
+/** Glorot-uniform weights, small biases, uniform inputs and targets. */
+export function mlpSpec(batch: number, widths: number[]): MlpSpec {
+  const layers: LayerData[] = [];
+  for (let i = 0; i + 1 < widths.length; i++) {
+    const [fin, fout] = [widths[i]!, widths[i + 1]!];
+    const lim = Math.sqrt(6 / (fin + fout));
+    layers.push({ w: uniform(fin * fout, -lim, lim, 100 + i), b: uniform(fout, -0.1, 0.1, 200 + i) });
+  }
+  return {
+    batch,
+    widths,
+    layers,
+    x: uniform(batch * widths[0]!, -1, 1, 300),
+    y: uniform(batch * widths.at(-1)!, -1, 1, 400),
+    lr: 1e-3,
+    b1: 0.9,
+    b2: 0.999,
+    eps: 1e-8,
+  };
+}
+
+/** 6·batch·Σ(in·out): forward 2·, backward 4· (input and weight gradients). */
+export function mlpFlops(spec: MlpSpec): number {
+  let s = 0;
+  for (let i = 0; i + 1 < spec.widths.length; i++) s += spec.widths[i]! * spec.widths[i + 1]!;
+  return 6 * spec.batch * s;
+}
+
+/** First, last and sum of a result: cheap to compare across peers. */
+export function summary(x: ArrayLike<number>): number[] {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]!;
+  return [x[0]!, x[x.length - 1]!, s];
+}

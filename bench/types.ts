@@ -1,0 +1,67 @@
+/**
+ * The contract between the harness (`run.ts`) and each framework under test (`peers/*.ts`):
+ * a peer turns a case's inputs into a `Bench`, whose `run()` is one call with the result read
+ * back, so lazy frameworks do all the work inside the timed region.
+ */
+
+/** One prepared benchmark: inputs already on the device, function already compiled. */
+export interface Bench {
+  /** One call, result read back to JS (dataSync / toArray / .data). */
+  run(): void;
+  /** Waits for any work still pending at the end of a timed repetition (timed). */
+  sync?(): void | Promise<void>;
+  /** Frees device memory and compiled code. */
+  dispose(): void;
+  /** Numbers from the first call(s), compared across peers to check they did the same math. */
+  check: number[];
+  /** First call minus a warm call, in ms (jit peers, MLP case only). */
+  compileMs?: number;
+  /** The framework's own compile time (tracing + compiling), if it reports one. */
+  internalCompileMs?: number;
+}
+
+export interface MatmulSpec {
+  n: number;
+  /** Computes A@Bᵀ instead of A@B. */
+  transposeB: boolean;
+  /** Row-major n×n. */
+  a: Float32Array;
+  b: Float32Array;
+}
+
+/** One dense layer, row-major `w: [in, out]`, `b: [out]`. */
+export interface LayerData {
+  w: Float32Array;
+  b: Float32Array;
+}
+
+/**
+ * An MLP training step: h = tanh(h@W + b) for the hidden layers, a linear last layer, MSE loss,
+ * and Adam written by hand inside the jitted step: m = b1·m + (1-b1)·g, v = b2·v + (1-b2)·g²,
+ * bias corrections 1 - exp(t·ln b) from the step count t passed (and returned as t+1) as an
+ * array, p -= lr·m̂/(√v̂ + eps).
+ */
+export interface MlpSpec {
+  batch: number;
+  widths: number[];
+  layers: LayerData[];
+  /** Row-major [batch, widths[0]] and [batch, widths.at(-1)]. */
+  x: Float32Array;
+  y: Float32Array;
+  lr: number;
+  b1: number;
+  b2: number;
+  eps: number;
+}
+
+export interface Peer {
+  readonly name: string;
+  /** How the peer runs (device, threads), printed under the table. */
+  readonly info: string;
+  /** Makes this peer's backend the active one (tfjs has one global backend). */
+  activate?(): Promise<void>;
+  tiny(x: Float32Array): Bench | Promise<Bench>;
+  matmul(spec: MatmulSpec): Bench | Promise<Bench>;
+  chain(x: Float32Array): Bench | Promise<Bench>;
+  mlp(spec: MlpSpec): Bench | Promise<Bench>;
+}
