@@ -64,6 +64,15 @@ export function array(
         : firstLeaf(data) === "boolean"
           ? "bool"
           : "float32";
+  if (ArrayBuffer.isView(data)) {
+    // A flat TypedArray: one bulk copy (with rounding/wrapping done by the target array type).
+    const src = data as TypedArray;
+    const buf = allocate(dtype0, src.length);
+    if (dtype0 === "bool" || dtype0 === "int32" || dtype0 === "uint32") for (let i = 0; i < src.length; i++) buf[i] = castScalar(src[i]!, dtype0);
+    else buf.set(src as never);
+    const finalShape = opts.shape ?? [src.length];
+    return new ConcreteArray(new Aval([...finalShape], dtype0), buf);
+  }
   const shape = inferShape(data, "array");
   const flat: number[] = [];
   const rec = (x: unknown, depth: number): void => {
