@@ -6,6 +6,7 @@ describe("examples", () => {
     const out = execFileSync("npx", ["tsx", "examples/ir.ts"], { encoding: "utf8" });
     expect(out).toContain("{ lambda ; a:f32[3,2] b:f32[2] c:f32[4,3]. let");
     expect(out).toContain("dot_general[");
+    expect(out).toContain("custom_jvp_call[\n      name=relu");
     const eager = /eager:\s+(.*)/.exec(out)?.[1];
     const interp = /interpreted:\s+(.*)/.exec(out)?.[1];
     expect(eager).toBe("Array(0.36136362, dtype=float32)");
