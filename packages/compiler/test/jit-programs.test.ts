@@ -300,8 +300,8 @@ describe("filterJit = interpreter on random programs", () => {
     );
   });
 
-  it("a drift bound of zero really means equal: the programs' exact paths are exact", () => {
-    // add, where and views only: no rounding can differ, so the bound is 0 and must hold.
+  it("programs of exact ops (add, where, slices, concatenate, transposes) match exactly", () => {
+    // No rounding can differ here, so the drift bound of such a random program is 0.
     const x = randomArray([3, 5], 1);
     const y = randomArray([1, 5], 2);
     const f = (a: Array, b: Array) => np.where(np.greater(a, 0), np.add(a, b), np.transpose(np.concatenate([a.get("1:"), b], 0)).T);

@@ -72,6 +72,7 @@ export const hostMath = {
   sin: Math.sin,
   cos: Math.cos,
   tanh: Math.tanh,
+  logistic: (x: number) => 1 / (1 + Math.exp(-x)),
   erf,
   erfinv,
 };

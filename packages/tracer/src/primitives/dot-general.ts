@@ -1,6 +1,6 @@
 /** `dot_general`: contraction with batch dimensions (matmul, batched matmul, dot, einsum). */
 import { Aval, shapeSize, stridesOf } from "../aval";
-import { allocate, type TypedArray } from "../dtype";
+import { allocate, isFloat, type TypedArray } from "../dtype";
 import { DTypeError, ShapeError } from "../errors";
 import { definePrimitive, type ParamValue } from "../primitive";
 import { checkDTypeClass } from "./checks";
@@ -84,6 +84,19 @@ export const dotGeneral = definePrimitive("dot_general", {
     const A = canon(a, [...lb, ...lf, ...lc]);
     const Bm = canon(b, [...rb, ...rc, ...rf]);
     const res = allocate(out!.dtype, out!.size);
+    if (!isFloat(out!.dtype)) {
+      // Integer products and sums wrap at 32 bits, as the compiled code and XLA do.
+      for (let bi = 0; bi < B; bi++) {
+        for (let i = 0; i < M; i++) {
+          for (let j = 0; j < N; j++) {
+            let acc = 0;
+            for (let k = 0; k < K; k++) acc = (acc + Math.imul(A[bi * M * K + i * K + k]!, Bm[bi * K * N + k * N + j]!)) | 0;
+            res[bi * M * N + i * N + j] = acc;
+          }
+        }
+      }
+      return [res];
+    }
     const acc = new Float64Array(N);
     for (let bi = 0; bi < B; bi++) {
       for (let i = 0; i < M; i++) {

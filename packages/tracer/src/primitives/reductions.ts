@@ -86,6 +86,11 @@ export const reduceSum = reducer("reduce_sum", () => 0, (a, v) => a + v);
   ["out_sharding", null],
 ];
 export const reduceProd = reducer("reduce_prod", () => 1, (a, v) => a * v);
+// Integer products wrap at 32 bits (as the compiled code and XLA do), not in float64.
+(reduceProd as { impl: Primitive["impl"] }).impl = ([x], params, [out]) => {
+  const step = isFloat(out!.dtype) ? (a: number, v: number) => a * v : (a: number, v: number) => Math.imul(a, v);
+  return [reduceLoop(x!.data, x!.shape, params["axes"] as number[], out!.dtype, 1, step)];
+};
 export const reduceMax = reducer("reduce_max", lowest, nanMax, true);
 export const reduceMin = reducer("reduce_min", highest, nanMin, true);
 

@@ -314,7 +314,12 @@ describe("unary float32 primitives match tfjs", () => {
   }
 
   it("integer_pow matches tfjs pow with an integer exponent", () => {
-    check(fc.tuple(f32OperandArb(), fc.integer({ min: -3, max: 6 })), ([x, y]) => {
+    check(fc.tuple(f32OperandArb(), fc.integer({ min: -3, max: 6 })), ([x0, y]) => {
+      // integer_pow squares in float32 (as XLA): where |x|^|y| leaves the normal float32
+      // range the intermediate loses bits that tfjs's float64 pow keeps, so those inputs are
+      // replaced by 1 here (NaN and ±inf stay, they propagate the same way).
+      const normal = (v: number) => !Number.isFinite(v) || v === 0 || (Math.abs(v) ** Math.abs(y) >= 2 ** -126 && Math.abs(v) ** Math.abs(y) < 2 ** 128);
+      const x = { ...x0, data: Float32Array.from(x0.data, (v) => (normal(v) ? v : 1)) };
       const want = tfRun(() => tf.pow(tfF32(x), tf.scalar(y)));
       expectMatch(`integer_pow y=${y}`, lax.integerPow(wax(x), y), want, TOLERANCE.integer_pow);
     });
