@@ -62,15 +62,24 @@ function reduceAval(op: string, x: Aval, axes: readonly number[], dtype: DType =
   );
 }
 
-function reducer(name: string, initOf: (d: DType) => number, step: (a: number, v: number) => number, allowBool = false): Primitive {
+interface ReducerOptions {
+  allowBool?: boolean;
+  /** Step for integer dtypes, when it differs (products wrap at 32 bits, as XLA's). */
+  intStep?: (a: number, v: number) => number;
+  ppParams?: Primitive["ppParams"];
+}
+
+function reducer(name: string, initOf: (d: DType) => number, step: (a: number, v: number) => number, opts: ReducerOptions = {}): Primitive {
   return definePrimitive(name, {
     abstractEval([x], params) {
-      if (!allowBool) checkDTypeClass(name, x!, "numeric");
+      if (!opts.allowBool) checkDTypeClass(name, x!, "numeric");
       return [reduceAval(name, x!, intsParam(name, params, "axes"))];
     },
     impl([x], params, [out]) {
-      return [reduceLoop(x!.data, x!.shape, params["axes"] as number[], out!.dtype, initOf(x!.dtype), step)];
+      const f = opts.intStep && !isFloat(out!.dtype) ? opts.intStep : step;
+      return [reduceLoop(x!.data, x!.shape, params["axes"] as number[], out!.dtype, initOf(x!.dtype), f)];
     },
+    ppParams: opts.ppParams,
   });
 }
 
@@ -79,20 +88,16 @@ const nanMin = (a: number, v: number) => (a !== a || v !== v ? NaN : v < a ? v :
 const lowest = (d: DType) => (isFloat(d) ? -Infinity : d === "uint32" ? 0 : d === "bool" ? 0 : -2147483648);
 const highest = (d: DType) => (isFloat(d) ? Infinity : d === "uint32" ? 4294967295 : d === "bool" ? 1 : 2147483647);
 
-export const reduceSum = reducer("reduce_sum", () => 0, (a, v) => a + v);
 // Current JAX prints reduce_sum with its (here always empty) out_sharding param.
-(reduceSum as { ppParams: Primitive["ppParams"] }).ppParams = (p) => [
-  ["axes", p["axes"]!],
-  ["out_sharding", null],
-];
-export const reduceProd = reducer("reduce_prod", () => 1, (a, v) => a * v);
-// Integer products wrap at 32 bits (as the compiled code and XLA do), not in float64.
-(reduceProd as { impl: Primitive["impl"] }).impl = ([x], params, [out]) => {
-  const step = isFloat(out!.dtype) ? (a: number, v: number) => a * v : (a: number, v: number) => Math.imul(a, v);
-  return [reduceLoop(x!.data, x!.shape, params["axes"] as number[], out!.dtype, 1, step)];
-};
-export const reduceMax = reducer("reduce_max", lowest, nanMax, true);
-export const reduceMin = reducer("reduce_min", highest, nanMin, true);
+export const reduceSum = reducer("reduce_sum", () => 0, (a, v) => a + v, {
+  ppParams: (p) => [
+    ["axes", p["axes"]!],
+    ["out_sharding", null],
+  ],
+});
+export const reduceProd = reducer("reduce_prod", () => 1, (a, v) => a * v, { intStep: Math.imul });
+export const reduceMax = reducer("reduce_max", lowest, nanMax, { allowBool: true });
+export const reduceMin = reducer("reduce_min", highest, nanMin, { allowBool: true });
 
 function argReducer(name: string, better: (v: number, best: number) => boolean): Primitive {
   return definePrimitive(name, {
