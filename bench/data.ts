@@ -1,17 +1,8 @@
 /** Deterministic inputs shared by every peer, and the FLOP/byte counts of each case. */
 import type { LayerData, MatmulSpec, MlpSpec } from "./types";
+import { mulberry32 } from "../test/support/seeded";
 
-/** mulberry32: a tiny seeded PRNG, so every peer (and every run) sees the same numbers. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 export function uniform(n: number, lo: number, hi: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -174,7 +174,7 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     const mask = leaves.map((l) => (isDynamic(l) ? "a" : "s")).join("");
     let h = staticHash(mask, treedef.hash);
     for (const s of statics) h = staticHash(s, h);
-    for (const a of avals) h = staticHash(`${a}${a.weakType ? "~" : ""}`, h);
+    for (const a of avals) h = hashAval(a, h);
     let entry = entries.find(
       (e) =>
         e.hash === h &&
@@ -290,6 +290,16 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       last = null;
     },
   }) as Jitted<F>;
+}
+
+const DTYPE_CODE: Record<DType, number> = { float32: 1, float64: 2, int32: 3, uint32: 4, bool: 5 };
+
+/** Numeric hash of an aval (no string formatting on the call path). */
+function hashAval(a: Aval, h: number): number {
+  h = Math.imul(h ^ (DTYPE_CODE[a.dtype] * 2 + (a.weakType ? 1 : 0)), 0x01000193);
+  h = Math.imul(h ^ a.shape.length, 0x01000193);
+  for (const d of a.shape) h = Math.imul(h ^ d, 0x01000193);
+  return h >>> 0;
 }
 
 function describeStatic(v: unknown): string {

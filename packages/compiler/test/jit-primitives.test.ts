@@ -48,6 +48,7 @@ import {
   type DType,
 } from "@wax/tracer";
 import { CompileError, compileJaxpr, filterJit } from "../index";
+import { mulberry32 } from "../../../test/support/seeded";
 
 // ---- tolerances ----------------------------------------------------------------------------
 
@@ -252,17 +253,7 @@ function permArb(n: number): fc.Arbitrary<number[]> {
   return fc.array(fc.nat({ max: 100 }), { minLength: n, maxLength: n }).map((keys) => keys.map((k, i) => [k, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i));
 }
 
-/** mulberry32: reproducible data for arrays too big to draw element by element. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = mulberry32;
 
 /**
  * Seeded data: mostly small values (integers for int dtypes), some float specials. Small

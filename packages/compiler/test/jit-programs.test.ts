@@ -31,21 +31,12 @@ import {
   type Array,
 } from "@wax/tracer";
 import { compileJaxpr, filterJit } from "../index";
+import { mulberry32 } from "../../../test/support/seeded";
 
 const QUIET = { warnAfterMisses: Infinity };
 const U = 2 ** -24;
 
-/** mulberry32: reproducible inputs. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = mulberry32;
 
 /** float32 data uniform in [lo, hi). */
 function randomArray(shape: readonly number[], seed: number, lo = -2, hi = 2): ConcreteArray {

@@ -117,3 +117,24 @@ export function isContiguous(map: Affine, shape: readonly number[]): boolean {
   const c = contiguous(shape);
   return map.strides.every((s, i) => shape[i] === 1 || s === c.strides[i]);
 }
+
+/** The operand expressions of `e` (leaves have none). */
+export function exprChildren(e: Expr): Expr[] {
+  switch (e.op) {
+    case "load":
+    case "index":
+    case "const":
+      return [];
+    case "unary":
+    case "convert":
+    case "bitcast":
+    case "ipow":
+      return [e.x];
+    case "binary":
+      return [e.x, e.y];
+    case "select":
+      return [e.pred, ...e.cases];
+    case "threefry":
+      return e.args;
+  }
+}

@@ -3,7 +3,7 @@
  * regions; temporaries and outputs share space by liveness over the kernel schedule
  * (greedy best-fit on intervals, largest first). 16-byte alignment keeps SIMD loads aligned.
  */
-import type { Affine, Expr, Kernel, Program } from "../lower/kernel-ir";
+import { exprChildren, type Affine, type Expr, type Kernel, type Program } from "../lower/kernel-ir";
 
 export interface MemoryPlan {
   arenaBytes: number;
@@ -17,33 +17,9 @@ const ALIGN = 16;
 const roundUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 export function exprBuffers(e: Expr, out: Set<number>): void {
-  switch (e.op) {
-    case "load":
-      out.add(e.buf);
-      for (const d of e.map.dyn) out.add(d.buf);
-      return;
-    case "index":
-      for (const d of e.map.dyn) out.add(d.buf);
-      return;
-    case "const":
-      return;
-    case "unary":
-    case "convert":
-    case "bitcast":
-    case "ipow":
-      exprBuffers(e.x, out);
-      return;
-    case "binary":
-      exprBuffers(e.x, out);
-      exprBuffers(e.y, out);
-      return;
-    case "select":
-      exprBuffers(e.pred, out);
-      e.cases.forEach((c) => exprBuffers(c, out));
-      return;
-    case "threefry":
-      e.args.forEach((a) => exprBuffers(a, out));
-  }
+  if (e.op === "load") out.add(e.buf);
+  if (e.op === "load" || e.op === "index") for (const d of e.map.dyn) out.add(d.buf);
+  for (const c of exprChildren(e)) exprBuffers(c, out);
 }
 
 /** Buffers a kernel reads and the one it writes. */
@@ -76,35 +52,11 @@ function kernelBuffersBase(k: Kernel): { reads: Set<number>; write: number } {
   }
 }
 
-/** Loads of buffer `buf` in `e` (to check that an in-place write reads it elementwise only). */
+/** Maps through which `e` reads buffer `buf` (a read as a dynamic index gives a map matching nothing). */
 function loadsOf(e: Expr, buf: number, out: Affine[]): void {
-  switch (e.op) {
-    case "load":
-      if (e.buf === buf) out.push(e.map);
-      for (const d of e.map.dyn) if (d.buf === buf) out.push({ strides: [], offset: -1, dyn: [] });
-      return;
-    case "index":
-      for (const d of e.map.dyn) if (d.buf === buf) out.push({ strides: [], offset: -1, dyn: [] });
-      return;
-    case "const":
-      return;
-    case "unary":
-    case "convert":
-    case "bitcast":
-    case "ipow":
-      loadsOf(e.x, buf, out);
-      return;
-    case "binary":
-      loadsOf(e.x, buf, out);
-      loadsOf(e.y, buf, out);
-      return;
-    case "select":
-      loadsOf(e.pred, buf, out);
-      e.cases.forEach((c) => loadsOf(c, buf, out));
-      return;
-    case "threefry":
-      e.args.forEach((a) => loadsOf(a, buf, out));
-  }
+  if (e.op === "load" && e.buf === buf) out.push(e.map);
+  if (e.op === "load" || e.op === "index") for (const d of e.map.dyn) if (d.buf === buf) out.push({ strides: [], offset: -1, dyn: [] });
+  for (const c of exprChildren(e)) loadsOf(c, buf, out);
 }
 
 const sameMap = (a: Affine, b: Affine) =>

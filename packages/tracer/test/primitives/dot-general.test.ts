@@ -17,6 +17,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 import { array, DTypeError, lax, np, ShapeError, type Array as WaxArray, type DType } from "../../index";
+import { sizeOf, range, dimArb } from "../support/shapes";
 
 const RUNS = { numRuns: 40 };
 
@@ -34,14 +35,7 @@ interface Expected {
   data: readonly number[];
 }
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const range = (n: number) => [...globalThis.Array(n).keys()];
 
-const dimArb = fc.oneof(
-  { arbitrary: fc.constant(0), weight: 1 },
-  { arbitrary: fc.constant(1), weight: 2 },
-  { arbitrary: fc.integer({ min: 2, max: 5 }), weight: 4 },
-);
 const dimsArb = (n: number) => fc.array(dimArb, { minLength: n, maxLength: n });
 
 const dtypeOf = (h: Host): "float32" | "int32" => (h.data instanceof Int32Array ? "int32" : "float32");

@@ -23,6 +23,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 import { array, lax, np, ShapeError, type Array as WaxArray, type DType } from "../../index";
+import { sizeOf, range, dimArb, shapeArb } from "../support/shapes";
 
 const RUNS = { numRuns: 40 };
 
@@ -46,15 +47,7 @@ interface Tol {
   atol: number;
 }
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const range = (n: number) => [...globalThis.Array(n).keys()];
 
-const dimArb = fc.oneof(
-  { arbitrary: fc.constant(0), weight: 1 },
-  { arbitrary: fc.constant(1), weight: 2 },
-  { arbitrary: fc.integer({ min: 2, max: 5 }), weight: 4 },
-);
-const shapeArb = (minRank = 0, maxRank = 4) => fc.array(dimArb, { minLength: minRank, maxLength: maxRank });
 
 /** float32 values drawn by `value`, for an array of `shape`. */
 const f32Arb = (value: fc.Arbitrary<number>) => (shape: number[]) =>

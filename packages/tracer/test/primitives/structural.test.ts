@@ -21,6 +21,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 import { array, evalJaxpr, lax, makeJaxpr, np, ShapeError, type Array as WaxArray, type DType } from "../../index";
+import { sizeOf, range, dimArb, shapeArb } from "../support/shapes";
 
 const RUNS = { numRuns: 40 };
 
@@ -39,16 +40,7 @@ interface Expected {
   data: readonly number[];
 }
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const range = (n: number) => [...globalThis.Array(n).keys()];
 
-/** A dimension in 0–5, weighted so that size-0 and size-1 axes are common but not dominant. */
-const dimArb = fc.oneof(
-  { arbitrary: fc.constant(0), weight: 1 },
-  { arbitrary: fc.constant(1), weight: 2 },
-  { arbitrary: fc.integer({ min: 2, max: 5 }), weight: 4 },
-);
-const shapeArb = (minRank = 0, maxRank = 4) => fc.array(dimArb, { minLength: minRank, maxLength: maxRank });
 const hostArb = (shape: number[]): fc.Arbitrary<Host> =>
   fc.float32Array({ minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((data) => ({ shape, data }));
 const permutationArb = (n: number) => fc.shuffledSubarray(range(n), { minLength: n, maxLength: n });

@@ -26,6 +26,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { array, grad, jvp, jvpRules, lax, nn, np, primitives, transposeRules, vjp, type Array as WaxArray } from "../../index";
+import { mulberry32 } from "../../../../test/support/seeded";
 
 const RUNS = { numRuns: 25 };
 
@@ -114,17 +115,7 @@ interface AdCase {
   tol?: Partial<Tolerances>;
 }
 
-/** mulberry32: tangents and cotangents from a fast-check seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function randomLike(shape: number[], dtype: FloatDType, next: () => number, onGrid: boolean): Host {
   const data = range(sizeOf(shape)).map(() => {

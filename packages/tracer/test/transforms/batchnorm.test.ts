@@ -20,6 +20,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { beforeAll, describe, expect, it } from "vitest";
 import { array, grad, lax, makeJaxpr, np, pmean, psum, treeMap, valueAndGrad, vmap, evalJaxpr, treeLeaves, type Array as WaxArray } from "../../index";
+import { mulberry32 } from "../../../../test/support/seeded";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -32,17 +33,7 @@ const DIN = 4;
 const F = 3;
 const EPS = 1e-5;
 
-/** mulberry32, for reproducible inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const randomData = (n: number, seed: number, lo: number, hi: number) => {
   const r = rng(seed);
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());

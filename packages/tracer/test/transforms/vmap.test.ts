@@ -28,6 +28,7 @@ import {
   type Array as WaxArray,
   type DType,
 } from "../../index";
+import { mulberry32 } from "../../../../test/support/seeded";
 
 // ---- host-side arrays: the oracle -----------------------------------------------------------
 
@@ -96,17 +97,7 @@ function expectHost(got: Host, want: Host, what: string, rtol = 1e-5, atol = 1e-
   }
 }
 
-/** mulberry32: deterministic values for closed-over constants and test inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function randomHost(shape: readonly number[], seed: number, lo = -2, hi = 2): Host {
   const r = rng(seed);
