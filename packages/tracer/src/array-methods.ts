@@ -4,6 +4,7 @@
  */
 import { Array } from "./array";
 import type { DType } from "./dtype";
+import { ShapeError } from "./errors";
 import * as np from "./numpy/index";
 import type { Index } from "./numpy/indexing";
 import type { ReduceOptions } from "./numpy/reduce";
@@ -24,6 +25,8 @@ declare module "./array" {
     sqrt(): Array;
     square(): Array;
     tanh(): Array;
+    sin(): Array;
+    cos(): Array;
     maximum(y: ArrayLike): Array;
     minimum(y: ArrayLike): Array;
     eq(y: ArrayLike): Array;
@@ -52,6 +55,11 @@ declare module "./array" {
     astype(dtype: DType): Array;
     /** Basic indexing: `x.get(0, ":", "1:3")` is numpy's `x[0, :, 1:3]`. */
     get(...idx: Index[]): Array;
+    /**
+     * Iterates over the first axis, as numpy does: `const [k1, k2] = random.split(key)`.
+     * Rank-0 arrays are not iterable.
+     */
+    [Symbol.iterator](): Iterator<Array>;
   }
 }
 
@@ -71,6 +79,8 @@ const methods: Partial<Record<keyof Methods, (this: Array, ...args: never[]) => 
   sqrt() { return np.sqrt(this); },
   square() { return np.square(this); },
   tanh() { return np.tanh(this); },
+  sin() { return np.sin(this); },
+  cos() { return np.cos(this); },
   maximum(y: ArrayLike) { return np.maximum(this, y); },
   minimum(y: ArrayLike) { return np.minimum(this, y); },
   eq(y: ArrayLike) { return np.equal(this, y); },
@@ -98,6 +108,10 @@ const methods: Partial<Record<keyof Methods, (this: Array, ...args: never[]) => 
   get(...idx: Index[]) { return np.index(this, ...idx); },
 };
 for (const [k, f] of Object.entries(methods)) proto[k] = f;
+proto[Symbol.iterator as unknown as string] = function* (this: Array): Generator<Array> {
+  if (this.ndim === 0) throw new ShapeError(`iteration over a rank-0 array (${this.aval}) — index it or use .item()`);
+  for (let i = 0; i < this.shape[0]!; i++) yield np.index(this, i);
+};
 Object.defineProperty(Array.prototype, "T", {
   get(this: Array) {
     return np.transpose(this);

@@ -15,6 +15,19 @@ export interface PytreeNodeDef<T = unknown> {
   unflatten(aux: unknown, children: unknown[], ctor: abstract new (...args: never[]) => T): T;
   /** Name used when printing treedefs (defaults to the class name). */
   name?: string;
+  /** Key of each child for key paths (e.g. field names); defaults to positions `[i]`. */
+  keys?(node: T): KeyEntry[];
+}
+
+/**
+ * One step of a key path, as JAX's `GetAttrKey` / `DictKey` / `SequenceKey`: `attr` prints
+ * `.name`, `key` prints `['name']`, `index` prints `[i]`.
+ */
+export type KeyEntry = { kind: "attr"; name: string } | { kind: "key"; name: string } | { kind: "index"; index: number };
+
+/** JAX's `keystr`: `.norm1.weight`, `['a'][0]`. */
+export function keystr(path: readonly KeyEntry[]): string {
+  return path.map((k) => (k.kind === "attr" ? `.${k.name}` : k.kind === "key" ? `['${k.name}']` : `[${k.index}]`)).join("");
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -288,6 +301,13 @@ function describe(x: unknown): string {
 function nodeOf(x: unknown): [NodeKind, unknown[], unknown, Ctor | null] {
   if (x === null) return ["null", [], undefined, null];
   if (x === undefined) return ["undefined", [], undefined, null];
+  if (typeof x === "function") {
+    // Callable registered nodes (e.g. nn Modules, which are function objects so that `model(x)` works).
+    const def = lookupNode(x);
+    if (!def) return ["leaf", [], undefined, null];
+    const [children, aux] = def.flatten(x as never);
+    return ["custom", children, aux, (x as object).constructor as Ctor];
+  }
   if (typeof x !== "object") return ["leaf", [], undefined, null];
   if (globalThis.Array.isArray(x)) return ["array", x, undefined, null];
   if (isPlainObject(x)) {
@@ -351,6 +371,33 @@ export function treeMap(f: (...xs: any[]) => unknown, tree: unknown, ...rest: un
   const [leaves, def] = treeFlatten(tree);
   const others = rest.map((r) => def.flattenUpTo(r, "treeMap"));
   return def.unflatten(leaves.map((l, i) => f(l, ...others.map((o) => o[i]))));
+}
+
+/**
+ * Flattens with the key path of every leaf (JAX's `tree_flatten_with_path`): arrays give
+ * `index` entries, plain objects `key` entries, registered classes their `keys()` (or
+ * positions).
+ */
+export function treeFlattenWithPath(tree: unknown, isLeaf?: IsLeaf): [[KeyEntry[], unknown][], TreeDef] {
+  const out: [KeyEntry[], unknown][] = [];
+  const rec = (x: unknown, path: KeyEntry[]): void => {
+    if (isLeaf?.(x)) {
+      out.push([path, x]);
+      return;
+    }
+    const [kind, children, aux] = nodeOf(x);
+    if (kind === "leaf") {
+      out.push([path, x]);
+      return;
+    }
+    let keys: KeyEntry[];
+    if (kind === "object") keys = (aux as string[]).map((name) => ({ kind: "key", name }));
+    else if (kind === "custom") keys = lookupNode(x as object)!.keys?.(x as never) ?? children.map((_, index) => ({ kind: "index", index }));
+    else keys = children.map((_, index) => ({ kind: "index", index }));
+    children.forEach((c, i) => rec(c, [...path, keys[i]!]));
+  };
+  rec(tree, []);
+  return [out, treeStructure(tree, isLeaf)];
 }
 
 /** A treedef with `n` leaves in a JS array: `[*, *, ...]`. */
