@@ -13,3 +13,13 @@ describe("examples", () => {
     expect(interp).toBe(eager);
   });
 });
+
+describe("the README's first command", () => {
+  it("npm run example trains the seed model for 5 steps and prints predictions", () => {
+    const out = execFileSync("npm", ["run", "--silent", "example"], { encoding: "utf8" });
+    const losses = [...out.matchAll(/step (\d): loss ([\d.]+)/g)].map((m) => Number(m[2]));
+    expect(losses).toHaveLength(5);
+    losses.slice(1).forEach((l, i) => expect(l).toBeLessThan(losses[i]!));
+    expect(out).toContain("predictions on 5 test points:");
+  });
+});

@@ -14,7 +14,7 @@ describe("filterGrad / filterValueAndGrad", () => {
   });
 
   test("value, aux, and later arguments are not differentiated", () => {
-    const [[v, aux], g] = filterValueAndGrad((m: ReturnType<typeof model>, x: Array) => [f(m, x), x.mul(2)], { hasAux: true })(model(), array([3, 4]));
+    const [[v, aux], g] = filterValueAndGrad((m: ReturnType<typeof model>, x: Array) => [f(m, x), x.mul(2)], { hasAux: true })(model(), array([3, 4])) as [[Array, Array], { w: Array }];
     expect((v as Array).item()).toBe(2.5 * 11 + 3);
     expect((aux as Array).tolist()).toEqual([6, 8]);
     expect(g.w.tolist()).toEqual([7.5, 10]);

@@ -1,12 +1,14 @@
 /**
  * JAX-compatible random numbers: threefry2x32 in JAX's default ("partitionable") mode, so
  * a port of a JAX program draws the same bits. Keys are `uint32[2]` arrays (JAX's raw
- * `PRNGKey`); every function is made of primitives, so it traces and batches like any op.
+ * `PRNGKey`). The samplers (`bits`, `uniform`, `normal`, `bernoulli`, `randint`, `gumbel`)
+ * are made of primitives, so they trace and batch like any op; `permutation` and the
+ * choices that need a sort run on concrete keys only (wax has no sort primitive yet).
  */
 import { ConcreteArray, type Array } from "./array";
 import { Aval } from "./aval";
-import type { DType } from "./dtype";
-import { ArgumentError, ShapeError } from "./errors";
+import { allocate, type DType } from "./dtype";
+import { ArgumentError, ConcretizationError, ShapeError } from "./errors";
 import * as lax from "./lax";
 import { promote } from "./numpy/promote";
 import { asArray, type ArrayLike } from "./values";
@@ -101,4 +103,228 @@ export function bernoulli(k: Array, p: ArrayLike = 0.5, shape: readonly number[]
   const u = uniform(k, shape);
   const pa = asArrayF(p);
   return lax.lt(u, pa.ndim === 0 ? pa : lax.broadcastInDim(pa, shape, pa.shape.map((_, i) => shape.length - pa.ndim + i)));
+}
+
+// ---- integers, permutations and choices ----------------------------------------------------
+
+function keyRow(ks: Array, i: number): Array {
+  return lax.reshape(lax.slice(ks, [i, 0], [i + 1, 2]), [2]);
+}
+
+function broadcastToRank(x: Array, shape: readonly number[]): Array {
+  if (x.ndim === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+  if (x.ndim > shape.length) throw new ShapeError(`randint: minval/maxval ${x.aval} do not broadcast to shape [${shape.join(",")}]`);
+  return lax.broadcastInDim(x, shape, x.shape.map((_, i) => shape.length - x.ndim + i));
+}
+
+function asInt32(op: string, v: ArrayLike, what: string): Array {
+  if (typeof v === "number" && (!Number.isInteger(v) || v < -2147483648 || v > 2147483647)) {
+    throw new ArgumentError(`${op}: ${what} ${v} is not an int32 — pass an integer in [-2^31, 2^31)`);
+  }
+  const a = asArray(v);
+  return a.dtype === "int32" ? a : lax.convertElementType(a, "int32", a.weakType);
+}
+
+/**
+ * Uniform int32 integers in `[minval, maxval)` (JAX's `randint`, bit for bit): two words of
+ * random bits per value reduced modulo the span (a tiny bias when the span is not a power of
+ * two, as in JAX); `maxval <= minval` gives `minval`.
+ */
+export function randint(k: Array, shape: readonly number[], minval: ArrayLike, maxval: ArrayLike): Array {
+  checkKey("randint", k);
+  const lo = broadcastToRank(asInt32("randint", minval, "minval"), shape);
+  const hi = broadcastToRank(asInt32("randint", maxval, "maxval"), shape);
+  const ks = split(k);
+  const higher = bits(keyRow(ks, 0), shape);
+  const lower = bits(keyRow(ks, 1), shape);
+  let span = lax.convertElementType(lax.sub(hi, lo), "uint32");
+  span = lax.selectN(lax.le(hi, lo), span, lax.broadcastInDim(u32(1), span.shape, []));
+  // (a * 2^32 + b) mod span without 64-bit integers: 2^32 mod span = (2^16 mod span)^2 mod span.
+  let multiplier = lax.rem(lax.broadcastInDim(u32(65536), span.shape, []), span);
+  multiplier = lax.rem(lax.mul(multiplier, multiplier), span);
+  const offset = lax.rem(lax.add(lax.mul(lax.rem(higher, span), multiplier), lax.rem(lower, span)), span);
+  return lax.add(lo, lax.convertElementType(offset, "int32"));
+}
+
+/** Standard Gumbel samples, `-log(-log(u))` with `u` uniform on `[tiny, 1)` (JAX's default "low" mode). */
+export function gumbel(k: Array, shape: readonly number[] = []): Array {
+  const tiny = 1.1754943508222875e-38; // float32 smallest normal
+  const u = uniform(k, shape, { minval: tiny, maxval: 1 });
+  return lax.neg(lax.log(lax.neg(lax.log(u))));
+}
+
+/** A read-only list of numbers (a TypedArray or a JS array). */
+type NumberList = { readonly length: number; readonly [i: number]: number };
+
+function concreteOrThrow(op: string, x: Array, what: string): ConcreteArray {
+  const c = x.concreteValue();
+  if (c === null) {
+    throw new ConcretizationError(
+      `${op}: ${what} is traced (${x.aval}), but shuffling sorts by random keys and wax has no sort primitive yet — draw the permutation outside filterJit/vmap/grad and pass it in as an argument`,
+    );
+  }
+  return c;
+}
+
+/** Sizes before, along and after `axis`: element (o, i, j) sits at `(o * len + i) * inner + j`. */
+function lanes(shape: readonly number[], axis: number): [outer: number, len: number, inner: number] {
+  const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+  return [prod(shape.slice(0, axis)), shape[axis]!, prod(shape.slice(axis + 1))];
+}
+
+/** Stable sort of every lane along `axis` by uint32 keys of the same shape (XLA's stable sort_key_val). */
+function sortLanesByKeys(x: ConcreteArray, keys: NumberList, axis: number): ConcreteArray {
+  const [outer, len, inner] = lanes(x.shape, axis);
+  const out = x.data.slice();
+  const idx = globalThis.Array.from({ length: len }, (_, i) => i);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const at = (i: number) => (o * len + i) * inner + j;
+      const order = idx.slice().sort((a, b) => keys[at(a)]! - keys[at(b)]!);
+      order.forEach((src, i) => (out[at(i)] = x.data[at(src)]!));
+    }
+  }
+  return new ConcreteArray(x.aval, out);
+}
+
+/** The same permutation of positions applied to every lane along `axis` (`jnp.take(x, perm, axis)`). */
+function takeAlong(x: ConcreteArray, perm: NumberList, axis: number, count = x.shape[axis]!): ConcreteArray {
+  const [outer, len, inner] = lanes(x.shape, axis);
+  const shape = x.shape.map((d, i) => (i === axis ? count : d));
+  const out = allocate(x.dtype, outer * count * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < count; i++) {
+      for (let j = 0; j < inner; j++) out[(o * count + i) * inner + j] = x.data[(o * len + perm[i]!) * inner + j]!;
+    }
+  }
+  return new ConcreteArray(new Aval(shape, x.dtype, x.weakType), out);
+}
+
+/**
+ * JAX's `_shuffle`: `ceil(3 ln(size) / ln(2^32 - 1))` rounds (one round up to 1625
+ * elements), each splitting the key into `(key, subkey)` and stably sorting the lanes along
+ * `axis` by `bits(subkey, x.shape)`. Repeated rounds make key collisions vanishingly unlikely.
+ */
+function shuffle(op: string, k: Array, x: ConcreteArray, axis: number): ConcreteArray {
+  const rounds = Math.ceil((3 * Math.log(Math.max(1, x.size))) / Math.log(4294967295));
+  let out = x;
+  for (let r = 0; r < rounds; r++) {
+    const ks = split(k);
+    k = keyRow(ks, 0);
+    out = sortLanesByKeys(out, concreteOrThrow(op, bits(keyRow(ks, 1), x.shape), "the key").data, axis);
+  }
+  return out;
+}
+
+function normAxisOf(op: string, axis: number, ndim: number): number {
+  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) throw new ShapeError(`${op}: axis ${axis} is out of range for rank ${ndim}`);
+  return axis < 0 ? axis + ndim : axis;
+}
+
+function rangeOf(op: string, n: number | Array): ConcreteArray | null {
+  if (typeof n === "number") {
+    if (!Number.isInteger(n) || n < 0 || n > 2147483647) throw new ArgumentError(`${op}: ${n} is not a non-negative integer — pass a size or an array`);
+    return new ConcreteArray(new Aval([n], "int32"), Int32Array.from({ length: n }, (_, i) => i));
+  }
+  if (n.ndim !== 0) return null;
+  if (n.dtype !== "int32" && n.dtype !== "uint32") throw new ArgumentError(`${op}: x is a scalar ${n.aval} — pass an integer or an array of rank ≥ 1`);
+  return rangeOf(op, concreteOrThrow(op, n, "x").item());
+}
+
+export interface PermutationOptions {
+  /** The axis shuffled. Default 0. */
+  axis?: number;
+  /** Shuffle every lane along `axis` independently instead of whole slices together. Default false. */
+  independent?: boolean;
+}
+
+/**
+ * A random permutation of `arange(n)`, or of `x`'s slices along `axis` (JAX's `permutation`,
+ * same algorithm and key use, so the same key gives JAX's result). With `independent`, each
+ * lane along `axis` is shuffled separately.
+ *
+ * Needs concrete `key` and `x`: it sorts on the host, and throws a `ConcretizationError`
+ * under `filterJit`/`vmap`/`grad` tracing (wax has no sort primitive yet).
+ *
+ * @example
+ * random.permutation(random.key(0), 5)            // int32[5], a shuffled 0..4
+ * random.permutation(k, x, { axis: 1 })            // x with its columns shuffled
+ */
+export function permutation(k: Array, x: number | Array, opts: PermutationOptions = {}): Array {
+  checkKey("permutation", k);
+  concreteOrThrow("permutation", k, "the key");
+  const range = rangeOf("permutation", x);
+  if (range !== null) return shuffle("permutation", k, range, 0);
+  const arr = concreteOrThrow("permutation", x as Array, "x");
+  const axis = normAxisOf("permutation", opts.axis ?? 0, arr.ndim);
+  if (opts.independent || arr.ndim === 1) return shuffle("permutation", k, arr, axis);
+  const perm = shuffle("permutation", k, rangeOf("permutation", arr.shape[axis]!)!, 0);
+  return takeAlong(arr, perm.data, axis);
+}
+
+export interface ChoiceOptions {
+  /** Output shape (for an array `a`, replaces axis `axis`). Default `[]`: one draw. */
+  shape?: readonly number[];
+  /** Draw with replacement. Default true. */
+  replace?: boolean;
+  /** Probabilities of the entries (1-D, length `a.shape[axis]`); uniform when omitted. */
+  p?: ArrayLike;
+  /** The axis drawn from when `a` is an array. Default 0. */
+  axis?: number;
+}
+
+/**
+ * Random draws from `arange(a)` or from `a`'s slices along `axis` (JAX's `choice`, same
+ * algorithms: `randint` with replacement, a permutation's prefix without, inverse-CDF
+ * search with `p`, Gumbel top-k with `p` and no replacement).
+ *
+ * Drawing indices from an integer `a` with replacement traces; everything that picks
+ * slices of an array or needs a sort (no replacement) needs concrete inputs.
+ */
+export function choice(k: Array, a: number | Array, opts: ChoiceOptions = {}): Array {
+  checkKey("choice", k);
+  const shape = opts.shape ?? [];
+  const replace = opts.replace ?? true;
+  const arr: ConcreteArray | null = typeof a === "number" || a.ndim === 0 ? null : concreteOrThrow("choice", a, "a");
+  const axis = arr ? normAxisOf("choice", opts.axis ?? 0, arr.ndim) : 0;
+  const nInputs = arr ? arr.shape[axis]! : rangeOf("choice", a)!.size;
+  const nDraws = shape.reduce((x, y) => x * y, 1);
+  const outShape = arr ? [...arr.shape.slice(0, axis), ...shape, ...arr.shape.slice(axis + 1)] : [...shape];
+  if (nDraws === 0) return new ConcreteArray(new Aval(outShape, arr ? arr.dtype : "int32"), allocate(arr ? arr.dtype : "int32", 0));
+  if (nInputs <= 0) throw new ArgumentError("choice: a must be greater than 0 unless no samples are taken");
+  if (!replace && nDraws > nInputs) {
+    throw new ArgumentError(`choice: cannot take a larger sample (size ${nDraws}) than population (size ${nInputs}) when replace is false — draw fewer or set replace: true`);
+  }
+  let ind: Array;
+  if (opts.p === undefined) {
+    if (replace) ind = randint(k, shape, 0, nInputs);
+    else {
+      const perm = permutation(k, nInputs);
+      ind = lax.slice(perm, [0], [nDraws]);
+    }
+  } else {
+    const p = asArrayF(opts.p);
+    if (p.ndim !== 1 || p.shape[0] !== nInputs) {
+      throw new ShapeError(`choice: p must be None or a 1-D vector with the same size as a.shape[axis]; p is ${p.aval} and a.shape[axis] is ${nInputs}`);
+    }
+    if (replace) {
+      const cdf = lax.cumsum(p, 0);
+      const total = lax.reshape(lax.slice(cdf, [nInputs - 1], [nInputs]), []);
+      const r = lax.mul(total, lax.sub(asArrayF(1), uniform(k, shape)));
+      // searchsorted(cdf, r, side="left") = the number of cdf entries < r
+      const rb = lax.broadcastInDim(r, [...shape, nInputs], shape.map((_, i) => i));
+      const cb = lax.broadcastInDim(cdf, [...shape, nInputs], [shape.length]);
+      ind = lax.reduceSum(lax.convertElementType(lax.lt(cb, rb), "int32"), [shape.length]);
+    } else {
+      const g = concreteOrThrow("choice", lax.add(gumbel(k, [nInputs]), lax.log(p)), "p").data;
+      // lax.top_k: the largest first, ties broken by the lower index.
+      const top = globalThis.Array.from({ length: nInputs }, (_, i) => i)
+        .sort((x, y) => (g[y]! > g[x]! ? 1 : g[y]! < g[x]! ? -1 : x - y))
+        .slice(0, nDraws);
+      ind = new ConcreteArray(new Aval([nDraws], "int32"), Int32Array.from(top));
+    }
+  }
+  if (!arr) return lax.reshape(ind, shape);
+  const picked = takeAlong(arr, concreteOrThrow("choice", ind, "the drawn indices").data, axis, nDraws);
+  return lax.reshape(picked, outShape);
 }

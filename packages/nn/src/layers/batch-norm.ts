@@ -2,6 +2,7 @@
 import { Array, ArgumentError, ShapeError, np, pmean, zeros, ones, array, type DType } from "@wax/tracer";
 import { Module, field } from "../module";
 import { State, StateIndex } from "../stateful";
+import { StatefulLayer } from "./stateful-layer";
 
 export interface BatchNormOptions {
   /** Number of channels: the size of the first axis of each example. */
@@ -29,7 +30,7 @@ export interface BatchNormOptions {
  * `pmean`; the variance is the biased mean of squared deviations around the global mean,
  * clamped at 0. Returns `[out, state]`.
  */
-export class BatchNorm extends Module {
+export class BatchNorm extends StatefulLayer {
   weight: Array | null;
   bias: Array | null;
   emaFirstTimeIndex: StateIndex<Array> | null;

@@ -2,6 +2,7 @@
 import { Array, ArgumentError, lax, np, random, stopGradient } from "@wax/tracer";
 import { Module, field } from "../module";
 import { State, StateIndex } from "../stateful";
+import { StatefulLayer } from "./stateful-layer";
 import { treeAt } from "../tree-at";
 import { splitTwo } from "./linear";
 
@@ -32,7 +33,7 @@ function powerIteration(w: Array, v: Array, eps: number): [Array, Array] {
  * weight during training and kept in the state; gradients flow through `sigma` into `W`.
  * 15 power iterations run at construction. Returns `[out, state]`.
  */
-export class SpectralNorm<L extends Module = Module> extends Module {
+export class SpectralNorm<L extends Module = Module> extends StatefulLayer {
   layer: L;
   @field({ static: true }) weightName: string;
   uvIndex: StateIndex<[Array, Array]>;
