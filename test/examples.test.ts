@@ -23,3 +23,16 @@ describe("the README's first command", () => {
     expect(out).toContain("predictions on 5 test points:");
   });
 });
+
+describe("examples/train-mlp.ts", () => {
+  it("trains the BatchNorm + Dropout MLP on spirals past 95% held-out accuracy with one compilation", async () => {
+    const { main } = await import("../examples/train-mlp");
+    const lines: string[] = [];
+    const res = main({ log: (s) => lines.push(s), tty: false });
+    expect(lines.filter((l) => l.startsWith("["))).toHaveLength(6); // progress every 50 steps
+    expect(res.testAcc).toBeGreaterThan(0.95);
+    expect(res.trainAcc).toBeGreaterThan(0.95);
+    expect(res.makeStep.stats().misses).toBe(1);
+    expect(lines.at(-1)).toMatch(/^train accuracy \d+\.\d%, test accuracy \d+\.\d% \(chance: 33\.3%\)/);
+  });
+});
