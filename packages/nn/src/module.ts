@@ -180,6 +180,12 @@ registerPytreeNode<Module>(Module, {
     seal(body);
     return proxy as unknown as Module;
   },
+  describe(aux, children, name) {
+    const [names, isStatic, staticValues] = aux as Aux;
+    let c = 0;
+    let s = 0;
+    return `${name}(${names.map((n, i) => `${n}=${isStatic[i] ? JSON.stringify(staticValues[s++]) ?? String(staticValues[s - 1]) : children[c++]}`).join(", ")})`;
+  },
   keys(m) {
     const body = targets.get(m) ?? (m as unknown as ModuleBody);
     const statics = staticSet(body.constructor);

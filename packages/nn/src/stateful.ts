@@ -142,6 +142,7 @@ export class State {
         return [[...values.values()], [...values.keys()]];
       },
       unflatten: (keys, children) => State.#fromMap(new Map((keys as unknown[]).map((k, i) => [k, children[i]]))),
+      describe: (keys, children) => `State(${(keys as unknown[]).map((k, i) => `${String(k)}: ${children[i]}`).join(", ")})`,
       keys: (s) => [...s.#live("flatten").keys()].map((k) => ({ kind: "key" as const, name: String(k) })),
     });
   }

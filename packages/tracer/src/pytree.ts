@@ -17,6 +17,8 @@ export interface PytreeNodeDef<T = unknown> {
   name?: string;
   /** Key of each child for key paths (e.g. field names); defaults to positions `[i]`. */
   keys?(node: T): KeyEntry[];
+  /** Treedef printing: the node from its static part and its children's printed forms. */
+  describe?(aux: unknown, children: string[], name: string): string;
 }
 
 /**
@@ -221,6 +223,8 @@ export class TreeDef {
         // A registration's name applies to the registered class itself; subclasses print their own.
         const own = registry.get(this.ctor!);
         const name = own?.name ?? this.ctor!.name;
+        const describe = lookupNodeByCtor(this.ctor!)?.describe;
+        if (describe) return describe(this.aux, this.children.map((c) => c.str()), name);
         const aux = this.aux === undefined || this.aux === null ? "" : `[${staticStr(this.aux)}]`;
         return `${name}${aux}(${this.children.map((c) => c.str()).join(", ")})`;
       }
