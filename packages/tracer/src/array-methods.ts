@@ -4,7 +4,6 @@
  */
 import { Array } from "./array";
 import type { DType } from "./dtype";
-import { ShapeError } from "./errors";
 import * as np from "./numpy/index";
 import type { Index } from "./numpy/indexing";
 import type { ReduceOptions } from "./numpy/reduce";
@@ -57,7 +56,7 @@ declare module "./array" {
     get(...idx: Index[]): Array;
     /**
      * Iterates over the first axis, as numpy does: `const [k1, k2] = random.split(key)`.
-     * Rank-0 arrays are not iterable.
+     * Rank-0 arrays are not iterable (destructuring one is a TypeError).
      */
     [Symbol.iterator](): Iterator<Array>;
   }
@@ -108,10 +107,16 @@ const methods: Partial<Record<keyof Methods, (this: Array, ...args: never[]) => 
   get(...idx: Index[]) { return np.index(this, ...idx); },
 };
 for (const [k, f] of Object.entries(methods)) proto[k] = f;
-proto[Symbol.iterator as unknown as string] = function* (this: Array): Generator<Array> {
-  if (this.ndim === 0) throw new ShapeError(`iteration over a rank-0 array (${this.aval}) — index it or use .item()`);
+// Rank-0 arrays are not iterable (as numpy's 0-d arrays): the getter gives no iterator for
+// them, so destructuring one is a TypeError and equality testers compare them by value.
+function* rows(this: Array): Generator<Array> {
   for (let i = 0; i < this.shape[0]!; i++) yield np.index(this, i);
-};
+}
+Object.defineProperty(Array.prototype, Symbol.iterator, {
+  get(this: Array) {
+    return this.ndim === 0 ? undefined : rows;
+  },
+});
 Object.defineProperty(Array.prototype, "T", {
   get(this: Array) {
     return np.transpose(this);
