@@ -2,5 +2,11 @@
  * @wax/runtime — runs compiled wax modules (no tracer, no Binaryen): instantiation with one
  * arena, calling with host arrays.
  */
-export { Executable, type Layout, type Slot, type RuntimeDType, type HostArray } from "./src/executable";
+export { Executable, typedArrayDtype, type Layout, type Slot, type RuntimeDType, type HostArray } from "./src/executable";
 export { hostMath, type HostMathName } from "./src/host-imports";
+export { load, parseManifest, pathString, type LoadedFunction } from "./src/load";
+export { manifestSchema, FORMAT_VERSION, type Manifest, type ManifestLeaf, type ManifestKey } from "./src/manifest";
+export { RuntimeArray } from "./src/runtime-array";
+export { ArtifactError } from "./src/errors";
+export { hasFeature, SIMD_PROBE, type WasmFeature } from "./src/feature-check";
+export { relaxedSimdAvailable, RELAXED_SIMD_PROBE } from "./src/features";

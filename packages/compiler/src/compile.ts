@@ -4,7 +4,7 @@
  */
 import { Executable, type Layout } from "@wax/runtime";
 import type { ClosedJaxpr } from "@wax/tracer";
-import { codegen } from "./codegen/module";
+import { codegen, type CodegenOptions } from "./codegen/module";
 import { lower } from "./lower/lower";
 import type { Program } from "./lower/kernel-ir";
 import { planMemory, type MemoryPlan } from "./memory/plan";
@@ -21,9 +21,13 @@ export interface Compiled {
   /** Milliseconds spent in passes + lowering + codegen + instantiation. */
   compileMs: number;
   text?: string;
+  /** Whether the module uses relaxed SIMD (only where this engine validates it, unless forced). */
+  relaxedSimd: boolean;
+  /** WebAssembly features the module needs (what an exported artifact's manifest lists). */
+  features: ("simd128" | "relaxed-simd")[];
 }
 
-export function compileJaxpr(jaxpr: ClosedJaxpr, opts: { name?: string; text?: boolean } = {}): Compiled {
+export function compileJaxpr(jaxpr: ClosedJaxpr, opts: CodegenOptions = {}): Compiled {
   const t0 = performance.now();
   const optimized = optimize(jaxpr);
   const program = lower(optimized, opts.name);
@@ -35,7 +39,7 @@ export function compileJaxpr(jaxpr: ClosedJaxpr, opts: { name?: string; text?: b
       `${opts.name ?? "fn"}: the program needs a ${(plan.arenaBytes / 2 ** 20).toFixed(0)} MiB arena (largest buffer: ${big.size} ${big.dtype} elements, a ${big.kind}), more than the 2 GiB a WebAssembly memory can hold here — use smaller batches or split the function`,
     );
   }
-  const { binary, text } = codegen(program, plan, { text: opts.text, name: opts.name });
+  const { binary, text, relaxedSimd } = codegen(program, plan, opts);
   const layout: Layout = {
     arenaBytes: plan.arenaBytes,
     inputs: program.inputs.map((id, i) => {
@@ -49,5 +53,5 @@ export function compileJaxpr(jaxpr: ClosedJaxpr, opts: { name?: string; text?: b
     constants: program.buffers.filter((b) => b.kind === "const").map((b) => ({ offset: b.offset, bytes: b.data! })),
   };
   const executable = Executable.createSync(binary, layout);
-  return { optimized, program, plan, wasm: binary, layout, executable, compileMs: performance.now() - t0, text };
+  return { optimized, program, plan, wasm: binary, layout, executable, compileMs: performance.now() - t0, text, relaxedSimd, features: relaxedSimd ? ["simd128", "relaxed-simd"] : ["simd128"] };
 }

@@ -17,6 +17,7 @@ import {
   staticHash,
   traceFlat,
   treeFlatten,
+  treeStructure,
   type ClosedJaxpr,
   type DType,
   type TreeDef,
@@ -24,6 +25,7 @@ import {
 } from "@wax/tracer";
 import type { HostArray } from "@wax/runtime";
 import { compileJaxpr, type Compiled } from "./compile";
+import { avalOf, isDynamic, matchLeaves } from "./leaves";
 import { CompileError } from "./errors";
 
 export interface JitOptions {
@@ -73,27 +75,9 @@ interface Entry {
   flatArrays: boolean;
   /** Reused input list (no per-call allocation for it). */
   inputScratch: HostArray[];
-}
-
-const DTYPE_OF_TYPED: [Function, DType][] = [
-  [Float32Array, "float32"],
-  [Int32Array, "int32"],
-  [Uint32Array, "uint32"],
-  [Uint8Array, "bool"],
-];
-
-function typedDtype(x: unknown): DType | null {
-  for (const [c, d] of DTYPE_OF_TYPED) if (x instanceof c) return d;
-  return null;
-}
-
-function isDynamic(x: unknown): boolean {
-  return x instanceof Array || typedDtype(x) !== null;
-}
-
-function avalOf(x: unknown): Aval {
-  if (x instanceof Array) return x.aval;
-  return new Aval([(x as TypedArray).length], typedDtype(x)!);
+  /** Reused lists of the structural fast path: all leaves, and the array leaves. */
+  leafScratch: unknown[];
+  dynScratch: unknown[];
 }
 
 export type Jitted<F extends (...args: any[]) => any> = F & {
@@ -107,7 +91,23 @@ export type Jitted<F extends (...args: any[]) => any> = F & {
   clear(): void;
 };
 
+/**
+ * Compiles `fn` to one WebAssembly module per distinct (argument structure, static leaves,
+ * array shapes and dtypes), and calls it.
+ *
+ * Array leaves of the arguments (wax `Array`s and TypedArrays) are traced; every other leaf
+ * is static and part of the cache key (by value; functions by identity). When `fn` is itself a
+ * pytree node (a callable registered class instance such as an nn `Module` or `Partial`), its
+ * array leaves are traced too and its other leaves are static, as in Equinox's `filter_jit`:
+ * a model's weights are inputs of the compiled module, not constants baked into it.
+ *
+ * @example
+ * const step = filterJit((w: Array, x: Array) => nn.relu(x.matmul(w)).sum());
+ * step(w, x);          // compiles, then runs the module
+ * step(w2, x);         // same shapes: a cache hit, no tracing
+ */
 export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions = {}): Jitted<F> {
+  if (treeStructure(fn).kind === "custom") return jitCallableNode(fn, opts);
   const name = opts.name ?? (fn.name || "fn");
   const maxEntries = opts.maxEntries ?? 32;
   const warnAfter = opts.warnAfterMisses ?? 8;
@@ -130,6 +130,38 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       const want = e.avals[i]!;
       const got = a.aval;
       if (got !== want && (got.dtype !== want.dtype || got.weakType !== want.weakType || got.shape.length !== want.shape.length || got.shape.some((d, k) => d !== want.shape[k]))) return null;
+    }
+    if (axisEnvKey() !== "") return null;
+    return e;
+  };
+
+  /**
+   * Structural fast path: the arguments have the previous entry's treedef (checked by walking
+   * them along it, without building a treedef or hashing), its static leaves by value and its
+   * avals. Returns the entry with its dynamic leaves in `entry.dynScratch`, or null.
+   */
+  const structuralHit = (args: unknown[]): Entry | null => {
+    const e = last;
+    if (e === null || e.flatArrays || currentTrace() !== evalTrace) return null;
+    const leaves = e.leafScratch;
+    leaves.length = 0;
+    if (!matchLeaves(e.treedef, args, leaves) || leaves.length !== e.mask.length) return null;
+    const dyn = e.dynScratch;
+    let k = 0;
+    let st = 0;
+    for (let i = 0; i < leaves.length; i++) {
+      const l = leaves[i];
+      if (e.mask.charCodeAt(i) === 97 /* "a" */) {
+        let got: Aval;
+        if (l instanceof ConcreteArray) got = l.aval;
+        else if (l instanceof Tracer || !isDynamic(l)) return null;
+        else got = avalOf(l);
+        const want = e.avals[k]!;
+        if (got !== want && (got.dtype !== want.dtype || got.weakType !== want.weakType || got.shape.length !== want.shape.length || got.shape.some((d, q) => d !== want.shape[q]))) return null;
+        dyn[k++] = l;
+      } else {
+        if (isDynamic(l) || l instanceof Tracer || !staticEqual(e.statics[st++], l)) return null;
+      }
     }
     if (axisEnvKey() !== "") return null;
     return e;
@@ -162,6 +194,13 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       fast.hits++;
       lastMiss = null;
       return run(fast, args);
+    }
+    const hit = structuralHit(args);
+    if (hit) {
+      hits++;
+      hit.hits++;
+      lastMiss = null;
+      return run(hit, hit.dynScratch);
     }
     const [leaves, treedef] = treeFlatten(args);
     // Under an enclosing transform (grad, vmap, makeJaxpr) trace through: the outer trace sees the ops.
@@ -262,6 +301,8 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       traceMs,
       flatArrays: treedef.kind === "array" && treedef.children.every((c) => c.kind === "leaf") && leaves.every((l) => l instanceof ConcreteArray),
       inputScratch: new globalThis.Array<HostArray>(avals.length),
+      leafScratch: [],
+      dynScratch: new globalThis.Array<unknown>(avals.length),
     };
   }
 
@@ -335,4 +376,24 @@ export function jitMethod<T, A extends unknown[], R>(method: (this: T, ...args: 
   return function (this: T, ...args: A): R {
     return jitted(this, ...args) as R;
   };
+}
+
+/**
+ * `filterJit` of a callable pytree node: the node is an extra leading argument of an inner
+ * jitted function, so its array leaves are traced and its static leaves join the cache key.
+ */
+function jitCallableNode<F extends (...args: any[]) => any>(fn: F, opts: JitOptions): Jitted<F> {
+  const name = opts.name ?? (fn.name || (fn as { constructor?: { name?: string } }).constructor?.name || "fn");
+  const inner = filterJit(function (this: unknown, self: F, ...args: unknown[]) {
+    return self.apply(this, args);
+  }, { ...opts, name });
+  const jitted = function (this: unknown, ...args: unknown[]) {
+    return inner.call(this, fn, ...args);
+  };
+  return Object.assign(jitted as unknown as F, {
+    stats: inner.stats,
+    explainLastMiss: inner.explainLastMiss,
+    lastJaxpr: inner.lastJaxpr,
+    clear: inner.clear,
+  }) as Jitted<F>;
 }

@@ -137,6 +137,35 @@ describe("filterJit cache misses", () => {
   });
 });
 
+describe("filterJit structural fast path (nested pytrees of arrays)", () => {
+  it("hits with fresh containers of the same structure, reading each array leaf in order", () => {
+    const c = counted((p: { w: Array; b: Array }[], opt: { lr: number; t: Array }, x: Array) => p.reduce((h, l) => h.mul(l.w).add(l.b), x).mul(opt.lr).add(opt.t));
+    const f = filterJit(c.fn);
+    const call = (k: number) => f([{ w: array([k, 2]), b: array([1, k]) }, { b: array([0, 3]), w: array([1, -1]) }], { t: array([k, k]), lr: 2 }, array([1, 1]));
+    // h = [k + 1, k + 2] after layer 0, [k + 1, 1 − k] after layer 1; then ·2 + k.
+    for (let k = 1; k <= 4; k++) expect(call(k).toArray()).toEqual([3 * k + 2, 2 - k]);
+    expect(c.traces()).toBe(1);
+    expect(f.stats()).toMatchObject({ hits: 3, misses: 1 });
+  });
+
+  it("misses on an extra object key, a leaf turned into a list, another static value or shape", () => {
+    const c = counted((d: Record<string, unknown>) => (d["a"] as Array).add(1));
+    const f = filterJit(c.fn, { warnAfterMisses: Infinity });
+    f({ a: array([1]), s: 1 });
+    f({ a: array([1]), s: 1 });
+    expect(c.traces()).toBe(1);
+    f({ a: array([1]), s: 2 });
+    expect(f.explainLastMiss()).toMatch(/static/);
+    f({ a: array([1]), s: 2, extra: null });
+    expect(f.explainLastMiss()).toMatch(/structure/);
+    f({ a: array([1]), s: [2] });
+    expect(f.explainLastMiss()).toMatch(/structure/);
+    f({ a: array([1, 2]), s: [2] });
+    expect(f.explainLastMiss()).toMatch(/f32\[1\] to f32\[2\]/);
+    expect(c.traces()).toBe(5);
+  });
+});
+
 describe("filterJit bounded cache", () => {
   it("keeps at most maxEntries and evicts the least recently used", () => {
     const c = counted((x: Array) => x.mul(2));
@@ -223,6 +252,25 @@ describe("filterJit inputs and outputs", () => {
     const f = filterJit((x: Array) => x.mul(w).add(array(0.5)));
     expect(f(array([1, 1, 1])).toArray()).toEqual([1.5, 2.5, 3.5]);
     expect(f(array([2, 2, 2])).toArray()).toEqual([2.5, 4.5, 6.5]);
+  });
+
+  it("outputs of mixed dtypes are fresh: the next call does not change them", () => {
+    const f = filterJit((x: Array) => [x.mul(2), x.gt(0), x.astype("int32"), x.sum()] as const);
+    const first = f(array([1.5, -2, 3]));
+    const second = f(array([-7, 8, 0.5]));
+    expect(first.map((a) => a.toArray())).toEqual([[3, -4, 6], [true, false, true], [1, -2, 3], 2.5]);
+    expect(second.map((a) => a.toArray())).toEqual([[-14, 16, 1], [false, true, true], [-7, 8, 0], 1.5]);
+    // Outputs above 64 bytes share one fresh buffer per call (bools after the 4-byte ones).
+    const big = (k: number) => array(globalThis.Array.from({ length: 100 }, (_, i) => (i % 3) - 1 + k));
+    const [a1, b1, c1, s1] = f(big(0));
+    const [a2, b2, c2] = f(big(0.5));
+    expect(a1.toArray()).toEqual(globalThis.Array.from({ length: 100 }, (_, i) => 2 * ((i % 3) - 1)));
+    expect(b1.toArray()).toEqual(globalThis.Array.from({ length: 100 }, (_, i) => i % 3 === 2));
+    expect(c1.toArray()).toEqual(globalThis.Array.from({ length: 100 }, (_, i) => (i % 3) - 1));
+    expect(s1.item()).toBe(-1);
+    expect(a2.toArray()).toEqual(globalThis.Array.from({ length: 100 }, (_, i) => 2 * ((i % 3) - 0.5)));
+    expect(b2.toArray()).toEqual(globalThis.Array.from({ length: 100 }, (_, i) => i % 3 !== 0));
+    expect(c2.toArray()).toEqual(globalThis.Array.from({ length: 100 }, (_, i) => ((i % 3) - 0.5) | 0));
   });
 
   it("returns an unchanged input as a fresh array with the same values", () => {
@@ -358,6 +406,65 @@ describe("jitMethod", () => {
     q.factor = 5;
     expect(q.run(array([2, 2]), 2).toArray()).toEqual([12, 12]);
     expect(plainTraces).toBe(3);
+  });
+});
+
+// ---- a callable pytree node as the jitted function ------------------------------------------
+
+/** A callable registered class (as nn Modules and Partial are): a function object with fields. */
+abstract class Affine {}
+Object.setPrototypeOf(Affine.prototype, Function.prototype);
+type AffineFn = ((x: Array) => Array) & { w: Array; b: Array; act: string };
+let affineCalls = 0;
+function makeAffine(w: Array, b: Array, act: string): AffineFn {
+  const f = ((x: Array) => {
+    affineCalls++;
+    const y = x.mul(f.w).add(f.b);
+    return f.act === "relu" ? np.maximum(y, 0) : y;
+  }) as AffineFn;
+  Object.setPrototypeOf(f, Affine.prototype);
+  Object.assign(f, { w, b, act });
+  return f;
+}
+registerPytreeNode(Affine, {
+  name: "Affine",
+  flatten: (f: AffineFn) => [[f.w, f.b], f.act],
+  unflatten: (act, [w, b]) => makeAffine(w as Array, b as Array, act as string),
+});
+
+describe("filterJit of a callable pytree node", () => {
+  it("traces the node's array leaves as inputs (not constants) and matches calling it eagerly", () => {
+    const model = makeAffine(array([1, -2, 3]), array([0.5, 0.5, -4]), "relu");
+    const f = filterJit(model);
+    const x = array([2, 1, 1]);
+    expect(f(x).toArray()).toEqual(model(x).toArray());
+    const jaxpr = f.lastJaxpr()!;
+    // w, b and x are the compiled module's inputs; nothing is baked in as a constant.
+    expect(jaxpr.jaxpr.invars.map((v) => String(v.aval))).toEqual(["f32[3]", "f32[3]", "f32[3]"]);
+    expect(jaxpr.consts.length).toBe(0);
+    // The node's static part is in the cache key (its treedef).
+    expect(f.stats().entries[0]!.inTree).toMatch(/Affine\[.*relu.*\]/);
+  });
+
+  it("hits the cache on repeated calls without re-tracing, and recompiles for a new shape", () => {
+    const model = makeAffine(array([1, 2]), array([0, 1]), "linear");
+    affineCalls = 0;
+    const f = filterJit(model);
+    expect(f(array([1, 1])).toArray()).toEqual([1, 3]);
+    expect(f(array([2, 3])).toArray()).toEqual([2, 7]);
+    expect(affineCalls).toBe(1);
+    expect(f.stats()).toMatchObject({ hits: 1, misses: 1 });
+    expect(f(array([[1, 1], [2, 2]])).toArray()).toEqual([[1, 3], [2, 5]]);
+    expect(f.stats().misses).toBe(2);
+    expect(f.explainLastMiss()).toMatch(/array leaf 2 changed from f32\[2\] to f32\[2,2\]/);
+  });
+
+  it("nests in a jitted training-like function that takes the node as an argument, too", () => {
+    const model = makeAffine(array([1, 2]), array([0, 1]), "relu");
+    const loss = filterJit((m: AffineFn, x: Array) => m(x).sum());
+    expect(loss(model, array([1, -3])).item()).toBe(1);
+    expect(loss(makeAffine(array([3, 2]), array([0, 1]), "relu"), array([1, 1])).item()).toBe(6);
+    expect(loss.stats()).toMatchObject({ hits: 1, misses: 1 });
   });
 });
 

@@ -9,7 +9,8 @@
  * compiled value may drift from the interpreter's (`Val.err`), propagated op by op from the
  * per-op tolerances of `jit-primitives.test.ts` — exact ops add no drift of their own,
  * transcendentals up to 4 ulp, matmuls the difference between float32 and float64
- * accumulation, (K + 2)·2^-24·Σ|a||b|. Any other difference (a wrong element, a wrong
+ * accumulation, (K + 2)·2^-24·Σ|a||b|, and sums and means of n terms likewise (n + 2)·2^-24·Σ|x|
+ * (vectorised reductions accumulate in float32). Any other difference (a wrong element, a wrong
  * broadcast) is of the order of the values themselves, far above these bounds. Transforms
  * (grad, vmap): |got − want| ≤ 1e-4·max|want| + 1e-6 per leaf, since the compiled matmuls
  * accumulate in float32 and the interpreter's in float64 (their relative drift is ~K·2^-24).
@@ -198,7 +199,9 @@ function runProgram(spec: ProgramSpec, inputs: Array[]): { outs: Val[]; listing:
         const n = a.x.shape[axis]!;
         const x = op === "sum" ? np.sum(a.x, { axis, keepdims }) : op === "max" ? np.max(a.x, { axis, keepdims }) : np.mean(a.x, { axis, keepdims });
         const bound = op === "sum" ? n * a.bound : a.bound;
-        const err = op === "sum" ? rounding(n * a.err, bound) : op === "max" ? a.err : rounding(a.err, bound);
+        // Vectorised sums accumulate in float32 (the interpreter in float64): (n + 2)·2⁻²⁴·Σ|terms|
+        // even for exact operands; a mean divides that by n.
+        const err = op === "sum" ? n * a.err + (n + 2) * U * bound : op === "max" ? a.err : a.err + (n + 2) * U * bound;
         push({ x, bound, err }, `${op}(${name(a)}, axis=${axis}, keepdims=${keepdims})`);
         break;
       }

@@ -17,14 +17,14 @@ const bytesOf = (size: number) => size * 4;
 
 /**
  * Every buffer id a kernel touches, found by walking the kernel object: `buf` fields (loads,
- * targets, dynamic index terms), numeric `out`, and GEMM scratch (`aPack`, `bPack`, `cPad`).
+ * targets, dynamic index terms), numeric `out`, and GEMM scratch (`aPack`, `bPack`, `tile`).
  * Deliberately independent of the planner's own `kernelBuffers`.
  */
 function touched(k: Kernel): Set<number> {
   const ids = new Set<number>();
   const walk = (v: unknown, key: string): void => {
     if (typeof v === "number") {
-      if (["buf", "out", "aPack", "bPack", "cPad"].includes(key)) ids.add(v);
+      if (["buf", "out", "aPack", "bPack", "tile"].includes(key)) ids.add(v);
     } else if (v !== null && typeof v === "object") {
       for (const [kk, vv] of Object.entries(v)) walk(vv, globalThis.Array.isArray(v) ? key : kk);
     }
@@ -368,7 +368,9 @@ describe("the plan checker itself", () => {
   });
 
   it("rejects a misaligned offset, a temporary inside the input region and a too-short interval", () => {
-    const t = temps[0]!.id;
+    // A temporary live across more than one kernel (a fused matmul's scratch lives in one).
+    const own = liveness(c);
+    const t = temps.find((b) => own[b.id] && own[b.id]![1] > own[b.id]![0])!.id;
     const misaligned = corruptible(c);
     misaligned.program.buffers[t]!.offset += 4;
     expect(() => checkPlan(misaligned)).toThrow(/offset/);

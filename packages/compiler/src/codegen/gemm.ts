@@ -2,17 +2,25 @@
  * The packed f32 GEMM: B packed into k-major panels of 8 columns, A into k-major panels of
  * 4 rows, then a 4×8 register-blocked microkernel (8 f32x4 accumulators + 2 B vectors + 1
  * splatted A value: within V8's ~12 live vector registers). Measured here at ~60 GFLOP/s
- * per core for this tile (reference brief §6). Operands are read through their affine
- * strides while packing, so transposed operands cost nothing extra.
+ * per core for this tile (reference brief §6).
+ *
+ * Packing reads operands through their affine strides, so transposed operands cost no
+ * separate transpose: a panel contiguous along its width is copied 4 lanes at a time, one
+ * contiguous along k is transposed in registers 4×4 at a time (8 shuffles per 16 elements),
+ * anything else element by element. Each finished 4×8 tile goes through a 32-float scratch
+ * tile to the (fused) epilogue, which writes the output: no padded C and no copy-out pass.
+ * With relaxed SIMD the multiply-add is one `f32x4.relaxed_madd` (an FMA where the engine
+ * has one); it is emitted only when asked (see `relaxedSimdAvailable` in `@wax/runtime`).
  */
 import binaryen from "binaryen";
-import type { Kernel } from "../lower/kernel-ir";
+import { mapLeaves, type Affine, type Epilogue, type Expr, type Kernel } from "../lower/kernel-ir";
 import type { ExprRef, FnBuilder } from "./builder";
-import type { GenContext } from "./expr";
+import type { GenContext, LoopIndex } from "./expr";
+import { CompileError } from "../errors";
+import { countedLoop, storeLanes } from "./loops";
 
 export const MR = 4;
 export const NR = 8;
-
 export interface GemmPlan {
   M: number;
   N: number;
@@ -42,69 +50,176 @@ export function mergeDims(sizes: readonly number[], strides: readonly number[]):
   return stride ?? 0;
 }
 
-function counted(b: FnBuilder, n: number, body: (i: () => ExprRef) => ExprRef): ExprRef {
-  const m = b.m;
-  const l = b.local(binaryen.i32);
-  const get = () => m.local.get(l, binaryen.i32);
-  const label = `G${l}`;
-  if (n <= 0) return m.nop();
-  return m.block(null, [
-    m.local.set(l, m.i32.const(0)),
-    m.loop(label, m.block(null, [body(get), m.local.set(l, m.i32.add(get(), m.i32.const(1))), m.br(label, m.i32.lt_s(get(), m.i32.const(n)))])),
-  ]);
+type MatmulKernel = Kernel & { kind: "matmul" };
+
+/**
+ * The epilogue in the GEMM's tile index space `[batch, ip, r, jp, c]` (row = ip·4 + r,
+ * column = jp·8 + c), reading the product from the scratch `tile`; the identity epilogue
+ * (store to `out`) when the kernel has none. Null when a map of the epilogue cannot be
+ * expressed over the merged (batch, m, n) dims.
+ */
+export function tileEpilogue(k: MatmulKernel, g: Pick<GemmPlan, "M" | "N">, tile: number): Epilogue | null {
+  const nb = k.batch.length;
+  const nm = k.mDims.length;
+  const tileLoad: Expr = { op: "load", buf: tile, map: { strides: [0, 0, NR, 0, 1], offset: 0, dyn: [] }, dtype: "float32" };
+  if (!k.epilogue) return { expr: tileLoad, out: { buf: k.out, map: { strides: [g.M * g.N, MR * g.N, g.N, NR, 1], offset: 0, dyn: [] } } };
+  const to5 = (map: Affine): Affine | null => {
+    const s = map.strides;
+    const sb = mergeDims(k.batch, s.slice(0, nb));
+    const sm = mergeDims(k.mDims, s.slice(nb, nb + nm));
+    const sn = mergeDims(k.nDims, s.slice(nb + nm));
+    if (sb === null || sm === null || sn === null) return null;
+    return { strides: [sb, MR * sm, sm, NR * sn, sn], offset: map.offset, dyn: map.dyn };
+  };
+  let ok = true;
+  const expr = mapLeaves(k.epilogue.expr, (leaf) => {
+    if (leaf.op === "load" && leaf.buf === k.out) return tileLoad;
+    const map = to5(leaf.map);
+    if (!map) ok = false;
+    return map ? { ...leaf, map } : leaf;
+  });
+  const outMap = to5(k.epilogue.out.map);
+  return ok && outMap ? { expr, out: { buf: k.epilogue.out.buf, map: outMap } } : null;
 }
 
-export function genGemm(ctx: GenContext, k: Kernel & { kind: "matmul" }, g: GemmPlan, scratch: { aPack: number; bPack: number; cPad: number | null }): ExprRef {
+/** `x·y + acc` as `f32x4.relaxed_madd` (binaryen.js wraps no relaxed op: its C API does). */
+function relaxedMadd(m: binaryen.Module, x: ExprRef, y: ExprRef, acc: ExprRef): ExprRef {
+  const api = binaryen as unknown as { _BinaryenSIMDTernary(module: number, op: number, a: ExprRef, b: ExprRef, c: ExprRef): ExprRef };
+  return api._BinaryenSIMDTernary(m.ptr, binaryen.RelaxedMaddVecF32x4, x, y, acc);
+}
+
+function counted(b: FnBuilder, n: number, body: (i: () => ExprRef) => ExprRef, step = 1): ExprRef {
+  const m = b.m;
+  const l = b.local(binaryen.i32);
+  if (n <= 0) return m.nop();
+  return countedLoop(b, l, 0, n, step, body(() => m.local.get(l, binaryen.i32)));
+}
+
+/** Byte indices of an `i8x16.shuffle` picking f32 lanes (0-3 from the left, 4-7 from the right). */
+const lanes = (...l: number[]): number[] => l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]);
+
+/** Transposes 4 vectors (rows) into 4 vectors (columns). */
+function transpose4(b: FnBuilder, rows: (() => ExprRef)[]): (() => ExprRef)[] {
+  const m = b.m;
+  const sets: ExprRef[] = [];
+  const bind = (v: ExprRef) => {
+    const [s, g] = b.let(binaryen.v128, v);
+    sets.push(s);
+    return g;
+  };
+  const [r0, r1, r2, r3] = rows.map((r) => bind(r())) as [() => ExprRef, () => ExprRef, () => ExprRef, () => ExprRef];
+  const t0 = bind(m.i8x16.shuffle(r0(), r1(), lanes(0, 4, 1, 5)));
+  const t1 = bind(m.i8x16.shuffle(r2(), r3(), lanes(0, 4, 1, 5)));
+  const t2 = bind(m.i8x16.shuffle(r0(), r1(), lanes(2, 6, 3, 7)));
+  const t3 = bind(m.i8x16.shuffle(r2(), r3(), lanes(2, 6, 3, 7)));
+  const cols = [
+    m.i8x16.shuffle(t0(), t1(), lanes(0, 1, 4, 5)),
+    m.i8x16.shuffle(t0(), t1(), lanes(2, 3, 6, 7)),
+    m.i8x16.shuffle(t2(), t3(), lanes(0, 1, 4, 5)),
+    m.i8x16.shuffle(t2(), t3(), lanes(2, 3, 6, 7)),
+  ];
+  // The shuffles of t0..t3 are emitted with the first column; later columns read the locals.
+  const first = m.block(null, [...sets, cols[0]!], binaryen.v128);
+  return [() => first, () => cols[1]!, () => cols[2]!, () => cols[3]!];
+}
+
+/**
+ * Packs `src[w, k]` (w along the panel width, `W` wide; `extent` valid, zeros beyond) into
+ * `dst[p][k][w]` for panels p = 0 .. ⌈extent/W⌉ − 1. Source element (w, k) of batch `bi`
+ * is at `srcBase + 4·(bi·sBatch + w·sw + k·sk)` bytes.
+ */
+function pack(
+  b: FnBuilder,
+  o: { W: number; extent: number; K: number; sw: number; sk: number; sBatch: number; srcBase: number; dstBase: number; bi: () => ExprRef },
+): ExprRef {
+  const m = b.m;
+  const { W, extent, K, sw, sk } = o;
+  const i32 = (v: number) => m.i32.const(v);
+  const mul = (a: ExprRef, c: number) => (c === 0 ? i32(0) : c === 1 ? a : m.i32.mul(a, i32(c)));
+  const add = (...xs: ExprRef[]) => xs.reduce((a, c) => m.i32.add(a, c));
+  /** Byte offset (without srcBase) of source (w, k). */
+  const srcAt = (w: ExprRef, kk: ExprRef) => m.i32.shl(add(mul(o.bi(), o.sBatch), mul(w, sw), mul(kk, sk)), i32(2));
+  /** Byte offset (without dstBase) of packed (p, k, w). */
+  const dstAt = (p: ExprRef, kk: ExprRef, w: number) => m.i32.shl(add(mul(add(mul(p, K), kk), W), i32(w)), i32(2));
+  const full = Math.floor(extent / W);
+  const stmts: ExprRef[] = [];
+  /** Element by element over panels [p0, p0 + count), lanes at or beyond `extent` zero. */
+  const scalar = (p0: number, count: number, k0: number, k1: number): ExprRef =>
+    counted(b, count, (pi) =>
+      counted(b, k1 - k0, (ki) => {
+        const p = add(pi(), i32(p0));
+        const kk = add(ki(), i32(k0));
+        return m.block(
+          null,
+          globalThis.Array.from({ length: W }, (_, w) => {
+            const inRange = count > 1 || p0 * W + w < extent;
+            const val = inRange ? m.f32.load(o.srcBase, 4, srcAt(add(mul(p, W), i32(w)), kk)) : m.f32.const(0);
+            return m.f32.store(o.dstBase, 4, dstAt(p, kk, w), val);
+          }),
+        );
+      }),
+    );
+  if (full > 0 && sw === 1) {
+    // Contiguous along the width: 4 lanes per load.
+    stmts.push(
+      counted(b, full, (p) =>
+        counted(b, K, (kk) =>
+          m.block(
+            null,
+            globalThis.Array.from({ length: W / 4 }, (_, q) => m.v128.store(o.dstBase, 4, dstAt(p(), kk(), 4 * q), m.v128.load(o.srcBase, 4, srcAt(add(mul(p(), W), i32(4 * q)), kk())))),
+          ),
+        ),
+      ),
+    );
+  } else if (full > 0 && sk === 1 && K >= 4) {
+    // Contiguous along k: 4×4 blocks transposed in registers, then the k tail element-wise.
+    const K4 = K - (K % 4);
+    stmts.push(
+      counted(b, full, (p) =>
+        counted(
+          b,
+          K4,
+          (kk) =>
+            m.block(
+              null,
+              globalThis.Array.from({ length: W / 4 }, (_, q) => {
+                const rows = [0, 1, 2, 3].map((t) => () => m.v128.load(o.srcBase, 4, srcAt(add(mul(p(), W), i32(4 * q + t)), kk())));
+                const cols = transpose4(b, rows);
+                return m.block(null, cols.map((c, t) => m.v128.store(o.dstBase, 4, dstAt(p(), add(kk(), i32(t)), 4 * q), c())));
+              }),
+            ),
+          4,
+        ),
+      ),
+    );
+    if (K4 < K) stmts.push(scalar(0, full, K4, K));
+  } else if (full > 0) {
+    stmts.push(scalar(0, full, 0, K));
+  }
+  if (full * W < extent) stmts.push(scalar(full, 1, 0, K));
+  return m.block(null, stmts);
+}
+
+export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: { aPack: number; bPack: number; tile: number }, opts: { relaxedSimd?: boolean } = {}): ExprRef {
   const b = ctx.b;
   const m = b.m;
   const off = (id: number) => ctx.buffers[id]!.offset;
-  const aBase = off(k.a.buf) + k.a.map.offset * 4;
-  const bBase = off(k.b.buf) + k.b.map.offset * 4;
   const apBase = off(scratch.aPack);
   const bpBase = off(scratch.bPack);
-  const cBase = scratch.cPad !== null ? off(scratch.cPad) : off(k.out);
-  const cStride = scratch.cPad !== null ? g.Np : g.N;
+  const tileBase = off(scratch.tile);
   const { M, N, K, Mp, Np } = g;
+  const epilogue = tileEpilogue(k, g, scratch.tile);
+  if (!epilogue) throw new CompileError("dot_general: internal error: the fused epilogue's index maps do not merge to (batch, m, n) — fuseEpilogues should have kept it apart");
   const i32 = (v: number) => m.i32.const(v);
   const mul = (a: ExprRef, c: number) => (c === 1 ? a : m.i32.mul(a, i32(c)));
   const add = (a: ExprRef, c: ExprRef) => m.i32.add(a, c);
+  const madd = (acc: ExprRef, x: ExprRef, y: ExprRef): ExprRef =>
+    opts.relaxedSimd ? relaxedMadd(m, x, y, acc) : m.f32x4.add(acc, m.f32x4.mul(x, y));
   const batchLoop = (body: (bi: () => ExprRef) => ExprRef) => (g.batch === 1 ? body(() => i32(0)) : counted(b, g.batch, body));
   return batchLoop((bi) => {
     const stmts: ExprRef[] = [];
-    // Pack B: Bp[jp][k][jj] = B[k, jp*8+jj] (0 beyond N).
-    stmts.push(
-      counted(b, Np / NR, (jp) =>
-        counted(b, K, (kk) =>
-          m.block(
-            null,
-            globalThis.Array.from({ length: NR }, (_, jj) => {
-              const col = add(mul(jp(), NR), i32(jj));
-              const src = add(add(mul(bi(), g.bBatch), mul(kk(), g.bk)), mul(col, g.bn));
-              const dst = add(mul(add(mul(jp(), K), kk()), NR), i32(jj));
-              const val = m.if(m.i32.lt_s(add(mul(jp(), NR), i32(jj)), i32(N)), m.f32.load(bBase, 4, m.i32.shl(src, i32(2))), m.f32.const(0));
-              return m.f32.store(bpBase, 4, m.i32.shl(dst, i32(2)), val);
-            }),
-          ),
-        ),
-      ),
-    );
-    // Pack A: Ap[ip][k][r] = A[ip*4+r, k] (0 beyond M).
-    stmts.push(
-      counted(b, Mp / MR, (ip) =>
-        counted(b, K, (kk) =>
-          m.block(
-            null,
-            globalThis.Array.from({ length: MR }, (_, r) => {
-              const row = add(mul(ip(), MR), i32(r));
-              const src = add(add(mul(bi(), g.aBatch), mul(row, g.am)), mul(kk(), g.ak));
-              const dst = add(mul(add(mul(ip(), K), kk()), MR), i32(r));
-              const val = m.if(m.i32.lt_s(add(mul(ip(), MR), i32(r)), i32(M)), m.f32.load(aBase, 4, m.i32.shl(src, i32(2))), m.f32.const(0));
-              return m.f32.store(apBase, 4, m.i32.shl(dst, i32(2)), val);
-            }),
-          ),
-        ),
-      ),
-    );
+    stmts.push(pack(b, { W: NR, extent: N, K, sw: g.bn, sk: g.bk, sBatch: g.bBatch, srcBase: off(k.b.buf) + k.b.map.offset * 4, dstBase: bpBase, bi }));
+    stmts.push(pack(b, { W: MR, extent: M, K, sw: g.am, sk: g.ak, sBatch: g.aBatch, srcBase: off(k.a.buf) + k.a.map.offset * 4, dstBase: apBase, bi }));
     // Microkernel over all (jp, ip) tiles.
     const acc = globalThis.Array.from({ length: MR * 2 }, () => b.local(binaryen.v128));
     const pa = b.local(binaryen.i32);
@@ -112,8 +227,9 @@ export function genGemm(ctx: GenContext, k: Kernel & { kind: "matmul" }, g: Gemm
     const b0 = b.local(binaryen.v128);
     const b1 = b.local(binaryen.v128);
     const av = b.local(binaryen.v128);
+    const r = b.local(binaryen.i32);
+    const c = b.local(binaryen.i32);
     const get = (l: number, t = binaryen.v128) => m.local.get(l, t);
-    const cBatch = scratch.cPad !== null ? 0 : M * N;
     stmts.push(
       counted(b, Np / NR, (jp) =>
         counted(b, Mp / MR, (ip) => {
@@ -124,36 +240,44 @@ export function genGemm(ctx: GenContext, k: Kernel & { kind: "matmul" }, g: Gemm
             m.local.set(b0, m.v128.load(bpBase, 16, get(pb, binaryen.i32))),
             m.local.set(b1, m.v128.load(bpBase + 16, 16, get(pb, binaryen.i32))),
           ];
-          for (let r = 0; r < MR; r++) {
-            inner.push(m.local.set(av, m.v128.load32_splat(apBase + 4 * r, 4, get(pa, binaryen.i32))));
-            inner.push(m.local.set(acc[2 * r]!, m.f32x4.add(get(acc[2 * r]!), m.f32x4.mul(get(av), get(b0)))));
-            inner.push(m.local.set(acc[2 * r + 1]!, m.f32x4.add(get(acc[2 * r + 1]!), m.f32x4.mul(get(av), get(b1)))));
+          for (let rr = 0; rr < MR; rr++) {
+            inner.push(m.local.set(av, m.v128.load32_splat(apBase + 4 * rr, 4, get(pa, binaryen.i32))));
+            inner.push(m.local.set(acc[2 * rr]!, madd(get(acc[2 * rr]!), get(av), get(b0))));
+            inner.push(m.local.set(acc[2 * rr + 1]!, madd(get(acc[2 * rr + 1]!), get(av), get(b1))));
           }
           inner.push(m.local.set(pa, add(get(pa, binaryen.i32), i32(MR * 4))));
           inner.push(m.local.set(pb, add(get(pb, binaryen.i32), i32(NR * 4))));
+          // Not unrolled over k: unrolling by 2 or 4 (constant load offsets, fewer pointer
+          // updates) measured 35-45% slower here.
           body.push(counted(b, K, () => m.block(null, inner)));
-          for (let r = 0; r < MR; r++) {
-            for (let h = 0; h < 2; h++) {
-              // C[ip*4+r, jp*8+h*4 .. +4]
-              const addr = m.i32.shl(add(add(mul(bi(), cBatch), mul(add(mul(ip(), MR), i32(r)), cStride)), add(mul(jp(), NR), i32(h * 4))), i32(2));
-              body.push(m.v128.store(cBase, 4, addr, get(acc[2 * r + h]!)));
-            }
-          }
+          // The tile goes through scratch memory to the epilogue (locals cannot be indexed by r).
+          for (let rr = 0; rr < MR; rr++) for (let h = 0; h < 2; h++) body.push(m.v128.store(tileBase + 4 * (rr * NR + h * 4), 16, i32(0), get(acc[2 * rr + h]!)));
+          body.push(tileStore(ctx, epilogue, { dims: [bi, ip, () => get(r, binaryen.i32), jp, () => get(c, binaryen.i32)] }, { M, N, r, c }));
           return m.block(null, body);
         }),
       ),
     );
-    // Copy the valid region out of the padded C.
-    if (scratch.cPad !== null) {
-      const outBase = off(k.out);
-      stmts.push(
-        counted(b, M, (i) =>
-          counted(b, N, (j) =>
-            m.f32.store(outBase, 4, m.i32.shl(add(add(mul(bi(), M * N), mul(i(), N)), j()), i32(2)), m.f32.load(cBase, 4, m.i32.shl(add(mul(i(), Np), j()), i32(2)))),
-          ),
-        ),
-      );
-    }
     return m.block(null, stmts);
   });
+}
+
+/** The epilogue over one 4×8 tile: rows beyond M skipped, columns beyond N masked. */
+function tileStore(ctx: GenContext, ep: Epilogue, idx: LoopIndex, o: { M: number; N: number; r: number; c: number }): ExprRef {
+  const b = ctx.b;
+  const m = b.m;
+  const [, ip, rGet, jp, cGet] = idx.dims as [() => ExprRef, () => ExprRef, () => ExprRef, () => ExprRef, () => ExprRef];
+  const i32 = (v: number) => m.i32.const(v);
+  const col = () => m.i32.add(m.i32.shl(jp(), i32(3)), cGet());
+  let quad: ExprRef;
+  if (o.N % NR === 0) quad = storeLanes(ctx, ep.expr, ep.out, idx, 4, 4);
+  else if (o.N % 4 === 0) quad = m.if(m.i32.lt_s(col(), i32(o.N)), storeLanes(ctx, ep.expr, ep.out, idx, 4, 4));
+  else {
+    const l = b.local(binaryen.i32);
+    const laneIdx: LoopIndex = { dims: idx.dims.map((d, i) => (i === 4 ? () => m.i32.add(cGet(), m.local.get(l, binaryen.i32)) : d)) };
+    const tail = countedLoop(b, l, 0, 4, 1, m.if(m.i32.lt_s(m.i32.add(col(), m.local.get(l, binaryen.i32)), i32(o.N)), storeLanes(ctx, ep.expr, ep.out, laneIdx, 4, 1)));
+    quad = m.if(m.i32.le_s(m.i32.add(col(), i32(4)), i32(o.N)), storeLanes(ctx, ep.expr, ep.out, idx, 4, 4), tail);
+  }
+  let row = countedLoop(b, o.c, 0, NR, 4, quad);
+  if (o.M % MR !== 0) row = m.if(m.i32.lt_s(m.i32.add(m.i32.shl(ip(), i32(2)), rGet()), i32(o.M)), row);
+  return countedLoop(b, o.r, 0, MR, 1, row);
 }

@@ -55,8 +55,12 @@ export interface Target {
 export type Kernel =
   /** Elementwise loop over `shape`: `out[i] = expr(i)`. */
   | { kind: "map"; shape: number[]; out: Target; expr: Expr; label: string }
-  /** Reduction of `expr` (over `shape`) along `axes` into a contiguous buffer over the kept dims. */
-  | { kind: "reduce"; shape: number[]; axes: number[]; fn: "sum" | "max" | "min" | "prod" | "argmax" | "argmin"; expr: Expr; out: number; dtype: KDType; label: string }
+  /**
+   * Reduction of `expr` (over `shape`) along `axes` into a contiguous buffer over the kept dims,
+   * then (if present) the elementwise `epilogue` evaluated at each output element as soon as it
+   * is stored (see `Epilogue`).
+   */
+  | { kind: "reduce"; shape: number[]; axes: number[]; fn: "sum" | "max" | "min" | "prod" | "argmax" | "argmin"; expr: Expr; out: number; dtype: KDType; label: string; epilogue?: Epilogue }
   /** Inclusive scan along `axis`. */
   | { kind: "scan"; shape: number[]; axis: number; reverse: boolean; expr: Expr; out: number; dtype: KDType; label: string }
   /**
@@ -75,9 +79,27 @@ export type Kernel =
       out: number;
       dtype: KDType;
       label: string;
-      /** Packed GEMM path: the merged problem and its scratch buffers (packed A/B, padded C). */
-      gemm?: { plan: import("../codegen/gemm").GemmPlan; aPack: number; bPack: number; cPad: number | null };
+      /** Packed GEMM path: the merged problem and its scratch buffers (packed A/B, one 4×8 C tile). */
+      gemm?: { plan: import("../codegen/gemm").GemmPlan; aPack: number; bPack: number; tile: number };
+      /**
+       * A fused elementwise consumer of the product. With an epilogue, `out` is scratch (one
+       * C tile on the GEMM path, one output row otherwise) and only the epilogue's target is
+       * written in full.
+       */
+      epilogue?: Epilogue;
     };
+
+/**
+ * An elementwise map fused into the kernel that produces its operand: `expr` is over the
+ * producer's output index space (`[batch..., m..., n...]` for a matmul, the kept dims for a
+ * reduction) and reads the produced value through loads of the producer's `out` buffer at its
+ * contiguous map; the value is written to `out` here. Evaluated while the produced values are
+ * still in registers or cache, instead of in a separate pass over memory.
+ */
+export interface Epilogue {
+  expr: Expr;
+  out: Target;
+}
 
 export interface BufferInfo {
   id: number;
@@ -136,5 +158,27 @@ export function exprChildren(e: Expr): Expr[] {
       return [e.pred, ...e.cases];
     case "threefry":
       return e.args;
+  }
+}
+
+/** `e` with every leaf that reads through an affine map (`load`, `index`) replaced by `f(leaf)`. */
+export function mapLeaves(e: Expr, f: (leaf: Expr & { op: "load" | "index" }) => Expr): Expr {
+  switch (e.op) {
+    case "load":
+    case "index":
+      return f(e);
+    case "const":
+      return e;
+    case "unary":
+    case "convert":
+    case "bitcast":
+    case "ipow":
+      return { ...e, x: mapLeaves(e.x, f) };
+    case "binary":
+      return { ...e, x: mapLeaves(e.x, f), y: mapLeaves(e.y, f) };
+    case "select":
+      return { ...e, pred: mapLeaves(e.pred, f), cases: e.cases.map((c) => mapLeaves(c, f)) };
+    case "threefry":
+      return { ...e, args: e.args.map((a) => mapLeaves(a, f)) as [Expr, Expr, Expr, Expr] };
   }
 }

@@ -6,10 +6,12 @@
  */
 import { ClosedJaxpr, Literal, Var, type Atom, type Eqn, type Params } from "@wax/tracer";
 import { CompileError } from "../errors";
+import { fuseEpilogues } from "./fuse-epilogues";
 import { mergeDims, MR, NR, type GemmPlan } from "../codegen/gemm";
 import {
   contiguous,
   isContiguous,
+  mapLeaves,
   type Affine,
   type BinaryOp,
   type BufferInfo,
@@ -45,25 +47,7 @@ function remapAffine(m: Affine, f: (strides: number[], offset: number) => [numbe
 }
 
 function remapExpr(e: Expr, f: (m: Affine) => Affine): Expr {
-  switch (e.op) {
-    case "load":
-      return { ...e, map: f(e.map) };
-    case "index":
-      return { ...e, map: f(e.map) };
-    case "const":
-      return e;
-    case "unary":
-    case "convert":
-    case "bitcast":
-    case "ipow":
-      return { ...e, x: remapExpr(e.x, f) };
-    case "binary":
-      return { ...e, x: remapExpr(e.x, f), y: remapExpr(e.y, f) };
-    case "select":
-      return { ...e, pred: remapExpr(e.pred, f), cases: e.cases.map((c) => remapExpr(c, f)) };
-    case "threefry":
-      return { ...e, args: e.args.map((a) => remapExpr(a, f)) as [Expr, Expr, Expr, Expr] };
-  }
+  return mapLeaves(e, (leaf) => ({ ...leaf, map: f(leaf.map) }));
 }
 
 export function lower(closed: ClosedJaxpr, name = "fn"): Program {
@@ -168,7 +152,7 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
     const results = globalThis.Array.isArray(result) ? result : [result];
     e.outputs.forEach((v, i) => {
       let r = results[i]!;
-      if (r.kind === "expr" && (uses.get(v) ?? 0) > 1 && r.expr.op !== "const") r = materialize(r, prim);
+      if (r.kind === "expr" && (uses.get(v) ?? 0) > 1 && !cheap(r.expr)) r = materialize(r, prim);
       vals.set(v, r);
     });
   }
@@ -365,8 +349,8 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
         if (plan) {
           const aPack = newBuf(plan.Mp * plan.K, "float32", "temp");
           const bPack = newBuf(plan.K * plan.Np, "float32", "temp");
-          const cPad = plan.Mp === plan.M && plan.Np === plan.N ? null : newBuf(plan.Mp * plan.Np, "float32", "temp");
-          kernel.gemm = { plan, aPack, bPack, cPad };
+          const tile = newBuf(MR * NR, "float32", "temp");
+          kernel.gemm = { plan, aPack, bPack, tile };
         }
         kernels.push(kernel);
         return { kind: "buf", buf, map: contiguous(outShape), shape: outShape, dtype };
@@ -395,7 +379,9 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
     return { buf, shape: [...v.shape], dtype };
   });
 
-  return { buffers, kernels, inputs, outputs, inputShapes: j.invars.map((v) => [...v.aval.shape]) };
+  const program: Program = { buffers, kernels, inputs, outputs, inputShapes: j.invars.map((v) => [...v.aval.shape]) };
+  fuseEpilogues(program);
+  return program;
 }
 
 /**
@@ -434,6 +420,30 @@ function gemmPlan(k: Kernel & { kind: "matmul" }): GemmPlan | null {
     Mp: Math.ceil(M / MR) * MR,
     Np: Math.ceil(N / NR) * NR,
   };
+}
+
+/**
+ * An expression cheap enough to recompute in each consumer rather than store and reload: a
+ * few exact arithmetic ops on loads (`x@w + b` read by both branches of a leaky relu, so the
+ * matmul's epilogue can take the whole activation).
+ */
+function cheap(e: Expr): boolean {
+  let nodes = 0;
+  const ok = (x: Expr): boolean => {
+    if (++nodes > 4) return false;
+    switch (x.op) {
+      case "const":
+      case "load":
+        return true;
+      case "unary":
+        return (x.fn === "neg" || x.fn === "abs") && ok(x.x);
+      case "binary":
+        return (x.fn === "add" || x.fn === "sub" || x.fn === "mul" || x.fn === "max" || x.fn === "min") && ok(x.x) && ok(x.y);
+      default:
+        return false;
+    }
+  };
+  return ok(e);
 }
 
 /** Row-major stride of dim `d` (not zeroed for size-1 dims: used for writes). */

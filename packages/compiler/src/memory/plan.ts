@@ -28,7 +28,14 @@ export function kernelBuffers(k: Kernel): { reads: Set<number>; write: number } 
   if (k.kind === "matmul" && k.gemm) {
     res.reads.add(k.gemm.aPack);
     res.reads.add(k.gemm.bPack);
-    if (k.gemm.cPad !== null) res.reads.add(k.gemm.cPad);
+    res.reads.add(k.gemm.tile);
+  }
+  if ((k.kind === "matmul" || k.kind === "reduce") && k.epilogue) {
+    // The producer's own buffer is scratch (or an intermediate) live only in this kernel.
+    res.reads.add(k.out);
+    exprBuffers(k.epilogue.expr, res.reads);
+    for (const d of k.epilogue.out.map.dyn) res.reads.add(d.buf);
+    return { reads: res.reads, write: k.epilogue.out.buf };
   }
   return res;
 }
