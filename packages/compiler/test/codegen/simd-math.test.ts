@@ -18,7 +18,7 @@ import {
   sinF32x4,
   tanhF32x4,
 } from "../../src/codegen/simd-math";
-import { erf } from "../../../tracer/src/primitives/special";
+import { erf } from "@wax/runtime";
 
 type Builder = (b: FnBuilder, x: ExprRef) => ExprRef;
 

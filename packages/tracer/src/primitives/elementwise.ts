@@ -10,7 +10,7 @@ import type { ConcreteArray } from "../array";
 import { allocate, isFloat, type DType, type TypedArray } from "../dtype";
 import { DTypeError, ShapeError } from "../errors";
 import { definePrimitive, type Params, type Primitive } from "../primitive";
-import { erf, erfInv } from "./special";
+import { erf, erfInv } from "@wax/runtime";
 import { allWeak, checkDTypeClass, elementwiseShape, type DTypeClass } from "./checks";
 
 type Fn = (...xs: number[]) => number;

@@ -1,6 +1,11 @@
-/** Special functions in float64 for the reference interpreter: `erf` and its inverse. */
+/**
+ * Special functions in float64: `erf` and its inverse. They live in the runtime (compiled
+ * modules import them as host functions) and serve the reference interpreter too, so both
+ * paths compute the same values.
+ */
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
 
 /**
  * erf(x) to near double precision: for |x| < 3 the everywhere-positive series
