@@ -6,10 +6,11 @@
  * Constants (arrays captured by `fn`) travel inside the wasm, in a custom section named
  * `wax.constants`; the manifest gives their arena offsets.
  */
-import { FORMAT_VERSION, typedArrayDtype, type Manifest, type ManifestKey, type ManifestLeaf } from "@wax/runtime";
+import { FORMAT_VERSION, type Manifest, type ManifestKey, type ManifestLeaf } from "@wax/runtime";
 import { Array, Aval, WaxError, evalTrace, traceFlat, treeFlattenWithPath, type ClosedJaxpr, type KeyEntry, type DType, type TypedArray } from "@wax/tracer";
 import { compileJaxpr, type Compiled } from "./compile";
 import { CompileError } from "./errors";
+import { avalOf, isDynamic } from "./leaves";
 import { WAX_VERSION } from "./version";
 
 /** One leaf of a traced function's inputs or outputs, with its key path. */
@@ -30,11 +31,6 @@ export interface Traced {
   traceMs: number;
 }
 
-function avalOf(x: unknown): Aval | null {
-  if (x instanceof Array) return x.aval;
-  const d = typedArrayDtype(x);
-  return d ? new Aval([(x as TypedArray).length], d) : null;
-}
 
 const toKey = (k: KeyEntry): ManifestKey => (k.kind === "attr" ? { attr: k.name } : k.kind === "key" ? { key: k.name } : { index: k.index });
 
@@ -46,10 +42,10 @@ export function traceWithPaths(fn: (...args: any[]) => unknown, args: readonly u
   const t0 = performance.now();
   const [inPaths, inDef] = treeFlattenWithPath(args);
   const inputs: TracedLeaf[] = inPaths.map(([p, l]) => {
-    const aval = avalOf(l);
+    const aval = isDynamic(l) ? avalOf(l) : null;
     return aval ? { path: p.map(toKey), aval } : { path: p.map(toKey), aval: null, value: l };
   });
-  const dynamic = inPaths.map(([, l]) => avalOf(l) !== null);
+  const dynamic = inPaths.map(([, l]) => isDynamic(l));
   let outputs: TracedLeaf[] = [];
   let outputTree = "";
   let jaxpr: ClosedJaxpr;

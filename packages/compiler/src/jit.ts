@@ -25,7 +25,7 @@ import {
 } from "@wax/tracer";
 import type { HostArray } from "@wax/runtime";
 import { compileJaxpr, type Compiled } from "./compile";
-import { avalOf, isDynamic, matchLeaves } from "./leaves";
+import { avalOf, isDynamic } from "./leaves";
 import { CompileError } from "./errors";
 
 export interface JitOptions {
@@ -145,7 +145,7 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     if (e === null || e.flatArrays || currentTrace() !== evalTrace) return null;
     const leaves = e.leafScratch;
     leaves.length = 0;
-    if (!matchLeaves(e.treedef, args, leaves) || leaves.length !== e.mask.length) return null;
+    if (!e.treedef.matchLeaves(args, leaves) || leaves.length !== e.mask.length) return null;
     const dyn = e.dynScratch;
     let k = 0;
     let st = 0;

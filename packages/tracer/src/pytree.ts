@@ -44,16 +44,39 @@ const registry = new Map<Ctor | Function, PytreeNodeDef<never>>();
 export function registerPytreeNode<T>(ctor: Ctor, def: PytreeNodeDef<T>): void {
   if (registry.has(ctor)) throw new PytreeError(`registerPytreeNode: ${ctor.name} is already registered — register each class once`);
   registry.set(ctor, def as PytreeNodeDef<never>);
+  byProto = new WeakMap();
 }
 
+// Registration lookup per immediate prototype (flattening asks for every leaf and node).
+let byProto = new WeakMap<object, PytreeNodeDef<never> | null>();
+
 function lookupNode(x: object): PytreeNodeDef<never> | undefined {
-  let proto = Object.getPrototypeOf(x) as { constructor?: Function } | null;
+  const first = Object.getPrototypeOf(x) as { constructor?: Function } | null;
+  if (first === null) return undefined;
+  const cached = byProto.get(first);
+  if (cached !== undefined) return cached ?? undefined;
+  let found: PytreeNodeDef<never> | null = null;
+  let proto: { constructor?: Function } | null = first;
   while (proto !== null && proto !== Object.prototype) {
     const def = proto.constructor ? registry.get(proto.constructor) : undefined;
-    if (def) return def;
+    if (def) {
+      found = def;
+      break;
+    }
     proto = Object.getPrototypeOf(proto) as { constructor?: Function } | null;
   }
-  return undefined;
+  byProto.set(first, found);
+  return found ?? undefined;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** Whether `x` flattens to itself (is not a node), decided without allocating. */
+function isLeafValue(x: unknown): boolean {
+  if (x === null || x === undefined) return false;
+  if (typeof x !== "object" && typeof x !== "function") return true;
+  if (globalThis.Array.isArray(x) || (typeof x === "object" && isPlainObject(x))) return false;
+  return lookupNode(x) === undefined;
 }
 
 function isPlainObject(x: object): boolean {
@@ -261,6 +284,48 @@ export class TreeDef {
       }
     };
     return build(this);
+  }
+
+  /**
+   * Appends the leaves of `x` to `out` if `x` has exactly this structure (kinds, lengths, keys,
+   * classes and their static parts) and returns true; else returns false. The same as
+   * `treeFlatten(x)` then `equals`, without building a treedef: the `filterJit` cache's fast path.
+   */
+  matchLeaves(x: unknown, out: unknown[]): boolean {
+    switch (this.kind) {
+      case "leaf":
+        if (!isLeafValue(x)) return false;
+        out.push(x);
+        return true;
+      case "null":
+        return x === null;
+      case "undefined":
+        return x === undefined;
+      case "array": {
+        if (!globalThis.Array.isArray(x) || x.length !== this.children.length) return false;
+        for (let i = 0; i < x.length; i++) if (!this.children[i]!.matchLeaves(x[i], out)) return false;
+        return true;
+      }
+      case "object": {
+        if (x === null || typeof x !== "object" || globalThis.Array.isArray(x) || !isPlainObject(x)) return false;
+        const keys = this.aux as string[];
+        let n = 0;
+        for (const k in x) if (hasOwn.call(x, k)) n++;
+        if (n !== keys.length) return false;
+        for (let i = 0; i < keys.length; i++) {
+          if (!hasOwn.call(x, keys[i]!)) return false;
+          if (!this.children[i]!.matchLeaves((x as Record<string, unknown>)[keys[i]!], out)) return false;
+        }
+        return true;
+      }
+      case "custom": {
+        if (x === null || (typeof x !== "object" && typeof x !== "function") || (x as object).constructor !== this.ctor) return false;
+        const [children, aux] = lookupNode(x as object)!.flatten(x as never);
+        if (children.length !== this.children.length || !staticEqual(aux, this.aux)) return false;
+        for (let i = 0; i < children.length; i++) if (!this.children[i]!.matchLeaves(children[i], out)) return false;
+        return true;
+      }
+    }
   }
 
   /**

@@ -180,6 +180,21 @@ describe("TreeDef equals and hash", () => {
     );
   });
 
+  it("matchLeaves agrees with treeFlatten + equals, and collects the same leaves", () => {
+    fc.assert(
+      fc.property(tree, tree, (t1, t2) => {
+        const out: unknown[] = [];
+        const matched = def(t1).matchLeaves(t2, out);
+        expect(matched).toBe(def(t1).equals(def(t2)));
+        if (matched) expect(out).toEqual(treeFlatten(t2)[0]);
+      }),
+      { numRuns: 300 },
+    );
+    const out: unknown[] = [];
+    expect(def(base).matchLeaves(base, out)).toBe(true);
+    for (const [, v] of variants) expect(def(base).matchLeaves(v, [])).toBe(false);
+  });
+
   it("a tree with other leaves has an equal treedef and hash", () => {
     fc.assert(
       fc.property(node, (t) => {
