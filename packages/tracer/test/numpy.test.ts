@@ -24,6 +24,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 import { array, evalJaxpr, makeJaxpr, np, ShapeError, type Array as WaxArray, type DType } from "../index";
 import { sizeOf, range, dimArb, shapeArb } from "./support/shapes";
+import { wax, tfOf, anyF32, oracle, expectExact, expectClose, tile, type Host, type Expected, type Tol } from "./support/tfjs-oracle";
 
 const RUNS = { numRuns: 40 };
 
@@ -33,66 +34,16 @@ beforeAll(async () => {
 
 // ---- generators and oracle plumbing ---------------------------------------------------------
 
-type Data = Float32Array | Int32Array | Uint8Array;
-interface Host {
-  shape: number[];
-  data: Data;
-}
-interface Expected {
-  shape: readonly number[];
-  data: readonly number[];
-}
-interface Tol {
-  rtol: number;
-  atol: number;
-}
-
-
-
 const f32Arb = (value: fc.Arbitrary<number>) => (shape: number[]) =>
   fc.array(value, { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v): Host => ({ shape, data: Float32Array.from(v) }));
-/** Every float32 bit pattern: NaN, ±Inf, -0, subnormals (for ops that only move data). */
-const anyF32 = (shape: number[]) => fc.float32Array({ minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((data): Host => ({ shape, data }));
 const boolArb = (shape: number[]) =>
   fc.array(fc.boolean(), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v): Host => ({ shape, data: Uint8Array.from(v, Number) }));
 const small = fc.float({ min: -4, max: 4, noNaN: true });
 const moderate = fc.float({ min: -10, max: 10, noNaN: true });
 
-const dtypeOf = (h: Host): "float32" | "int32" | "bool" => (h.data instanceof Int32Array ? "int32" : h.data instanceof Uint8Array ? "bool" : "float32");
-const wax = (h: Host): WaxArray => array(h.data, { shape: h.shape, dtype: dtypeOf(h) });
-const tfOf = (h: Host): tf.Tensor => tf.tensor(h.data, h.shape, dtypeOf(h));
-
-function oracle(f: () => tf.Tensor): Expected {
-  const t = tf.tidy(f);
-  const out = { shape: t.shape, data: globalThis.Array.from(t.dataSync()) };
-  t.dispose();
-  return out;
-}
-
-function expectExact(actual: WaxArray, expected: Expected, dtype: DType = "float32", opts: { signedZeroEqual?: boolean } = {}): void {
-  expect(actual.dtype).toBe(dtype);
-  expect(actual.shape).toEqual(expected.shape);
-  const norm = (v: number) => (opts.signedZeroEqual && v === 0 ? 0 : v);
-  expect(globalThis.Array.from(actual.data, norm)).toEqual(expected.data.map(norm));
-}
-
-function expectClose(actual: WaxArray, expected: Expected, tol: Tol, dtype: DType = "float32"): void {
-  expect(actual.dtype).toBe(dtype);
-  expect(actual.shape).toEqual(expected.shape);
-  const bad: string[] = [];
-  globalThis.Array.from(actual.data).forEach((a, i) => {
-    const e = expected.data[i]!;
-    const ok = Number.isNaN(e) ? Number.isNaN(a) : a === e || Math.abs(a - e) <= tol.atol + tol.rtol * Math.abs(e);
-    if (!ok) bad.push(`[${i}] wax ${a} vs tfjs ${e}`);
-  });
-  expect(bad).toEqual([]);
-}
-
 const DOT_TOL: Tol = { rtol: 1e-5, atol: 1e-6 };
 const STAT_TOL: Tol = { rtol: 1e-5, atol: 1e-5 };
 const RANGE_TOL: Tol = { rtol: 0, atol: 1e-4 };
-
-const tile = (t: tf.Tensor, reps: number[]) => (reps.length === 0 ? t : tf.tile(t, reps));
 
 /** numpy broadcasting in tfjs: left-pad the rank with 1s, then tile the size-1 axes. */
 function tfBroadcastTo(t: tf.Tensor, shape: readonly number[]): tf.Tensor {

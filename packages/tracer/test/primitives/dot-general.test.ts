@@ -18,6 +18,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 import { array, DTypeError, lax, np, ShapeError, type Array as WaxArray, type DType } from "../../index";
 import { sizeOf, range, dimArb } from "../support/shapes";
+import { wax, tfOf, oracle, expectClose, type Host, type Expected } from "../support/tfjs-oracle";
 
 const RUNS = { numRuns: 40 };
 
@@ -25,40 +26,7 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-type Data = Float32Array | Int32Array;
-interface Host {
-  shape: number[];
-  data: Data;
-}
-interface Expected {
-  shape: readonly number[];
-  data: readonly number[];
-}
-
-
 const dimsArb = (n: number) => fc.array(dimArb, { minLength: n, maxLength: n });
-
-const dtypeOf = (h: Host): "float32" | "int32" => (h.data instanceof Int32Array ? "int32" : "float32");
-const wax = (h: Host): WaxArray => array(h.data, { shape: h.shape, dtype: dtypeOf(h) });
-const tfOf = (h: Host): tf.Tensor => tf.tensor(h.data, h.shape, dtypeOf(h));
-
-function oracle(f: () => tf.Tensor): Expected {
-  const t = tf.tidy(f);
-  const out = { shape: t.shape, data: globalThis.Array.from(t.dataSync()) };
-  t.dispose();
-  return out;
-}
-
-function expectClose(actual: WaxArray, expected: Expected, tol: { rtol: number; atol: number }, dtype: DType): void {
-  expect(actual.dtype).toBe(dtype);
-  expect(actual.shape).toEqual(expected.shape);
-  const bad: string[] = [];
-  globalThis.Array.from(actual.data).forEach((a, i) => {
-    const e = expected.data[i]!;
-    if (!(a === e || Math.abs(a - e) <= tol.atol + tol.rtol * Math.abs(e))) bad.push(`[${i}] wax ${a} vs oracle ${e}`);
-  });
-  expect(bad).toEqual([]);
-}
 
 /**
  * A random dot_general problem. Roles: `nb` batch, `nc` contracting, `nl`/`nr` free dims, each
@@ -79,7 +47,7 @@ interface DotCase {
   rFree: number[];
 }
 
-function dotCaseArb(values: (n: number) => fc.Arbitrary<Data>): fc.Arbitrary<DotCase> {
+function dotCaseArb(values: (n: number) => fc.Arbitrary<Float32Array | Int32Array>): fc.Arbitrary<DotCase> {
   const counts = fc
     .tuple(fc.nat({ max: 2 }), fc.nat({ max: 2 }), fc.nat({ max: 2 }), fc.nat({ max: 2 }))
     .filter(([nb, nc, nl, nr]) => nb + nc + nl <= 4 && nb + nc + nr <= 4);

@@ -24,6 +24,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 import { array, lax, np, ShapeError, type Array as WaxArray, type DType } from "../../index";
 import { sizeOf, range, dimArb, shapeArb } from "../support/shapes";
+import { hostDtype, wax, tfOf, anyF32, oracle, expectExact, expectClose, type Host, type Tol } from "../support/tfjs-oracle";
 
 const RUNS = { numRuns: 40 };
 
@@ -33,64 +34,15 @@ beforeAll(async () => {
 
 // ---- generators and oracle plumbing ---------------------------------------------------------
 
-type Data = Float32Array | Int32Array;
-interface Host {
-  shape: number[];
-  data: Data;
-}
-interface Expected {
-  shape: readonly number[];
-  data: readonly number[];
-}
-interface Tol {
-  rtol: number;
-  atol: number;
-}
-
-
-
 /** float32 values drawn by `value`, for an array of `shape`. */
 const f32Arb = (value: fc.Arbitrary<number>) => (shape: number[]) =>
   fc.array(value, { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v): Host => ({ shape, data: Float32Array.from(v) }));
 const i32Arb = (shape: number[]) =>
   fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v): Host => ({ shape, data: Int32Array.from(v) }));
 const moderate = fc.float({ min: -10, max: 10, noNaN: true });
-/** Every float32 bit pattern: NaN, ±Inf, -0, subnormals. */
-const anyF32 = (shape: number[]) => fc.float32Array({ minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((data): Host => ({ shape, data }));
 
 /** A random subset of the axes in random order (lax reductions accept any order). */
 const withAxes = (x: Host) => fc.shuffledSubarray(range(x.shape.length)).map((axes) => ({ x, axes }));
-
-const dtypeOf = (h: Host): "float32" | "int32" => (h.data instanceof Int32Array ? "int32" : "float32");
-const wax = (h: Host): WaxArray => array(h.data, { shape: h.shape, dtype: dtypeOf(h) });
-const tfOf = (h: Host): tf.Tensor => tf.tensor(h.data, h.shape, dtypeOf(h));
-
-function oracle(f: () => tf.Tensor): Expected {
-  const t = tf.tidy(f);
-  const out = { shape: t.shape, data: globalThis.Array.from(t.dataSync()) };
-  t.dispose();
-  return out;
-}
-
-function expectExact(actual: WaxArray, expected: Expected, dtype: DType, opts: { signedZeroEqual?: boolean } = {}): void {
-  expect(actual.dtype).toBe(dtype);
-  expect(actual.shape).toEqual(expected.shape);
-  const norm = (v: number) => (opts.signedZeroEqual && v === 0 ? 0 : v);
-  expect(globalThis.Array.from(actual.data, norm)).toEqual(expected.data.map(norm));
-}
-
-/** |a − e| ≤ atol + rtol·|e| elementwise; NaN only matches NaN, ±Inf only itself. */
-function expectClose(actual: WaxArray, expected: Expected, tol: Tol, dtype: DType = "float32"): void {
-  expect(actual.dtype).toBe(dtype);
-  expect(actual.shape).toEqual(expected.shape);
-  const bad: string[] = [];
-  globalThis.Array.from(actual.data).forEach((a, i) => {
-    const e = expected.data[i]!;
-    const ok = Number.isNaN(e) ? Number.isNaN(a) : a === e || Math.abs(a - e) <= tol.atol + tol.rtol * Math.abs(e);
-    if (!ok) bad.push(`[${i}] wax ${a} vs tfjs ${e}`);
-  });
-  expect(bad).toEqual([]);
-}
 
 const SUM_TOL: Tol = { rtol: 1e-5, atol: 1e-5 };
 const PROD_TOL: Tol = { rtol: 1e-5, atol: 1e-38 };
@@ -162,7 +114,7 @@ describe("reduce_max and reduce_min over random axis subsets match tfjs", () => 
       test(`reduce_${op}, ${label}; a size-0 reduced axis gives the lax identity`, () => {
         fc.assert(
           fc.property(shapeArb().chain(values).chain(withAxes), ({ x, axes }) => {
-            const dtype = dtypeOf(x);
+            const dtype = hostDtype(x);
             const empty = axes.some((a) => x.shape[a] === 0);
             // tfjs answers NaN over zero elements; lax (and JAX) give the identity ∓inf / int extremes.
             const want = empty

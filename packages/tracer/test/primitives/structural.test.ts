@@ -22,6 +22,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 import { array, evalJaxpr, lax, makeJaxpr, np, ShapeError, type Array as WaxArray, type DType } from "../../index";
 import { sizeOf, range, dimArb, shapeArb } from "../support/shapes";
+import { wax, tfOf, oracle, expectExact, tile, type Host, type Expected } from "../support/tfjs-oracle";
 
 const RUNS = { numRuns: 40 };
 
@@ -31,40 +32,9 @@ beforeAll(async () => {
 
 // ---- generators and oracle plumbing ---------------------------------------------------------
 
-interface Host {
-  shape: number[];
-  data: Float32Array;
-}
-interface Expected {
-  shape: readonly number[];
-  data: readonly number[];
-}
-
-
 const hostArb = (shape: number[]): fc.Arbitrary<Host> =>
   fc.float32Array({ minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((data) => ({ shape, data }));
 const permutationArb = (n: number) => fc.shuffledSubarray(range(n), { minLength: n, maxLength: n });
-
-const wax = (h: Host): WaxArray => array(h.data, { shape: h.shape });
-const tfOf = (h: Host): tf.Tensor => tf.tensor(h.data, h.shape, "float32");
-
-/** Runs a tfjs computation and returns its plain result (tensors disposed). */
-function oracle(f: () => tf.Tensor): Expected {
-  const t = tf.tidy(f);
-  const out = { shape: t.shape, data: globalThis.Array.from(t.dataSync()) };
-  t.dispose();
-  return out;
-}
-
-/** Bitwise equality of shape and values (`toEqual` tells -0 from 0 and NaN equals NaN). */
-function expectExact(actual: WaxArray, expected: Expected, dtype: DType = "float32"): void {
-  expect(actual.dtype).toBe(dtype);
-  expect(actual.shape).toEqual(expected.shape);
-  expect(globalThis.Array.from(actual.data)).toEqual(expected.data);
-}
-
-/** tf.tile that also accepts rank 0 (tfjs rejects tiling a scalar). */
-const tile = (t: tf.Tensor, reps: number[]) => (reps.length === 0 ? t : tf.tile(t, reps));
 
 /** Row-major multi-indices of `shape`. */
 function* indices(shape: readonly number[]): Generator<number[]> {
