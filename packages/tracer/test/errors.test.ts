@@ -8,25 +8,10 @@ import {
   np,
   ones,
   ShapeError,
-  WaxError,
   type Array,
 } from "../index";
+import { thrown } from "./support/thrown";
 
-type ErrorClass = new (...args: never[]) => Error;
-
-/** Runs `f`, expecting it to throw an instance of `cls`; returns the message. */
-function thrown(cls: ErrorClass, f: () => unknown): string {
-  let caught: unknown = null;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(cls);
-  expect(caught).toBeInstanceOf(WaxError);
-  expect((caught as Error).name).toBe(cls.name);
-  return (caught as Error).message;
-}
 
 const i32 = (xs: number[]) => array(xs, { dtype: "int32" });
 

@@ -10,19 +10,8 @@ import {
   TracerLeakError,
   type Array,
 } from "../index";
+import { thrown } from "./support/thrown";
 
-type ErrorClass = new (...args: never[]) => Error;
-
-function thrown(cls: ErrorClass, f: () => unknown): string {
-  let caught: unknown = null;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(cls);
-  return (caught as Error).message;
-}
 
 const HINT = "use np.where/lax.selectN instead of branching on it, or pass it as a static value (a JS number/boolean) so it is known at trace time";
 

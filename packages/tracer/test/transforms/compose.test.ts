@@ -19,9 +19,9 @@ import {
   treeLeaves,
   valueAndGrad,
   vmap,
-  WaxError,
   type Array as WaxArray,
 } from "../../index";
+import { thrown as thrownAs } from "../support/thrown";
 
 // ---- host-side float64 math -----------------------------------------------------------------
 
@@ -380,17 +380,8 @@ describe("float64 and JS numbers", () => {
 
 // ---- errors ---------------------------------------------------------------------------------
 
-function thrown(f: () => unknown): string {
-  let caught: unknown = null;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(TransformError);
-  expect(caught).toBeInstanceOf(WaxError);
-  return (caught as Error).message;
-}
+
+const thrown = (f: () => unknown) => thrownAs(TransformError, f);
 
 describe("grad errors", () => {
   it("grad of a non-scalar output says to reduce it or use vjp", () => {

@@ -24,11 +24,11 @@ import {
   ShapeError,
   TransformError,
   vmap,
-  WaxError,
   type Array as WaxArray,
   type DType,
 } from "../../index";
 import { mulberry32 } from "../../../../test/support/seeded";
+import { thrown } from "../support/thrown";
 
 // ---- host-side arrays: the oracle -----------------------------------------------------------
 
@@ -675,17 +675,6 @@ describe("vmap pytrees", () => {
 
 // ---- errors ---------------------------------------------------------------------------------
 
-function thrown(cls: new (...args: never[]) => Error, f: () => unknown): string {
-  let caught: unknown = null;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(cls);
-  expect(caught).toBeInstanceOf(WaxError);
-  return (caught as Error).message;
-}
 
 describe("vmap errors", () => {
   const xs = randomArray([3, 2], 31);
