@@ -93,7 +93,7 @@ describe("the seed example (Equinox stateful operations)", () => {
 
   it("one step's gradients, state and Adam update match an independent tfjs computation", () => {
     const { model, state, xs, ys, optim, optState } = setup();
-    const [u0, v0] = state.get(model.spectralLinear.uvIndex);
+    const [, v0] = state.get(model.spectralLinear.uvIndex);
     // ---- tfjs: power iteration on the (stop-gradient) weight, then the differentiable forward pass.
     const W = T(model.spectralLinear.layer.weight);
     const norm = (t: tf.Tensor) => tf.maximum(tf.norm(t), 1e-12);
@@ -101,7 +101,6 @@ describe("the seed example (Equinox stateful operations)", () => {
     const u = tf.reshape(tf.div(wv, norm(wv)), [32]);
     const vRaw = tf.matMul(W, tf.reshape(u, [32, 1]), true, false);
     const v = tf.reshape(tf.div(vRaw, norm(vRaw)), [3]);
-    void u0;
     const bn = (h: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
       const { mean, variance } = tf.moments(h, 0);
       return tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-5))), w), b);

@@ -22,7 +22,5 @@ export function inferenceMode<T>(model: T, value = true): T {
     visit(tree);
     return out;
   };
-  const n = (where(model) as unknown[]).length;
-  if (n === 0) return model;
   return treeAt(where, model, { replaceFn: () => value });
 }

@@ -53,20 +53,17 @@ export function filterVmap(f: (...args: any[]) => unknown, opts: FilterVmapOptio
     });
     let outDef: TreeDef | null = null;
     let outLeaves: unknown[] = [];
-    const outSpec: (number | null)[] = [];
+    let outSpec: (number | null)[] = [];
     const inner = (...dyn: Array[]) => {
       const full = leaves.slice();
       dynIdx.forEach((i, k) => (full[i] = dyn[k]));
       const out = f(...(def.unflatten(full) as unknown[]));
-      const [ol, od] = treeFlatten(out);
-      outDef = od;
-      outLeaves = ol;
-      const arrays = ol.filter((l): l is Array => l instanceof Array);
-      const spec = expandAxes("filterVmap", outAxes, out, "outAxes").filter((_, i) => ol[i] instanceof Array);
-      outSpec.splice(0, outSpec.length, ...spec);
-      return arrays;
+      [outLeaves, outDef] = treeFlatten(out);
+      outSpec = expandAxes("filterVmap", outAxes, out, "outAxes").filter((_, i) => outLeaves[i] instanceof Array);
+      return outLeaves.filter((l): l is Array => l instanceof Array);
     };
-    const mapped = vmap(inner, { inAxes: dynIdx.map((i) => axes[i]!), outAxes: outSpec, axisName, axisSize })(...dynIdx.map((i) => leaves[i])) as Array[];
+    // vmap sees only the array outputs; their axes are known once the call has run.
+    const mapped = vmap(inner, { inAxes: dynIdx.map((i) => axes[i]!), outAxes: () => outSpec, axisName, axisSize })(...dynIdx.map((i) => leaves[i])) as Array[];
     let k = 0;
     return outDef!.unflatten(outLeaves.map((l) => (l instanceof Array ? mapped[k++] : l)));
   };

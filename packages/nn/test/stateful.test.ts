@@ -61,10 +61,8 @@ describe("State and StateIndex", () => {
     expect(s2.get(model.inner.index)[0].tolist()).toEqual([1, 1]);
     expect(s2.get(model.index).item()).toBe(0);
     expect(() => state.get(model.index)).toThrow(/old state/);
-    const [other] = makeWithState(Counter)(0);
     const foreign = new State(new Counter(3));
     expect(() => s2.update(foreign)).toThrow(/lacks/);
-    void other;
   });
 
   test("a state is a pytree: it crosses filterJit and comes back fresh and valid", () => {

@@ -96,10 +96,20 @@ export async function load(manifest: unknown, wasm?: ArrayBuffer | ArrayBufferVi
   const exe = await Executable.create(mod, layout);
   // Structure check in a canonical form: dict keys and attributes both as `.name` (a caller's
   // plain object stands for a Module's fields).
-  const canonical = (path: readonly ManifestKey[]) => path.map((k) => ("index" in k ? `[${k.index}]` : `.${"attr" in k ? k.attr : k.key}`)).join("");
-  const expected = new Set(m.inputs.filter((l) => !(l.kind === "static" && l.opaque)).map((l) => canonical(l.path)));
+  // Also every proper prefix of an expected path, so that the check per call is set lookups.
+  const expected = new Set<string>();
+  const prefixes = new Set<string>();
+  for (const l of m.inputs) {
+    if (l.kind === "static" && l.opaque) continue;
+    let p = "";
+    for (const k of l.path) {
+      prefixes.add(p);
+      p += "index" in k ? `[${k.index}]` : `.${"attr" in k ? k.attr : k.key}`;
+    }
+    expected.add(p);
+  }
   const fn = (...args: unknown[]) => {
-    checkStructure(m, args, expected);
+    checkStructure(m, args, expected, prefixes);
     const hostInputs: HostArray[] = [];
     for (const l of m.inputs) {
       const v = getAt(m, args, l.path);
@@ -153,10 +163,10 @@ function leafPaths(x: unknown, path: string, out: string[]): void {
   for (const k of Object.keys(x)) leafPaths((x as Record<string, unknown>)[k], `${path}.${k}`, out);
 }
 
-function checkStructure(m: Manifest, args: unknown[], expected: Set<string>): void {
+function checkStructure(m: Manifest, args: unknown[], expected: Set<string>, prefixes: Set<string>): void {
   const got: string[] = [];
   leafPaths(args, "", got);
-  const extra = got.filter((p) => !expected.has(p) && ![...expected].some((e) => e.startsWith(p + "[") || e.startsWith(p + ".")));
+  const extra = got.filter((p) => !expected.has(p) && !prefixes.has(p));
   if (extra.length > 0) {
     throw new ArtifactError(`${m.name}: unexpected input ${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ` and ${extra.length - 3} more` : ""} — the function was exported for ${m.inputTree}`);
   }

@@ -43,10 +43,8 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     io.out(`wax export: ${wasmPath} (${art.wasm.length} bytes, sha256 ${art.manifest.wasm.sha256.slice(0, 12)}…) and ${manifestPath}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof Error) {
-      io.err(`${e.message}\n`);
-      return e instanceof UsageError ? 2 : 1;
-    }
-    throw e;
+    if (!(e instanceof Error)) throw e;
+    io.err(`${e.message}\n`);
+    return e instanceof UsageError ? 2 : 1;
   }
 }

@@ -1,6 +1,6 @@
 /** `BatchNorm` (Equinox's `nn.BatchNorm`, both modes), a stateful layer. */
 import { Array, ArgumentError, ShapeError, np, pmean, zeros, ones, array, type DType } from "@wax/tracer";
-import { Module, field } from "../module";
+import { field } from "../module";
 import { State, StateIndex } from "../stateful";
 import { StatefulLayer } from "./stateful-layer";
 

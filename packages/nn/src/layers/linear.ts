@@ -1,5 +1,5 @@
 /** `Linear`: `y = W x + b` (Equinox's `nn.Linear`). */
-import { Array, ShapeError, np, random, type DType } from "@wax/tracer";
+import { Array, ArgumentError, ShapeError, np, random, type DType } from "@wax/tracer";
 import { Module, field } from "../module";
 
 export interface LinearOptions {
@@ -27,7 +27,7 @@ export class Linear extends Module {
   constructor(inFeatures: number | "scalar", outFeatures: number | "scalar", opts: LinearOptions) {
     super();
     const { useBias = true, dtype = "float32", key } = opts;
-    if (!key) throw new ShapeError("Linear: a PRNG key is required — pass { key: random.key(seed) }");
+    if (!key) throw new ArgumentError("Linear: a PRNG key is required — pass { key: random.key(seed) }");
     const inN = inFeatures === "scalar" ? 1 : inFeatures;
     const outN = outFeatures === "scalar" ? 1 : outFeatures;
     const lim = inN === 0 ? 1 : 1 / Math.sqrt(inN);

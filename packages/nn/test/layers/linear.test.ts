@@ -34,5 +34,6 @@ describe("Linear", () => {
     expect(s.weight.shape).toEqual([1, 1]);
     expect(s(array(2)).shape).toEqual([]);
     expect(() => nb(array([1, 2, 3]))).toThrow(/Linear: expected x of shape \[2\], got f32\[3\].*vmap/);
+    expect(() => new Linear(2, 3, {} as never)).toThrow(/Linear: a PRNG key is required/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { Array, array, grad, random } from "@wax/tracer";
+import { Array, array, random } from "@wax/tracer";
 import { Linear, SpectralNorm, State, filterGrad, filterJit, inferenceMode, makeWithState } from "@wax/nn";
 
 const rows = (a: Array) => a.tolist() as number[][];
@@ -78,7 +78,6 @@ describe("SpectralNorm", () => {
     rows(g.layer.weight).forEach((r, i) => r.forEach((gij, j) => expect(Math.abs(gij - want[i]![j]!)).toBeLessThan(1e-4)));
     expect(vec(g.layer.bias!)).toEqual([1, 1, 1, 1]);
     expect(g.inference).toBeNull();
-    void grad;
   });
 
   test("errors: a missing or 1-D weight", () => {

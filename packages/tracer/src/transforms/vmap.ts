@@ -78,7 +78,11 @@ export type AxisSpec = number | null;
 export interface VmapOptions {
   /** Per-argument batch axis: a number, `null` (not batched), or a pytree prefix of the arguments. */
   inAxes?: unknown;
-  /** Output batch axis: a number, `null` (unbatched, must not vary), or a pytree prefix of the output. */
+  /**
+   * Output batch axis: a number, `null` (unbatched, must not vary), or a pytree prefix of the
+   * output — or a function of the output returning one (for wrappers such as `filterVmap`
+   * whose output structure is known only after the call).
+   */
   outAxes?: unknown;
   /** Name of the mapped axis, for collectives (`psum(x, name)`). */
   axisName?: string;
@@ -164,7 +168,7 @@ export function vmap(f: (...args: any[]) => unknown, opts: VmapOptions = {}): (.
         }),
       );
       const [outLeaves, outTree] = treeFlatten(out);
-      const outSpecs = broadcastPrefix("vmap", outAxes, out, "outAxes");
+      const outSpecs = broadcastPrefix("vmap", typeof outAxes === "function" ? (outAxes as (o: unknown) => unknown)(out) : outAxes, out, "outAxes");
       const paths = leafPaths(out);
       const res = outLeaves.map((l, i) => {
         if (!(l instanceof Array) && typeof l !== "number") {

@@ -676,6 +676,19 @@ describe("vmap pytrees", () => {
 // ---- errors ---------------------------------------------------------------------------------
 
 
+describe("vmap outAxes as a function of the output", () => {
+  it("receives the output and returns its prefix spec", () => {
+    const xs = array([[1, 2], [3, 4], [5, 6]]);
+    let seen: unknown = null;
+    const out = vmap((x: WaxArray) => ({ rows: x.mul(2), total: array(7) }), {
+      outAxes: (o: unknown) => ((seen = o), { rows: 1, total: null }),
+    })(xs) as { rows: WaxArray; total: WaxArray };
+    expect(Object.keys(seen as object).sort()).toEqual(["rows", "total"]);
+    expect(out.rows.tolist()).toEqual([[2, 6, 10], [4, 8, 12]]);
+    expect(out.total.tolist()).toEqual(7);
+  });
+});
+
 describe("vmap errors", () => {
   const xs = randomArray([3, 2], 31);
 
