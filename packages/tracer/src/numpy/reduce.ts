@@ -40,22 +40,22 @@ export function prod(x: ArrayLike, opts: ReduceOptions = {}): Array {
   return keep(axes.length ? lax.reduceProd(a, axes) : a, axes, opts.keepdims);
 }
 
-export function max(x: ArrayLike, opts: ReduceOptions = {}): Array {
+/** max/min: like JAX, a zero-size reduced axis has no identity to return. */
+function extremum(op: "max" | "min", reduce: (a: Array, axes: number[]) => Array, x: ArrayLike, opts: ReduceOptions): Array {
   const a = asArray(x);
-  const axes = normAxes("max", opts.axis, a.ndim);
+  const axes = normAxes(op, opts.axis, a.ndim);
   for (const ax of axes) {
-    if (a.shape[ax] === 0) throw new ShapeError(`max: zero-size axis ${ax} of ${a.aval} has no maximum — pass a non-empty array`);
+    if (a.shape[ax] === 0) throw new ShapeError(`${op}: zero-size axis ${ax} of ${a.aval} has no ${op === "max" ? "maximum" : "minimum"} — pass a non-empty array`);
   }
-  return keep(axes.length ? lax.reduceMax(a, axes) : a, axes, opts.keepdims);
+  return keep(axes.length ? reduce(a, axes) : a, axes, opts.keepdims);
+}
+
+export function max(x: ArrayLike, opts: ReduceOptions = {}): Array {
+  return extremum("max", lax.reduceMax, x, opts);
 }
 
 export function min(x: ArrayLike, opts: ReduceOptions = {}): Array {
-  const a = asArray(x);
-  const axes = normAxes("min", opts.axis, a.ndim);
-  for (const ax of axes) {
-    if (a.shape[ax] === 0) throw new ShapeError(`min: zero-size axis ${ax} of ${a.aval} has no minimum — pass a non-empty array`);
-  }
-  return keep(axes.length ? lax.reduceMin(a, axes) : a, axes, opts.keepdims);
+  return extremum("min", lax.reduceMin, x, opts);
 }
 
 export const amax = max;
