@@ -26,13 +26,8 @@ export function toTf(x: WaxArray): tf.Tensor {
   return tf.tensor(Float32Array.from(x.data as ArrayLike<number>), [...x.shape], "float32");
 }
 
-/** Evaluates a tfjs expression to `{shape, data}`, disposing its tensors. */
-export function oracle(f: () => tf.Tensor): { shape: number[]; data: number[] } {
-  const t = tf.tidy(f);
-  const out = { shape: t.shape, data: globalThis.Array.from(t.dataSync()) };
-  t.dispose();
-  return out;
-}
+/** Evaluates a tfjs expression to `{shape, data}`, disposing its tensors (shared with the tracer's oracle tests). */
+export { oracle } from "../../../tracer/test/support/tfjs-oracle";
 
 /** `|a - e| <= atol + rtol·|e|` elementwise, with the shape checked when given. */
 export function expectClose(actual: WaxArray, expected: WaxArray | { shape?: readonly number[]; data: readonly number[] } | readonly number[], tol: { rtol?: number; atol?: number } = {}): void {
