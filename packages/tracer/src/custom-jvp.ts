@@ -8,44 +8,43 @@ import type { Array } from "./array";
 import type { Aval } from "./aval";
 import { ClosedJaxpr } from "./jaxpr";
 import { evalJaxpr } from "./interpreter";
-import { definePrimitive, type Params } from "./primitive";
+import { definePrimitive } from "./primitive";
 import { traceFlat } from "./staging";
 import { bind, currentTrace } from "./trace";
 import { asArray, type ArrayLike } from "./values";
-import { batchRules, jvpRules } from "./transforms/rules";
-import { instantiate } from "./transforms/zeros";
-import { vmap } from "./transforms/vmap";
 
 /** `(primals, tangents) → [outputs, output tangents]`, with ordinary ops. */
 export type CustomJvpRule = (primals: Array[], tangents: Array[]) => [Array[], Array[]];
 
-interface Entry {
+export interface Entry {
   name: string;
   fn: (...xs: Array[]) => Array[];
   jvp: CustomJvpRule;
   jaxprs: Map<string, ClosedJaxpr>;
 }
-const entries: Entry[] = [];
+/** Every custom-JVP function, by id (its calls carry the id as `jvp_id`). */
+export const entries: Entry[] = [];
 
 export const customJvpCall = definePrimitive("custom_jvp_call", {
   multipleResults: true,
   abstractEval(_avals, params) {
-    return (params["call_jaxpr"] as ClosedJaxpr).outAvals;
+    return params.call_jaxpr.outAvals;
   },
   impl(args, params) {
-    return evalJaxpr(params["call_jaxpr"] as ClosedJaxpr, args).map((o) => o.data);
+    return evalJaxpr(params.call_jaxpr, args).map((o) => o.data);
   },
   ppParams: (p) => [
-    ["name", p["name"]!],
-    ["call_jaxpr", p["call_jaxpr"]!],
-    ["jvp", p["jvp"]!],
+    ["name", p.name],
+    ["call_jaxpr", p.call_jaxpr],
+    ["jvp", p.jvp],
     ["symbolic_zeros", false],
   ],
 });
 
 const avalKey = (avals: readonly Aval[]) => avals.map((a) => `${a}${a.weakType ? "~" : ""}`).join(",");
 
-function callEntry(id: number, args: Array[]): Array[] {
+/** Binds `custom_jvp_call` for entry `id`, tracing (and caching) its jaxpr at the arguments' avals. */
+export function callEntry(id: number, args: Array[]): Array[] {
   const e = entries[id]!;
   const avals = args.map((a) => a.aval);
   const key = avalKey(avals);
@@ -54,11 +53,12 @@ function callEntry(id: number, args: Array[]): Array[] {
     jaxpr = traceFlat((...xs) => e.fn(...xs), avals, `customJvp(${e.name})`, currentTrace());
     if (jaxpr.consts.every((c) => c.concreteValue() !== null)) e.jaxprs.set(key, jaxpr);
   }
-  const params: Params = { name: e.name, call_jaxpr: jaxpr, jvp: `${e.name}_jvp`, jvp_id: id };
+  const params = { name: e.name, call_jaxpr: jaxpr, jvp: `${e.name}_jvp`, jvp_id: id };
   return bind(customJvpCall, args, params);
 }
 
-function register(name: string, fn: (...xs: Array[]) => Array[], jvp: CustomJvpRule): number {
+/** Adds a custom-JVP function; returns its id. */
+export function register(name: string, fn: (...xs: Array[]) => Array[], jvp: CustomJvpRule): number {
   entries.push({ name, fn, jvp, jaxprs: new Map() });
   return entries.length - 1;
 }
@@ -81,22 +81,3 @@ export function customJvp(fn: (...xs: Array[]) => Array | Array[], jvp: CustomJv
     return outs.length === 1 ? outs[0]! : (outs as unknown as Array);
   };
 }
-
-jvpRules.set(customJvpCall, (primals, tangents, params) => {
-  const e = entries[params["jvp_id"] as number]!;
-  const ts = tangents.map((t, i) => instantiate(t, primals[i]!.aval));
-  const [outs, touts] = e.jvp(primals, ts);
-  return [outs, touts];
-});
-
-// Batching: a new custom call whose function and rule are the vmapped originals.
-batchRules.set(customJvpCall, (axis, vals, dims, params) => {
-  const e = entries[params["jvp_id"] as number]!;
-  const inAxes = dims.map((d) => d);
-  const fnB = (...xs: Array[]) => vmap(e.fn, { inAxes, axisSize: axis.size })(...xs) as Array[];
-  const jvpB: CustomJvpRule = (ps, ts) =>
-    vmap((p: Array[], t: Array[]) => e.jvp(p, t), { inAxes: [inAxes, inAxes], axisSize: axis.size })(ps, ts) as [Array[], Array[]];
-  const id = register(`${e.name}`, fnB, jvpB);
-  const outs = callEntry(id, vals);
-  return [outs, outs.map(() => 0)];
-});

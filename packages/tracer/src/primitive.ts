@@ -1,13 +1,17 @@
 /**
  * Primitives: the operations every trace understands. Each primitive carries its rules in
  * one place: `abstractEval` (shape/dtype rule, which also validates the operands) and `impl`
- * (the reference interpreter). Transform rules (JVP, transpose, batching) are added by the
- * transform modules into the same object, so `primitives` is the table to audit.
+ * (the reference interpreter). Names and param types come from the catalogue
+ * (`catalogue.ts`); the transform rule tables (`transforms/tables.ts`) and the compiler's
+ * lowering table are exhaustive records over the same names.
  */
 import type { Aval } from "./aval";
 import type { ConcreteArray } from "./array";
 import type { TypedArray } from "./dtype";
 import type { ClosedJaxpr, Jaxpr } from "./jaxpr";
+import type { ParamsOf, PrimName } from "./catalogue";
+
+export type { NoParams, ParamsOf, PrimName, PrimitiveParamsMap } from "./catalogue";
 
 /** A parameter of an equation. Must be immutable; printed JAX-style. */
 export type ParamValue =
@@ -17,34 +21,46 @@ export type ParamValue =
   | null
   | readonly ParamValue[]
   | Jaxpr
-  | ClosedJaxpr;
+  | ClosedJaxpr
+  | { readonly [k: string]: ParamValue };
 
-export type Params = Readonly<Record<string, ParamValue>>;
+/** Params of some primitive (the union over the catalogue): what generic code such as the interpreter passes on. */
+export type Params = ParamsOf<PrimName>;
 
-export interface PrimitiveDef {
+export interface PrimitiveDef<N extends PrimName> {
   /** Output avals from input avals; throws ShapeError/DTypeError naming the primitive. */
-  abstractEval(avals: readonly Aval[], params: Params): Aval[];
+  abstractEval(avals: readonly Aval[], params: ParamsOf<N>): Aval[];
   /** Reference implementation: output data for each output aval. */
-  impl(args: readonly ConcreteArray[], params: Params, outAvals: readonly Aval[]): TypedArray[];
+  impl(args: readonly ConcreteArray[], params: ParamsOf<N>, outAvals: readonly Aval[]): TypedArray[];
   /** Params as printed in jaxprs (JAX hides some defaults); defaults to all params, sorted. */
-  ppParams?(params: Params): [string, ParamValue][];
+  ppParams?(params: ParamsOf<N>): [string, ParamValue][];
   multipleResults?: boolean;
 }
 
-export class Primitive {
+/**
+ * A primitive of the catalogue. Its methods take `ParamsOf<N>`; a `Primitive` of unknown name
+ * (`Primitive<PrimName>`, the default) takes the union, which is what equations carry.
+ */
+export class Primitive<N extends PrimName = PrimName> {
   readonly multipleResults: boolean;
-  readonly abstractEval: PrimitiveDef["abstractEval"];
-  readonly impl: PrimitiveDef["impl"];
-  readonly ppParams: NonNullable<PrimitiveDef["ppParams"]>;
   constructor(
-    readonly name: string,
-    def: PrimitiveDef,
+    readonly name: N,
+    private readonly def: PrimitiveDef<N>,
   ) {
     this.multipleResults = def.multipleResults ?? false;
-    this.abstractEval = def.abstractEval;
-    this.impl = def.impl;
-    this.ppParams =
-      def.ppParams ?? ((params) => Object.keys(params).sort().map((k) => [k, params[k]!]));
+  }
+  abstractEval(avals: readonly Aval[], params: ParamsOf<N>): Aval[] {
+    return this.def.abstractEval(avals, params);
+  }
+  impl(args: readonly ConcreteArray[], params: ParamsOf<N>, outAvals: readonly Aval[]): TypedArray[] {
+    return this.def.impl(args, params, outAvals);
+  }
+  ppParams(params: ParamsOf<N>): [string, ParamValue][] {
+    if (this.def.ppParams) return this.def.ppParams(params);
+    const p = params as Readonly<Record<string, ParamValue>>;
+    return Object.keys(p)
+      .sort()
+      .map((k) => [k, p[k]!]);
   }
   toString(): string {
     return this.name;
@@ -52,10 +68,10 @@ export class Primitive {
 }
 
 /** Every primitive, by name. */
-export const primitives = new Map<string, Primitive>();
+export const primitives = new Map<PrimName, Primitive>();
 
 /** Creates and registers a primitive. */
-export function definePrimitive(name: string, def: PrimitiveDef): Primitive {
+export function definePrimitive<N extends PrimName>(name: N, def: PrimitiveDef<N>): Primitive<N> {
   if (primitives.has(name)) throw new Error(`primitive ${name} defined twice`);
   const p = new Primitive(name, def);
   primitives.set(name, p);

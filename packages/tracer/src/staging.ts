@@ -7,7 +7,7 @@ import { Array, ConcreteArray } from "./array";
 import { Aval } from "./aval";
 import { ArgumentError } from "./errors";
 import { ClosedJaxpr, Jaxpr, Literal, Var, type Atom, type Eqn } from "./jaxpr";
-import type { Params, Primitive } from "./primitive";
+import type { ParamsOf, PrimName, Primitive } from "./primitive";
 import { treeFlatten, type TreeDef } from "./pytree";
 import { Trace, Tracer, withTrace } from "./trace";
 import { asArray } from "./values";
@@ -48,7 +48,7 @@ export class JaxprTrace extends Trace {
     return v;
   }
 
-  processPrimitive(prim: Primitive, args: readonly Array[], params: Params): Array[] {
+  processPrimitive<N extends PrimName>(prim: Primitive<N>, args: readonly Array[], params: ParamsOf<N>): Array[] {
     const inputs = args.map((a) => this.atom(a));
     const outAvals = prim.abstractEval(
       inputs.map((a) => a.aval),

@@ -7,7 +7,7 @@
 import { Array, ConcreteArray } from "./array";
 import type { Aval } from "./aval";
 import { ConcretizationError, TracerLeakError, WaxError } from "./errors";
-import type { Params, Primitive } from "./primitive";
+import type { ParamsOf, PrimName, Primitive } from "./primitive";
 
 let traceCounter = 0;
 
@@ -23,7 +23,7 @@ export abstract class Trace {
   alive = true;
   constructor(readonly parent: Trace | null) {}
   /** Applies `prim` to `args` (a mix of this trace's tracers and constants). */
-  abstract processPrimitive(prim: Primitive, args: readonly Array[], params: Params): Array[];
+  abstract processPrimitive<N extends PrimName>(prim: Primitive<N>, args: readonly Array[], params: ParamsOf<N>): Array[];
   /** Name of the transform, for error messages (`makeJaxpr`, `jit`, `grad`, `vmap`). */
   abstract get transformName(): string;
 }
@@ -65,7 +65,7 @@ export class EvalTrace extends Trace {
   get transformName(): string {
     return "eager evaluation";
   }
-  processPrimitive(prim: Primitive, args: readonly Array[], params: Params): Array[] {
+  processPrimitive<N extends PrimName>(prim: Primitive<N>, args: readonly Array[], params: ParamsOf<N>): Array[] {
     const concrete = args.map((a) => {
       const c = a.concreteValue();
       if (c === null) {
@@ -103,7 +103,7 @@ export function withTrace<T>(trace: Trace, fn: () => T): T {
 }
 
 /** Applies a primitive in the current trace. Single-result primitives return a 1-array. */
-export function bind(prim: Primitive, args: readonly Array[], params: Params = {}): Array[] {
+export function bind<N extends PrimName>(prim: Primitive<N>, args: readonly Array[], params: ParamsOf<N> = {} as ParamsOf<N>): Array[] {
   let top = current;
   for (const a of args) {
     if (a instanceof Tracer) {
@@ -115,7 +115,7 @@ export function bind(prim: Primitive, args: readonly Array[], params: Params = {
 }
 
 /** `bind` for a single-result primitive. */
-export function bind1(prim: Primitive, args: readonly Array[], params: Params = {}): Array {
+export function bind1<N extends PrimName>(prim: Primitive<N>, args: readonly Array[], params: ParamsOf<N> = {} as ParamsOf<N>): Array {
   return bind(prim, args, params)[0]!;
 }
 

@@ -6,15 +6,7 @@ import { definePrimitive, type ParamValue } from "../primitive";
 import { checkDTypeClass } from "./checks";
 import { affineGather } from "./structural";
 
-/** `((lhs_contract, rhs_contract), (lhs_batch, rhs_batch))` as in JAX. */
-export type DotDimensionNumbers = readonly [
-  readonly [readonly number[], readonly number[]],
-  readonly [readonly number[], readonly number[]],
-];
-
-function parseDims(p: ParamValue | undefined): DotDimensionNumbers {
-  return p as unknown as DotDimensionNumbers;
-}
+export type { DotDimensionNumbers } from "../catalogue";
 
 function freeDims(ndim: number, used: readonly number[]): number[] {
   const out: number[] = [];
@@ -26,7 +18,7 @@ const listStr = (xs: readonly number[]) => `[${xs.join(", ")}]`;
 
 export const dotGeneral = definePrimitive("dot_general", {
   abstractEval([a, b], params) {
-    const [[lc, rc], [lb, rb]] = parseDims(params["dimension_numbers"]);
+    const [[lc, rc], [lb, rb]] = params.dimension_numbers;
     checkDTypeClass("dot_general", a!, "numeric", "lhs");
     if (a!.dtype !== b!.dtype) {
       throw new DTypeError(`dot_general: operand dtypes differ (${a} and ${b}) — convert one with astype`);
@@ -65,11 +57,11 @@ export const dotGeneral = definePrimitive("dot_general", {
       ...freeDims(a!.ndim, [...lc, ...lb]).map((d) => a!.shape[d]!),
       ...freeDims(b!.ndim, [...rc, ...rb]).map((d) => b!.shape[d]!),
     ];
-    const dtype = (params["preferred_element_type"] as Aval["dtype"] | null) ?? a!.dtype;
+    const dtype = params.preferred_element_type ?? a!.dtype;
     return [new Aval(shape, dtype, a!.weakType && b!.weakType)];
   },
   impl([a, b], params, [out]) {
-    const [[lc, rc], [lb, rb]] = parseDims(params["dimension_numbers"]);
+    const [[lc, rc], [lb, rb]] = params.dimension_numbers;
     const lf = freeDims(a!.ndim, [...lc, ...lb]);
     const rf = freeDims(b!.ndim, [...rc, ...rb]);
     const B = shapeSize(lb.map((d) => a!.shape[d]!));
@@ -114,11 +106,11 @@ export const dotGeneral = definePrimitive("dot_general", {
     return [res];
   },
   ppParams: (p) => {
-    const [[lc, rc], [lb, rb]] = parseDims(p["dimension_numbers"]);
+    const [[lc, rc], [lb, rb]] = p.dimension_numbers;
     const dn = `((${listStr(lc)}, ${listStr(rc)}), (${listStr(lb)}, ${listStr(rb)}))`;
     const out: [string, ParamValue][] = [["dimension_numbers", dn]];
-    if (p["precision"] != null) out.push(["precision", p["precision"]!]);
-    out.push(["preferred_element_type", p["preferred_element_type"] ?? null]);
+    if (p.precision != null) out.push(["precision", p.precision]);
+    out.push(["preferred_element_type", p.preferred_element_type ?? null]);
     return out;
   },
 });

@@ -9,7 +9,7 @@ import { Aval } from "../aval";
 import type { ConcreteArray } from "../array";
 import { allocate, isFloat, type DType, type TypedArray } from "../dtype";
 import { DTypeError, ShapeError } from "../errors";
-import { definePrimitive, type Params, type Primitive } from "../primitive";
+import { definePrimitive, type PrimName, type Primitive } from "../primitive";
 import { erf, erfInv } from "@wax/runtime";
 import { allWeak, checkDTypeClass, elementwiseShape, type DTypeClass } from "./checks";
 
@@ -40,7 +40,7 @@ function mapN(args: readonly ConcreteArray[], out: Aval, f: Fn, dtype: DType = o
 
 // ---- unary --------------------------------------------------------------------------------
 
-function unary(name: string, cls: DTypeClass, f: Fn, intF?: Fn): Primitive {
+function unary<N extends PrimName>(name: N, cls: DTypeClass, f: Fn, intF?: Fn): Primitive<N> {
   return definePrimitive(name, {
     abstractEval([x]) {
       checkDTypeClass(name, x!, cls);
@@ -87,12 +87,12 @@ export const not = definePrimitive("not", {
 export const round = definePrimitive("round", {
   abstractEval([x], params) {
     checkDTypeClass("round", x!, "float");
-    const m = params["rounding_method"];
+    const m = params.rounding_method;
     if (m !== 0 && m !== 1) throw new ShapeError(`round: rounding_method must be 0 (away from zero) or 1 (to nearest even), got ${String(m)}`);
     return [x!];
   },
   impl([x], params, [out]) {
-    const even = params["rounding_method"] === 1;
+    const even = params.rounding_method === 1;
     return [
       mapN([x!], out!, (v) => {
         if (!Number.isFinite(v)) return v;
@@ -108,13 +108,13 @@ export const round = definePrimitive("round", {
 export const integerPow = definePrimitive("integer_pow", {
   abstractEval([x], params) {
     checkDTypeClass("integer_pow", x!, "numeric");
-    const y = params["y"];
+    const y = params.y;
     if (typeof y !== "number" || !Number.isInteger(y)) throw new ShapeError(`integer_pow: y must be an integer, got ${String(y)}`);
     if (y < 0 && !isFloat(x!.dtype)) throw new DTypeError(`integer_pow: negative power ${y} of integer ${x} — convert to float first`);
     return [x!];
   },
   impl([x], params, [out]) {
-    const y = params["y"] as number;
+    const y = params.y;
     if (!isFloat(out!.dtype)) {
       return [mapN([x!], out!, (v) => {
         let r = 1;
@@ -158,7 +158,7 @@ export const square = definePrimitive("square", {
 
 // ---- binary -------------------------------------------------------------------------------
 
-function binary(name: string, cls: DTypeClass, f: Fn, intF?: Fn, outDtype?: DType): Primitive {
+function binary<N extends PrimName>(name: N, cls: DTypeClass, f: Fn, intF?: Fn, outDtype?: DType): Primitive<N> {
   return definePrimitive(name, {
     abstractEval(avals) {
       if (avals.length !== 2) throw new ShapeError(`${name}: takes 2 operands, got ${avals.length}`);
@@ -264,22 +264,22 @@ function convertValue(v: number, from: DType, to: DType): number {
 
 export const convertElementType = definePrimitive("convert_element_type", {
   abstractEval([x], params) {
-    const to = params["new_dtype"] as DType;
-    return [new Aval(x!.shape, to, params["weak_type"] === true)];
+    const to = params.new_dtype;
+    return [new Aval(x!.shape, to, params.weak_type === true)];
   },
   impl([x], _p, [out]) {
     const from = x!.dtype;
     return [mapN([x!], out!, (v) => convertValue(v, from, out!.dtype))];
   },
   ppParams: (p) => [
-    ["new_dtype", p["new_dtype"]!],
-    ["weak_type", p["weak_type"]!],
+    ["new_dtype", p.new_dtype],
+    ["weak_type", p.weak_type],
   ],
 });
 
 export const bitcastConvertType = definePrimitive("bitcast_convert_type", {
   abstractEval([x], params) {
-    const to = params["new_dtype"] as DType;
+    const to = params.new_dtype;
     const w = (d: DType) => (d === "float64" ? 8 : d === "bool" ? 1 : 4);
     if (w(to) !== w(x!.dtype) || to === "bool" || x!.dtype === "bool") {
       throw new DTypeError(`bitcast_convert_type: cannot bitcast ${x} to ${to} — only between 32-bit dtypes (float32, int32, uint32)`);
@@ -305,4 +305,3 @@ export const stopGradient = definePrimitive("stop_gradient", {
   },
 });
 
-export type { Params };

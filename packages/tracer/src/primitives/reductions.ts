@@ -2,7 +2,7 @@
 import { Aval, stridesOf } from "../aval";
 import { allocate, isFloat, type DType, type TypedArray } from "../dtype";
 import { DTypeError, ShapeError } from "../errors";
-import { definePrimitive, type Primitive } from "../primitive";
+import { definePrimitive, type ParamValue, type Primitive } from "../primitive";
 import { checkAxes, checkDTypeClass, intsParam, numParam } from "./checks";
 
 /**
@@ -66,10 +66,10 @@ interface ReducerOptions {
   allowBool?: boolean;
   /** Step for integer dtypes, when it differs (products wrap at 32 bits, as XLA's). */
   intStep?: (a: number, v: number) => number;
-  ppParams?: Primitive["ppParams"];
+  ppParams?: (params: { readonly axes: readonly number[] }) => [string, ParamValue][];
 }
 
-function reducer(name: string, initOf: (d: DType) => number, step: (a: number, v: number) => number, opts: ReducerOptions = {}): Primitive {
+function reducer<N extends "reduce_sum" | "reduce_prod" | "reduce_max" | "reduce_min">(name: N, initOf: (d: DType) => number, step: (a: number, v: number) => number, opts: ReducerOptions = {}): Primitive<N> {
   return definePrimitive(name, {
     abstractEval([x], params) {
       if (!opts.allowBool) checkDTypeClass(name, x!, "numeric");
@@ -77,7 +77,7 @@ function reducer(name: string, initOf: (d: DType) => number, step: (a: number, v
     },
     impl([x], params, [out]) {
       const f = opts.intStep && !isFloat(out!.dtype) ? opts.intStep : step;
-      return [reduceLoop(x!.data, x!.shape, params["axes"] as number[], out!.dtype, initOf(x!.dtype), f)];
+      return [reduceLoop(x!.data, x!.shape, params.axes, out!.dtype, initOf(x!.dtype), f)];
     },
     ppParams: opts.ppParams,
   });
@@ -91,7 +91,7 @@ const highest = (d: DType) => (isFloat(d) ? Infinity : d === "uint32" ? 42949672
 // Current JAX prints reduce_sum with its (here always empty) out_sharding param.
 export const reduceSum = reducer("reduce_sum", () => 0, (a, v) => a + v, {
   ppParams: (p) => [
-    ["axes", p["axes"]!],
+    ["axes", p.axes],
     ["out_sharding", null],
   ],
 });
@@ -99,14 +99,14 @@ export const reduceProd = reducer("reduce_prod", () => 1, (a, v) => a * v, { int
 export const reduceMax = reducer("reduce_max", lowest, nanMax, { allowBool: true });
 export const reduceMin = reducer("reduce_min", highest, nanMin, { allowBool: true });
 
-function argReducer(name: string, better: (v: number, best: number) => boolean): Primitive {
+function argReducer<N extends "argmax" | "argmin">(name: N, better: (v: number, best: number) => boolean): Primitive<N> {
   return definePrimitive(name, {
     abstractEval([x], params) {
       const axes = intsParam(name, params, "axes");
       if (axes.length !== 1) throw new ShapeError(`${name}: reduces exactly one axis, got axes (${axes.join(", ")})`);
       checkAxes(name, x!, axes);
       if (x!.shape[axes[0]!] === 0) throw new ShapeError(`${name}: cannot reduce over axis ${axes[0]} of ${x}: it has size 0`);
-      const idt = params["index_dtype"] as DType;
+      const idt = params.index_dtype;
       if (idt !== "int32" && idt !== "uint32") throw new DTypeError(`${name}: index_dtype must be int32 or uint32, got ${String(idt)}`);
       return [reduceAval(name, x!, axes, idt, false)];
     },
@@ -115,7 +115,7 @@ function argReducer(name: string, better: (v: number, best: number) => boolean):
       const data = x!.data;
       let bestV = 0;
       let bestK = 0;
-      const res = reduceLoop(data, x!.shape, params["axes"] as number[], "float64", 0, (_acc, v, k) => {
+      const res = reduceLoop(data, x!.shape, params.axes, "float64", 0, (_acc, v, k) => {
         if (k === 0 || (bestV === bestV && (v !== v || better(v, bestV)))) {
           bestV = v;
           bestK = k;
@@ -140,8 +140,8 @@ export const cumsum = definePrimitive("cumsum", {
     return [x!];
   },
   impl([x], params, [out]) {
-    const axis = params["axis"] as number;
-    const reverse = params["reverse"] === true;
+    const axis = params.axis;
+    const reverse = params.reverse === true;
     const res = allocate(out!.dtype, out!.size);
     const s = stridesOf(x!.shape);
     const n = x!.shape[axis]!;

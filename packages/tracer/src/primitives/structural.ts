@@ -72,14 +72,14 @@ export const broadcastInDim = definePrimitive("broadcast_in_dim", {
     return [new Aval(shape, x!.dtype, x!.weakType)];
   },
   impl([x], params, [out]) {
-    const bd = params["broadcast_dimensions"] as number[];
+    const bd = params.broadcast_dimensions;
     const inStrides = stridesOf(x!.shape);
     const strides = out!.shape.map(() => 0);
     bd.forEach((d, i) => (strides[d] = x!.shape[i] === 1 ? 0 : inStrides[i]!));
     return [affineGather(x!.data, out!.shape, strides, 0, out!.dtype)];
   },
   ppParams: (p) => {
-    const bd = p["broadcast_dimensions"] as number[];
+    const bd = p.broadcast_dimensions;
     return bd.length > 0 ? [["broadcast_dimensions", bd]] : [];
   },
 });
@@ -98,7 +98,7 @@ export const reshape = definePrimitive("reshape", {
   },
   ppParams: (p) => [
     ["dimensions", null],
-    ["new_sizes", p["new_sizes"]!],
+    ["new_sizes", p.new_sizes],
   ],
 });
 
@@ -111,7 +111,7 @@ export const transpose = definePrimitive("transpose", {
     return [new Aval(perm.map((p) => x!.shape[p]!), x!.dtype, x!.weakType)];
   },
   impl([x], params, [out]) {
-    const perm = params["permutation"] as number[];
+    const perm = params.permutation;
     const s = stridesOf(x!.shape);
     return [affineGather(x!.data, out!.shape, perm.map((p) => s[p]!), 0, out!.dtype)];
   },
@@ -135,7 +135,7 @@ export const slice = definePrimitive("slice", {
   abstractEval([x], params) {
     const start = intsParam("slice", params, "start_indices");
     const limit = intsParam("slice", params, "limit_indices");
-    const strides = params["strides"] === null ? start.map(() => 1) : intsParam("slice", params, "strides");
+    const strides = params.strides === null ? start.map(() => 1) : intsParam("slice", params, "strides");
     if (start.length !== x!.ndim || limit.length !== x!.ndim || strides.length !== x!.ndim) {
       throw new ShapeError(`slice: start_indices ${shapeStr(start)}, limit_indices ${shapeStr(limit)} and strides need one entry per dimension of ${x}`);
     }
@@ -150,8 +150,8 @@ export const slice = definePrimitive("slice", {
     return [new Aval(shape, x!.dtype, x!.weakType)];
   },
   impl([x], params, [out]) {
-    const start = params["start_indices"] as number[];
-    const st = (params["strides"] as number[] | null) ?? start.map(() => 1);
+    const start = params.start_indices;
+    const st = params.strides ?? start.map(() => 1);
     const s = stridesOf(x!.shape);
     const offset = start.reduce((acc, v, i) => acc + v * s[i]!, 0);
     return [affineGather(x!.data, out!.shape, s.map((v, i) => v * st[i]!), offset, out!.dtype)];
@@ -180,7 +180,7 @@ export const dynamicSlice = definePrimitive("dynamic_slice", {
     return [new Aval(sizes, x!.dtype, x!.weakType)];
   },
   impl([x, ...idx], params, [out]) {
-    const sizes = params["slice_sizes"] as number[];
+    const sizes = params.slice_sizes;
     const starts = clampStarts(idx.map((a) => a.data[0]!), sizes, x!.shape);
     const s = stridesOf(x!.shape);
     const offset = starts.reduce((acc, v, i) => acc + v * s[i]!, 0);
@@ -235,7 +235,7 @@ export const concatenate = definePrimitive("concatenate", {
     return [new Aval(shape, a0.dtype, avals.every((a) => a.weakType))];
   },
   impl(args, params, [out]) {
-    const dim = params["dimension"] as number;
+    const dim = params.dimension;
     const res = allocate(out!.dtype, out!.size);
     const outer = shapeSize(out!.shape.slice(0, dim));
     const innerOut = shapeSize(out!.shape.slice(dim));
@@ -253,7 +253,7 @@ export const concatenate = definePrimitive("concatenate", {
 
 export const pad = definePrimitive("pad", {
   abstractEval([x, v], params) {
-    const cfg = params["padding_config"] as readonly (readonly number[])[];
+    const cfg = params.padding_config;
     if (!globalThis.Array.isArray(cfg) || cfg.length !== x!.ndim || cfg.some((c) => !globalThis.Array.isArray(c) || c.length !== 3)) {
       throw new ShapeError(`pad: padding_config needs one (low, high, interior) triple per dimension of ${x}`);
     }
@@ -268,7 +268,7 @@ export const pad = definePrimitive("pad", {
     return [new Aval(shape, x!.dtype, x!.weakType)];
   },
   impl([x, v], params, [out]) {
-    const cfg = params["padding_config"] as readonly (readonly [number, number, number])[];
+    const cfg = params.padding_config;
     const res = allocate(out!.dtype, out!.size);
     res.fill(v!.data[0]! as never);
     const os = stridesOf(out!.shape);
@@ -293,7 +293,7 @@ export const pad = definePrimitive("pad", {
     }
     return [res];
   },
-  ppParams: (p) => [["padding_config", p["padding_config"]!]],
+  ppParams: (p) => [["padding_config", p.padding_config]],
 });
 
 export const iota = definePrimitive("iota", {
@@ -302,10 +302,10 @@ export const iota = definePrimitive("iota", {
     const dim = numParam("iota", params, "dimension");
     checkShape("iota", shape);
     if (dim < 0 || dim >= shape.length) throw new ShapeError(`iota: dimension ${dim} is out of range for shape ${shapeStr(shape)}`);
-    return [new Aval(shape, params["dtype"] as DType)];
+    return [new Aval(shape, params.dtype)];
   },
   impl(_args, params, [out]) {
-    const dim = params["dimension"] as number;
+    const dim = params.dimension;
     const res = allocate(out!.dtype, out!.size);
     const s = stridesOf(out!.shape);
     const d = out!.shape[dim]!;

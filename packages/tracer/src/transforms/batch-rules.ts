@@ -8,12 +8,11 @@ import type { AxisFrame } from "../axis-env";
 import { TransformError } from "../errors";
 import * as lax from "../lax";
 import { moveaxis } from "../numpy/shape";
-import type { Params, Primitive } from "../primitive";
+import type { ParamsOf, PrimName, Primitive } from "../primitive";
 import * as P from "../primitives/all";
-import { axisNames } from "../primitives/collectives";
 import type { DotDimensionNumbers } from "../primitives/dot-general";
 import { bind, bind1 } from "../trace";
-import { batchRules, type BatchDims, type BatchRule } from "./rules";
+import type { BatchDims, BatchRule, BatchRules } from "./rules";
 
 /** Moves the batch dim of `x` to position `to` (broadcasting it in if `x` is unbatched). */
 export function moveBatch(x: Array, d: number | null, to: number, size: number): Array {
@@ -34,9 +33,9 @@ const shift = (axes: readonly number[]) => axes.map((a) => a + 1);
  * When every batched operand already shares one dim and nothing else needs broadcasting,
  * the dim is kept as is.
  */
-function elementwiseRule(prim: Primitive): BatchRule {
+function elementwiseRule<N extends PrimName>(prim: Primitive<N>): BatchRule<N> {
   // select_n's cases must all have the output shape: only its predicate may stay a scalar.
-  const scalarOk = (i: number) => prim !== P.selectN || i === 0;
+  const scalarOk = (i: number) => prim.name !== "select_n" || i === 0;
   return (axis, vals, dims, params) => {
     const perEx = vals.map((v, i) => (dims[i] === null ? v.ndim : v.ndim - 1));
     const rank = Math.max(...perEx);
@@ -65,82 +64,36 @@ function elementwiseRule(prim: Primitive): BatchRule {
   };
 }
 
-const ELEMENTWISE = [
-  P.neg, P.exp, P.log, P.log1p, P.expm1, P.sin, P.cos, P.tan, P.tanh, P.logistic, P.sqrt, P.rsqrt,
-  P.abs, P.sign, P.floor, P.ceil, P.round, P.erfP, P.erfInvP, P.not, P.integerPow, P.square,
-  P.add, P.sub, P.mul, P.div, P.rem, P.pow, P.max, P.min, P.atan2,
-  P.eq, P.ne, P.lt, P.le, P.gt, P.ge, P.and, P.or, P.xor,
-  P.shiftLeft, P.shiftRightLogical, P.shiftRightArithmetic,
-  P.selectN, P.convertElementType, P.bitcastConvertType, P.stopGradient, P.threefry2x32,
-];
-for (const p of ELEMENTWISE) batchRules.set(p, elementwiseRule(p));
-
-// ---- structural ---------------------------------------------------------------------------
-
-batchRules.set(P.broadcastInDim, (axis, [x], [d], params) => {
-  const shape = params["shape"] as number[];
-  const bd = params["broadcast_dimensions"] as number[];
-  const out = bind1(P.broadcastInDim, [toFront(x!, d!, axis.size)], {
-    shape: [axis.size, ...shape],
-    broadcast_dimensions: [0, ...shift(bd)],
-  });
-  return [[out], [0]];
-});
-batchRules.set(P.reshape, (axis, [x], [d], params) => [
-  [bind1(P.reshape, [toFront(x!, d!, axis.size)], { ...params, new_sizes: [axis.size, ...(params["new_sizes"] as number[])] })],
-  [0],
-]);
-batchRules.set(P.transpose, (axis, [x], [d], params) => [
-  [bind1(P.transpose, [toFront(x!, d!, axis.size)], { permutation: [0, ...shift(params["permutation"] as number[])] })],
-  [0],
-]);
-batchRules.set(P.squeeze, (axis, [x], [d], params) => [
-  [bind1(P.squeeze, [toFront(x!, d!, axis.size)], { dimensions: shift(params["dimensions"] as number[]) })],
-  [0],
-]);
-batchRules.set(P.slice, (axis, [x], [d], params) => {
-  const strides = params["strides"] as number[] | null;
-  return [
-    [
-      bind1(P.slice, [toFront(x!, d!, axis.size)], {
-        start_indices: [0, ...(params["start_indices"] as number[])],
-        limit_indices: [axis.size, ...(params["limit_indices"] as number[])],
-        strides: strides ? [1, ...strides] : null,
-      }),
-    ],
-    [0],
-  ];
-});
-batchRules.set(P.concatenate, (axis, vals, dims, params) => [
-  [bind1(P.concatenate, vals.map((v, i) => toFront(v, dims[i]!, axis.size)), { dimension: (params["dimension"] as number) + 1 })],
-  [0],
-]);
-batchRules.set(P.pad, (axis, [x, v], [dx, dv], params) => {
-  if (dv !== null) return unbatchedLoop(P.pad, axis, [x!, v!], [dx!, dv!], params);
-  const cfg = params["padding_config"] as number[][];
-  return [[bind1(P.pad, [toFront(x!, dx!, axis.size), v!], { padding_config: [[0, 0, 0], ...cfg] })], [0]];
-});
-batchRules.set(P.dynamicSlice, (axis, [x, ...idx], [dx, ...didx], params) => {
-  if (didx.some((d) => d !== null)) return unbatchedLoop(P.dynamicSlice, axis, [x!, ...idx], [dx!, ...didx], params);
-  const out = bind1(P.dynamicSlice, [toFront(x!, dx!, axis.size), scalar(0, "int32"), ...idx], {
-    slice_sizes: [axis.size, ...(params["slice_sizes"] as number[])],
-  });
-  return [[out], [0]];
-});
-batchRules.set(P.dynamicUpdateSlice, (axis, [x, u, ...idx], [dx, du, ...didx], params) => {
-  if (didx.some((d) => d !== null)) return unbatchedLoop(P.dynamicUpdateSlice, axis, [x!, u!, ...idx], [dx!, du!, ...didx], params);
-  const out = bind1(P.dynamicUpdateSlice, [toFront(x!, dx!, axis.size), toFront(u!, du!, axis.size), scalar(0, "int32"), ...idx]);
-  return [[out], [0]];
-});
-batchRules.set(P.iota, () => {
-  throw new TransformError("iota: has no operands, so it is never batched");
-});
-
+const ELEMENTWISE_RULES: BatchRules<
+  | "neg" | "exp" | "log" | "log1p" | "expm1" | "sin" | "cos" | "tan" | "tanh" | "logistic" | "sqrt" | "rsqrt"
+  | "abs" | "sign" | "floor" | "ceil" | "round" | "erf" | "erf_inv" | "not" | "integer_pow" | "square"
+  | "add" | "sub" | "mul" | "div" | "rem" | "pow" | "max" | "min" | "atan2"
+  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "and" | "or" | "xor"
+  | "shift_left" | "shift_right_logical" | "shift_right_arithmetic"
+  | "select_n" | "convert_element_type" | "bitcast_convert_type" | "stop_gradient" | "threefry2x32"
+> = {
+  neg: elementwiseRule(P.neg), exp: elementwiseRule(P.exp), log: elementwiseRule(P.log), log1p: elementwiseRule(P.log1p),
+  expm1: elementwiseRule(P.expm1), sin: elementwiseRule(P.sin), cos: elementwiseRule(P.cos), tan: elementwiseRule(P.tan),
+  tanh: elementwiseRule(P.tanh), logistic: elementwiseRule(P.logistic), sqrt: elementwiseRule(P.sqrt), rsqrt: elementwiseRule(P.rsqrt),
+  abs: elementwiseRule(P.abs), sign: elementwiseRule(P.sign), floor: elementwiseRule(P.floor), ceil: elementwiseRule(P.ceil),
+  round: elementwiseRule(P.round), erf: elementwiseRule(P.erfP), erf_inv: elementwiseRule(P.erfInvP), not: elementwiseRule(P.not),
+  integer_pow: elementwiseRule(P.integerPow), square: elementwiseRule(P.square),
+  add: elementwiseRule(P.add), sub: elementwiseRule(P.sub), mul: elementwiseRule(P.mul), div: elementwiseRule(P.div),
+  rem: elementwiseRule(P.rem), pow: elementwiseRule(P.pow), max: elementwiseRule(P.max), min: elementwiseRule(P.min),
+  atan2: elementwiseRule(P.atan2),
+  eq: elementwiseRule(P.eq), ne: elementwiseRule(P.ne), lt: elementwiseRule(P.lt), le: elementwiseRule(P.le),
+  gt: elementwiseRule(P.gt), ge: elementwiseRule(P.ge), and: elementwiseRule(P.and), or: elementwiseRule(P.or), xor: elementwiseRule(P.xor),
+  shift_left: elementwiseRule(P.shiftLeft), shift_right_logical: elementwiseRule(P.shiftRightLogical),
+  shift_right_arithmetic: elementwiseRule(P.shiftRightArithmetic),
+  select_n: elementwiseRule(P.selectN), convert_element_type: elementwiseRule(P.convertElementType),
+  bitcast_convert_type: elementwiseRule(P.bitcastConvertType), stop_gradient: elementwiseRule(P.stopGradient),
+  threefry2x32: elementwiseRule(P.threefry2x32),
+};
 /**
  * Fallback for rare cases (per-instance dynamic indices, batched pad values): apply the
  * primitive to each instance and stack the results. Correct, but size × the work.
  */
-function unbatchedLoop(prim: Primitive, axis: AxisFrame, vals: Array[], dims: BatchDims, params: Params): [Array[], BatchDims] {
+function unbatchedLoop<N extends PrimName>(prim: Primitive<N>, axis: AxisFrame, vals: Array[], dims: BatchDims, params: ParamsOf<N>): [Array[], BatchDims] {
   const per: Array[][] = [];
   for (let b = 0; b < axis.size; b++) {
     const args = vals.map((v, i) => {
@@ -162,23 +115,105 @@ function unbatchedLoop(prim: Primitive, axis: AxisFrame, vals: Array[], dims: Ba
   return [outs, outs.map(() => 0)];
 }
 
+/** Positional reduction for this vmap's name; the other names go on to the parent trace. */
+function collectiveRule<N extends "psum" | "pmax" | "pmin">(prim: Primitive<N>, reduce: (x: Array, axes: number[]) => Array, constant: (x: Array, size: number) => Array): BatchRule<N> {
+  return (axis, [x], [d], params) => {
+    const names = params.axes;
+    if (!names.includes(axis.name)) return [[bind1(prim, [x!], params)], [d!]];
+    const rest = names.filter((n) => n !== axis.name);
+    let r = d === null ? constant(x!, axis.size) : reduce(x!, [d!]);
+    if (rest.length > 0) r = bind1(prim, [r], { ...params, axes: rest });
+    return [[r], [null]];
+  };
+}
+
+function reductionRule<N extends "reduce_sum" | "reduce_max" | "reduce_min" | "reduce_prod" | "argmax" | "argmin">(p: Primitive<N>): BatchRule<N> {
+  return (axis, [x], [d], params) => [[bind1(p, [toFront(x!, d!, axis.size)], { ...params, axes: shift(params.axes) })], [0]];
+}
+
+/** The primitives whose batching rules live in this file. */
+export type CoreBatchNames = Exclude<PrimName, "custom_jvp_call" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
+
+export const coreBatchRules: BatchRules<CoreBatchNames> = {
+  ...ELEMENTWISE_RULES,
+  // ---- structural -------------------------------------------------------------------------
+
+  broadcast_in_dim: (axis, [x], [d], params) => {
+  const shape = params.shape;
+  const bd = params.broadcast_dimensions;
+  const out = bind1(P.broadcastInDim, [toFront(x!, d!, axis.size)], {
+    shape: [axis.size, ...shape],
+    broadcast_dimensions: [0, ...shift(bd)],
+  });
+  return [[out], [0]];
+},
+  reshape: (axis, [x], [d], params) => [
+  [bind1(P.reshape, [toFront(x!, d!, axis.size)], { ...params, new_sizes: [axis.size, ...(params.new_sizes)] })],
+  [0],
+],
+  transpose: (axis, [x], [d], params) => [
+  [bind1(P.transpose, [toFront(x!, d!, axis.size)], { permutation: [0, ...shift(params.permutation)] })],
+  [0],
+],
+  squeeze: (axis, [x], [d], params) => [
+  [bind1(P.squeeze, [toFront(x!, d!, axis.size)], { dimensions: shift(params.dimensions) })],
+  [0],
+],
+  slice: (axis, [x], [d], params) => {
+  const strides = params.strides;
+  return [
+    [
+      bind1(P.slice, [toFront(x!, d!, axis.size)], {
+        start_indices: [0, ...(params.start_indices)],
+        limit_indices: [axis.size, ...(params.limit_indices)],
+        strides: strides ? [1, ...strides] : null,
+      }),
+    ],
+    [0],
+  ];
+},
+  concatenate: (axis, vals, dims, params) => [
+  [bind1(P.concatenate, vals.map((v, i) => toFront(v, dims[i]!, axis.size)), { dimension: (params.dimension) + 1 })],
+  [0],
+],
+  pad: (axis, [x, v], [dx, dv], params) => {
+  if (dv !== null) return unbatchedLoop(P.pad, axis, [x!, v!], [dx!, dv!], params);
+  const cfg = params.padding_config;
+  return [[bind1(P.pad, [toFront(x!, dx!, axis.size), v!], { padding_config: [[0, 0, 0], ...cfg] })], [0]];
+},
+  dynamic_slice: (axis, [x, ...idx], [dx, ...didx], params) => {
+  if (didx.some((d) => d !== null)) return unbatchedLoop(P.dynamicSlice, axis, [x!, ...idx], [dx!, ...didx], params);
+  const out = bind1(P.dynamicSlice, [toFront(x!, dx!, axis.size), scalar(0, "int32"), ...idx], {
+    slice_sizes: [axis.size, ...(params.slice_sizes)],
+  });
+  return [[out], [0]];
+},
+  dynamic_update_slice: (axis, [x, u, ...idx], [dx, du, ...didx], params) => {
+  if (didx.some((d) => d !== null)) return unbatchedLoop(P.dynamicUpdateSlice, axis, [x!, u!, ...idx], [dx!, du!, ...didx], params);
+  const out = bind1(P.dynamicUpdateSlice, [toFront(x!, dx!, axis.size), toFront(u!, du!, axis.size), scalar(0, "int32"), ...idx]);
+  return [[out], [0]];
+},
+  iota: () => {
+  throw new TransformError("iota: has no operands, so it is never batched");
+},
+
 // ---- reductions ---------------------------------------------------------------------------
 
-for (const p of [P.reduceSum, P.reduceMax, P.reduceMin, P.reduceProd, P.argmax, P.argmin]) {
-  batchRules.set(p, (axis, [x], [d], params) => [
-    [bind1(p, [toFront(x!, d!, axis.size)], { ...params, axes: shift(params["axes"] as number[]) })],
-    [0],
-  ]);
-}
-batchRules.set(P.cumsum, (axis, [x], [d], params) => [
-  [bind1(P.cumsum, [toFront(x!, d!, axis.size)], { ...params, axis: (params["axis"] as number) + 1 })],
+  reduce_sum: reductionRule(P.reduceSum),
+  reduce_max: reductionRule(P.reduceMax),
+  reduce_min: reductionRule(P.reduceMin),
+  reduce_prod: reductionRule(P.reduceProd),
+  argmax: reductionRule(P.argmax),
+  argmin: reductionRule(P.argmin),
+  cumsum: (axis, [x], [d], params) => [
+  [bind1(P.cumsum, [toFront(x!, d!, axis.size)], { ...params, axis: (params.axis) + 1 })],
   [0],
-]);
+],
 
 // ---- dot_general --------------------------------------------------------------------------
 
-batchRules.set(P.dotGeneral, (axis, [x, y], [dx, dy], params) => {
-  const [[lc, rc], [lb, rb]] = params["dimension_numbers"] as unknown as DotDimensionNumbers;
+  dot_general: (axis, [x, y], [dx, dy], params) => {
+  const [[lc, rc], [lb, rb]] = params.dimension_numbers;
   const nb = lb.length;
   let dims: DotDimensionNumbers;
   let outDim: number;
@@ -210,43 +245,29 @@ batchRules.set(P.dotGeneral, (axis, [x, y], [dx, dy], params) => {
     outDim = nb + lhsFree;
   }
   return [[bind1(P.dotGeneral, [a, b], { ...params, dimension_numbers: dims as never })], [outDim]];
-});
+},
 
 // ---- collectives --------------------------------------------------------------------------
 
-/** Positional reduction for this vmap's name; the other names go on to the parent trace. */
-function collectiveRule(prim: Primitive, reduce: (x: Array, axes: number[]) => Array, constant: (x: Array, size: number) => Array): BatchRule {
-  return (axis, [x], [d], params) => {
-    const names = axisNames(params);
-    if (!names.includes(axis.name)) return [[bind1(prim, [x!], params)], [d!]];
-    const rest = names.filter((n) => n !== axis.name);
-    let r = d === null ? constant(x!, axis.size) : reduce(x!, [d!]);
-    if (rest.length > 0) r = bind1(prim, [r], { ...params, axes: rest });
-    return [[r], [null]];
-  };
-}
-batchRules.set(
-  P.psum,
-  collectiveRule(P.psum, (x, axes) => lax.reduceSum(x, axes), (x, size) => lax.mul(x, scalar(size, x.dtype, x.weakType))),
-);
-batchRules.set(P.pmax, collectiveRule(P.pmax, (x, axes) => lax.reduceMax(x, axes), (x) => x));
-batchRules.set(P.pmin, collectiveRule(P.pmin, (x, axes) => lax.reduceMin(x, axes), (x) => x));
+  psum: collectiveRule(P.psum, (x, axes) => lax.reduceSum(x, axes), (x, size) => lax.mul(x, scalar(size, x.dtype, x.weakType))),
+  pmax: collectiveRule(P.pmax, (x, axes) => lax.reduceMax(x, axes), (x) => x),
+  pmin: collectiveRule(P.pmin, (x, axes) => lax.reduceMin(x, axes), (x) => x),
 
-batchRules.set(P.axisIndex, (axis, _vals, _dims, params) => {
-  if (params["axis_name"] !== axis.name) return [[bind1(P.axisIndex, [], params)], [null]];
+  axis_index: (axis, _vals, _dims, params) => {
+  if (params.axis_name !== axis.name) return [[bind1(P.axisIndex, [], params)], [null]];
   return [[lax.iota("int32", [axis.size], 0)], [0]];
-});
-batchRules.set(P.allGather, (axis, [x], [d], params) => {
-  if (params["axis_name"] !== axis.name) {
+},
+  all_gather: (axis, [x], [d], params) => {
+  if (params.axis_name !== axis.name) {
     if (d === null) return [[bind1(P.allGather, [x!], params)], [null]];
-    const dim = params["all_gather_dimension"] as number;
+    const dim = params.all_gather_dimension;
     return [[bind1(P.allGather, [toFront(x!, d, axis.size)], { ...params, all_gather_dimension: dim + 1 })], [0]];
   }
-  return [[moveBatch(x!, d!, params["all_gather_dimension"] as number, axis.size)], [null]];
-});
-batchRules.set(P.psumScatter, (axis, [x], [d], params) => {
-  const dim = params["scatter_dimension"] as number;
-  if (params["axis_name"] !== axis.name) {
+  return [[moveBatch(x!, d!, params.all_gather_dimension, axis.size)], [null]];
+},
+  psum_scatter: (axis, [x], [d], params) => {
+  const dim = params.scatter_dimension;
+  if (params.axis_name !== axis.name) {
     if (d === null) return [[bind1(P.psumScatter, [x!], params)], [null]];
     return [[bind1(P.psumScatter, [toFront(x!, d, axis.size)], { ...params, scatter_dimension: dim + 1 })], [0]];
   }
@@ -257,5 +278,5 @@ batchRules.set(P.psumScatter, (axis, [x], [d], params) => {
   }
   const summed = lax.reduceSum(x!, [d!]);
   return [[summed], [d! < dim ? dim - 1 : dim]];
-});
-
+},
+};

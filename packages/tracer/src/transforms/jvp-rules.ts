@@ -5,10 +5,10 @@
 import { scalar, type Array } from "../array";
 import { isFloat } from "../dtype";
 import * as lax from "../lax";
-import type { Params, Primitive } from "../primitive";
+import type { ParamsOf, PrimName, Primitive } from "../primitive";
 import * as P from "../primitives/all";
 import { bind, bind1 } from "../trace";
-import { jvpRules, type MaybeZero } from "./rules";
+import type { JvpRule, JvpRules, MaybeZero } from "./rules";
 import { addTangents, instantiate, zerosLikeAval } from "./zeros";
 
 const lit = (v: number, like: Array) => scalar(v, like.dtype, true);
@@ -23,170 +23,64 @@ function sumTerms(tangents: MaybeZero[], f: (t: Array, i: number) => Array): May
 }
 
 /** Primitive applied to primals, tangent from `tangentOf(ans)`. */
-function defJvp(prim: Primitive, ...terms: ((t: Array, ans: Array, primals: Array[], params: Params) => Array)[]): void {
-  jvpRules.set(prim, (primals, tangents, params) => {
+function defJvp<N extends PrimName>(prim: Primitive<N>, ...terms: ((t: Array, ans: Array, primals: Array[], params: ParamsOf<N>) => Array)[]): JvpRule<N> {
+  return (primals, tangents, params) => {
     const ans = bind1(prim, primals, params);
     const t = sumTerms(tangents, (ti, i) => terms[i]!(ti, ans, primals, params));
     return [[ans], [t]];
-  });
+  };
 }
 
 /** A linear primitive: the tangent is the primitive applied to the tangents (zeros instantiated). */
-function defLinear(prim: Primitive, nonLinearArgs: number[] = []): void {
-  jvpRules.set(prim, (primals, tangents, params) => {
+function defLinear<N extends PrimName>(prim: Primitive<N>, nonLinearArgs: number[] = []): JvpRule<N> {
+  return (primals, tangents, params) => {
     const outs = bind(prim, primals, params);
     if (tangents.every((t, i) => t === null || nonLinearArgs.includes(i))) return [outs, outs.map(() => null)];
     const targs = primals.map((p, i) => (nonLinearArgs.includes(i) ? p : instantiate(tangents[i] ?? null, p.aval)));
     return [outs, bind(prim, targs, params)];
-  });
+  };
 }
 
 /** Outputs have no tangent (integer/boolean results, piecewise-constant functions). */
-function defZero(prim: Primitive): void {
-  jvpRules.set(prim, (primals, _t, params) => {
+function defZero<N extends PrimName>(prim: Primitive<N>): JvpRule<N> {
+  return (primals, _t, params) => {
     const outs = bind(prim, primals, params);
     return [outs, outs.map(() => null)];
-  });
+  };
 }
 
-// ---- elementwise --------------------------------------------------------------------------
+// ---- helpers of several rules ---------------------------------------------------------------
 
-defJvp(P.neg, (t) => lax.neg(t));
-defJvp(P.exp, (t, ans) => lax.mul(t, ans));
-defJvp(P.log, (t, _a, [x]) => lax.div(t, x!));
-defJvp(P.log1p, (t, _a, [x]) => lax.div(t, lax.add(x!, lit(1, x!))));
-defJvp(P.expm1, (t, ans) => lax.mul(t, lax.add(ans, lit(1, ans))));
-defJvp(P.sin, (t, _a, [x]) => lax.mul(t, lax.cos(x!)));
-defJvp(P.cos, (t, _a, [x]) => lax.neg(lax.mul(t, lax.sin(x!))));
-defJvp(P.tan, (t, ans) => lax.mul(t, lax.add(lit(1, ans), lax.square(ans))));
-defJvp(P.tanh, (t, ans) => lax.mul(t, lax.sub(lit(1, ans), lax.square(ans))));
-defJvp(P.logistic, (t, ans) => lax.mul(t, lax.mul(ans, lax.sub(lit(1, ans), ans))));
-defJvp(P.sqrt, (t, ans) => lax.div(lax.mul(t, lit(0.5, ans)), ans));
-defJvp(P.rsqrt, (t, ans, [x]) => lax.mul(t, lax.div(lax.mul(ans, lit(-0.5, ans)), x!)));
-// JAX: select(x >= 0, t, -t), so the derivative at 0 is +1.
-defJvp(P.abs, (t, _a, [x]) => lax.selectN(lax.ge(x!, lit(0, x!)), lax.neg(t), t));
-defJvp(P.erfP, (t, _a, [x]) => lax.mul(t, lax.mul(lit(2 / Math.sqrt(Math.PI), x!), lax.exp(lax.neg(lax.square(x!))))));
-defJvp(P.erfInvP, (t, ans) => lax.mul(t, lax.mul(lit(Math.sqrt(Math.PI) / 2, ans), lax.exp(lax.square(ans)))));
-defJvp(P.square, (t, _a, [x]) => lax.mul(t, lax.mul(lit(2, x!), x!)));
-jvpRules.set(P.integerPow, ([x], [t], params) => {
-  const y = params["y"] as number;
-  const ans = lax.integerPow(x!, y);
-  if (t === null || y === 0) return [[ans], [null]];
-  const d = y === 1 ? lit(1, x!) : y === 2 ? lax.mul(lit(2, x!), x!) : lax.mul(lit(y, x!), lax.integerPow(x!, y - 1));
-  return [[ans], [lax.mul(t, d)]];
-});
-for (const p of [P.sign, P.floor, P.ceil, P.round, P.stopGradient]) defZero(p);
+function fill(v: number, like: Array): Array {
+  return lax.broadcastInDim(lit(v, like), like.shape, []);
+}
 
-defLinear(P.add);
-defLinear(P.sub);
-defJvp(
-  P.mul,
-  (t, _a, [, y]) => lax.mul(t, y!),
-  (t, _a, [x]) => lax.mul(x!, t),
-);
-defJvp(
-  P.div,
-  (t, _a, [, y]) => lax.div(t, y!),
-  (t, ans, [, y]) => lax.neg(lax.mul(t, lax.div(ans, y!))),
-);
-// d/dx x^y = y x^(y-1); d/dy = log(x) x^y, with log(0) replaced by 0 as JAX does.
-defJvp(
-  P.pow,
-  // JAX's _pow_jvp_lhs: y · x^(y-1), with the exponent 1 where y == 0 (x^0 ≡ 1 has slope 0).
-  (t, _a, [x, y]) => {
-    const yMinus1 = lax.selectN(lax.eq(y!, lit(0, y!)), lax.sub(y!, lit(1, y!)), lax.broadcastInDim(lit(1, y!), y!.shape, []));
-    return lax.mul(t, lax.mul(y!, lax.pow(x!, yMinus1)));
-  },
-  (t, ans, [x]) => {
-    const safeX = lax.selectN(lax.eq(x!, lit(0, x!)), x!, lax.broadcastInDim(lit(1, x!), x!.shape, []));
-    return lax.mul(t, lax.mul(lax.log(safeX), ans));
-  },
-);
 /** JAX's balanced tie-breaking: at x == y each operand gets half of its tangent. */
-function minMaxJvp(prim: Primitive, pick: (x: Array, y: Array) => Array): void {
-  jvpRules.set(prim, ([x, y], [tx, ty], params) => {
+function minMaxJvp<N extends "max" | "min">(prim: Primitive<N>, pick: (x: Array, y: Array) => Array): JvpRule<N> {
+  return ([x, y], [tx, ty], params) => {
     const ans = bind1(prim, [x!, y!], params);
     const shapeLike = ans;
     const wx = lax.selectN(pick(x!, y!), lax.selectN(lax.eq(x!, y!), fill(0, shapeLike), fill(0.5, shapeLike)), fill(1, shapeLike));
     const wy = lax.sub(fill(1, shapeLike), wx);
     const t = sumTerms([tx ?? null, ty ?? null], (ti, i) => lax.mul(ti, i === 0 ? wx : wy));
     return [[ans], [t]];
-  });
+  };
 }
-function fill(v: number, like: Array): Array {
-  return lax.broadcastInDim(lit(v, like), like.shape, []);
-}
-minMaxJvp(P.max, (x, y) => lax.gt(x, y));
-minMaxJvp(P.min, (x, y) => lax.lt(x, y));
-// rem(x, y) = x - y * trunc(x / y)
-defJvp(
-  P.rem,
-  (t) => t,
-  (t, _a, [x, y]) => {
-    const q = lax.div(x!, y!);
-    return lax.neg(lax.mul(t, lax.mul(lax.sign(q), lax.floor(lax.abs(q)))));
-  },
-);
-defJvp(
-  P.atan2,
-  (t, _a, [x, y]) => lax.mul(t, lax.div(y!, lax.add(lax.square(x!), lax.square(y!)))),
-  (t, _a, [x, y]) => lax.neg(lax.mul(t, lax.div(x!, lax.add(lax.square(x!), lax.square(y!))))),
-);
-
-for (const p of [P.eq, P.ne, P.lt, P.le, P.gt, P.ge, P.and, P.or, P.xor, P.not, P.shiftLeft, P.shiftRightLogical, P.shiftRightArithmetic, P.iota, P.argmax, P.argmin, P.threefry2x32, P.bitcastConvertType, P.axisIndex]) {
-  defZero(p);
-}
-
-jvpRules.set(P.selectN, ([pred, ...cases], [, ...tcases], params) => {
-  const ans = bind1(P.selectN, [pred!, ...cases], params);
-  if (tcases.every((t) => t === null) || !isFloat(ans.dtype)) return [[ans], [null]];
-  return [[ans], [lax.selectN(pred!, ...tcases.map((t, i) => instantiate(t ?? null, cases[i]!.aval)))]];
-});
-
-jvpRules.set(P.convertElementType, ([x], [t], params) => {
-  const ans = bind1(P.convertElementType, [x!], params);
-  if (t === null || !isFloat(x!.dtype) || !isFloat(ans.dtype)) return [[ans], [null]];
-  return [[ans], [lax.convertElementType(t, ans.dtype, false)]];
-});
-
-// ---- structural (linear) ------------------------------------------------------------------
-
-for (const p of [P.broadcastInDim, P.reshape, P.transpose, P.squeeze, P.slice, P.concatenate, P.reduceSum, P.cumsum, P.psum, P.allGather, P.psumScatter]) {
-  defLinear(p);
-}
-// Index operands are not differentiated.
-jvpRules.set(P.dynamicSlice, ([x, ...idx], [t], params) => {
-  const ans = bind1(P.dynamicSlice, [x!, ...idx], params);
-  return [[ans], [t ? bind1(P.dynamicSlice, [t, ...idx], params) : null]];
-});
-jvpRules.set(P.dynamicUpdateSlice, ([x, u, ...idx], [tx, tu], params) => {
-  const ans = bind1(P.dynamicUpdateSlice, [x!, u!, ...idx], params);
-  if (!tx && !tu) return [[ans], [null]];
-  return [[ans], [bind1(P.dynamicUpdateSlice, [instantiate(tx ?? null, x!.aval), instantiate(tu ?? null, u!.aval), ...idx], params)]];
-});
-jvpRules.set(P.pad, ([x, v], [tx, tv], params) => {
-  const ans = bind1(P.pad, [x!, v!], params);
-  if (!tx && !tv) return [[ans], [null]];
-  return [[ans], [bind1(P.pad, [instantiate(tx ?? null, x!.aval), instantiate(tv ?? null, v!.aval)], params)]];
-});
-
-// ---- reductions ---------------------------------------------------------------------------
 
 /** Tangent of max/min: the mean of the tangents at the positions of the extremum (ties split). */
-function extremumJvp(prim: Primitive): void {
-  jvpRules.set(prim, ([x], [t], params) => {
+function extremumJvp<N extends "reduce_max" | "reduce_min">(prim: Primitive<N>): JvpRule<N> {
+  return ([x], [t], params) => {
     const ans = bind1(prim, [x!], params);
     if (t === null) return [[ans], [null]];
-    const axes = params["axes"] as number[];
+    const axes = params.axes;
     const keep = x!.shape.map((_, i) => i).filter((i) => !axes.includes(i));
     const ansB = lax.broadcastInDim(ans, x!.shape, keep);
     const loc = lax.convertElementType(lax.eq(x!, ansB), x!.dtype);
     const counts = lax.reduceSum(loc, axes);
     return [[ans], [lax.div(lax.reduceSum(lax.mul(t, loc), axes), counts)]];
-  });
+  };
 }
-extremumJvp(P.reduceMax);
-extremumJvp(P.reduceMin);
+
 /**
  * Product and its tangent by pairwise halving (as JAX's reduce_prod JVP): exact at zeros,
  * where `prod · Σ t/x` would give 0·∞. Operates on `[n, ...rest]` with the reduced axes
@@ -210,37 +104,178 @@ function prodPairwise(x: Array, t: Array): [Array, Array] {
   return [lax.mul(p1, p2), lax.add(lax.mul(t1, p2), lax.mul(p1, t2))];
 }
 
-jvpRules.set(P.reduceProd, ([x], [t], params) => {
-  const ans = bind1(P.reduceProd, [x!], params);
-  if (t === null) return [[ans], [null]];
-  const axes = params["axes"] as number[];
-  const keep = x!.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const n = axes.reduce((acc, a) => acc * x!.shape[a]!, 1);
-  if (n === 0) return [[ans], [zerosLikeAval(ans.aval)]];
-  const front = (a: Array) => lax.reshape(lax.transpose(a, [...axes, ...keep]), [n, ...keep.map((i) => x!.shape[i]!)]);
-  const [, tp] = prodPairwise(front(x!), front(t));
-  return [[ans], [tp]];
-});
-
-// ---- dot_general (bilinear) ---------------------------------------------------------------
-
-jvpRules.set(P.dotGeneral, ([x, y], [tx, ty], params) => {
-  const ans = bind1(P.dotGeneral, [x!, y!], params);
-  const t = sumTerms([tx ?? null, ty ?? null], (ti, i) => bind1(P.dotGeneral, i === 0 ? [ti, y!] : [x!, ti], params));
-  return [[ans], [t]];
-});
-
-// pmax/pmin select one instance's value: tangent of the selected instance.
-for (const p of [P.pmax, P.pmin]) {
-  jvpRules.set(p, ([x], [t], params) => {
+/** pmax/pmin select one instance's value: the mean of the tangents of the instances that attain it. */
+function pExtremumJvp<N extends "pmax" | "pmin">(p: Primitive<N>): JvpRule<N> {
+  return ([x], [t], params) => {
     const ans = bind1(p, [x!], params);
     if (t === null) return [[ans], [null]];
-    // Mean of the tangents of the instances that attain the extremum (as reduce_max's rule).
     const loc = lax.convertElementType(lax.eq(x!, ans), x!.dtype);
-    const num = bind1(P.psum, [lax.mul(t, loc)], { axes: params["axes"]! });
-    const den = bind1(P.psum, [loc], { axes: params["axes"]! });
+    const num = bind1(P.psum, [lax.mul(t, loc)], { axes: params.axes });
+    const den = bind1(P.psum, [loc], { axes: params.axes });
     return [[ans], [lax.div(num, den)]];
-  });
+  };
 }
+
+/** The primitives whose JVP rules live in this file (every family but the higher-order ones and those of their own files). */
+export type CoreJvpNames = Exclude<PrimName, "custom_jvp_call" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
+
+export const coreJvpRules: JvpRules<CoreJvpNames> = {
+  // ---- elementwise ------------------------------------------------------------------------
+  neg: defJvp(P.neg, (t) => lax.neg(t)),
+  exp: defJvp(P.exp, (t, ans) => lax.mul(t, ans)),
+  log: defJvp(P.log, (t, _a, [x]) => lax.div(t, x!)),
+  log1p: defJvp(P.log1p, (t, _a, [x]) => lax.div(t, lax.add(x!, lit(1, x!)))),
+  expm1: defJvp(P.expm1, (t, ans) => lax.mul(t, lax.add(ans, lit(1, ans)))),
+  sin: defJvp(P.sin, (t, _a, [x]) => lax.mul(t, lax.cos(x!))),
+  cos: defJvp(P.cos, (t, _a, [x]) => lax.neg(lax.mul(t, lax.sin(x!)))),
+  tan: defJvp(P.tan, (t, ans) => lax.mul(t, lax.add(lit(1, ans), lax.square(ans)))),
+  tanh: defJvp(P.tanh, (t, ans) => lax.mul(t, lax.sub(lit(1, ans), lax.square(ans)))),
+  logistic: defJvp(P.logistic, (t, ans) => lax.mul(t, lax.mul(ans, lax.sub(lit(1, ans), ans)))),
+  sqrt: defJvp(P.sqrt, (t, ans) => lax.div(lax.mul(t, lit(0.5, ans)), ans)),
+  rsqrt: defJvp(P.rsqrt, (t, ans, [x]) => lax.mul(t, lax.div(lax.mul(ans, lit(-0.5, ans)), x!))),
+  // JAX: select(x >= 0, t, -t), so the derivative at 0 is +1.
+  abs: defJvp(P.abs, (t, _a, [x]) => lax.selectN(lax.ge(x!, lit(0, x!)), lax.neg(t), t)),
+  erf: defJvp(P.erfP, (t, _a, [x]) => lax.mul(t, lax.mul(lit(2 / Math.sqrt(Math.PI), x!), lax.exp(lax.neg(lax.square(x!)))))),
+  erf_inv: defJvp(P.erfInvP, (t, ans) => lax.mul(t, lax.mul(lit(Math.sqrt(Math.PI) / 2, ans), lax.exp(lax.square(ans))))),
+  square: defJvp(P.square, (t, _a, [x]) => lax.mul(t, lax.mul(lit(2, x!), x!))),
+  integer_pow: ([x], [t], params) => {
+    const y = params.y;
+    const ans = lax.integerPow(x!, y);
+    if (t === null || y === 0) return [[ans], [null]];
+    const d = y === 1 ? lit(1, x!) : y === 2 ? lax.mul(lit(2, x!), x!) : lax.mul(lit(y, x!), lax.integerPow(x!, y - 1));
+    return [[ans], [lax.mul(t, d)]];
+  },
+  sign: defZero(P.sign),
+  floor: defZero(P.floor),
+  ceil: defZero(P.ceil),
+  round: defZero(P.round),
+  stop_gradient: defZero(P.stopGradient),
+
+  add: defLinear(P.add),
+  sub: defLinear(P.sub),
+  mul: defJvp(
+    P.mul,
+    (t, _a, [, y]) => lax.mul(t, y!),
+    (t, _a, [x]) => lax.mul(x!, t),
+  ),
+  div: defJvp(
+    P.div,
+    (t, _a, [, y]) => lax.div(t, y!),
+    (t, ans, [, y]) => lax.neg(lax.mul(t, lax.div(ans, y!))),
+  ),
+  // d/dx x^y = y x^(y-1); d/dy = log(x) x^y, with log(0) replaced by 0 as JAX does.
+  pow: defJvp(
+    P.pow,
+    // JAX's _pow_jvp_lhs: y · x^(y-1), with the exponent 1 where y == 0 (x^0 ≡ 1 has slope 0).
+    (t, _a, [x, y]) => {
+      const yMinus1 = lax.selectN(lax.eq(y!, lit(0, y!)), lax.sub(y!, lit(1, y!)), lax.broadcastInDim(lit(1, y!), y!.shape, []));
+      return lax.mul(t, lax.mul(y!, lax.pow(x!, yMinus1)));
+    },
+    (t, ans, [x]) => {
+      const safeX = lax.selectN(lax.eq(x!, lit(0, x!)), x!, lax.broadcastInDim(lit(1, x!), x!.shape, []));
+      return lax.mul(t, lax.mul(lax.log(safeX), ans));
+    },
+  ),
+  max: minMaxJvp(P.max, (x, y) => lax.gt(x, y)),
+  min: minMaxJvp(P.min, (x, y) => lax.lt(x, y)),
+  // rem(x, y) = x - y * trunc(x / y)
+  rem: defJvp(
+    P.rem,
+    (t) => t,
+    (t, _a, [x, y]) => {
+      const q = lax.div(x!, y!);
+      return lax.neg(lax.mul(t, lax.mul(lax.sign(q), lax.floor(lax.abs(q)))));
+    },
+  ),
+  atan2: defJvp(
+    P.atan2,
+    (t, _a, [x, y]) => lax.mul(t, lax.div(y!, lax.add(lax.square(x!), lax.square(y!)))),
+    (t, _a, [x, y]) => lax.neg(lax.mul(t, lax.div(x!, lax.add(lax.square(x!), lax.square(y!))))),
+  ),
+
+  eq: defZero(P.eq),
+  ne: defZero(P.ne),
+  lt: defZero(P.lt),
+  le: defZero(P.le),
+  gt: defZero(P.gt),
+  ge: defZero(P.ge),
+  and: defZero(P.and),
+  or: defZero(P.or),
+  xor: defZero(P.xor),
+  not: defZero(P.not),
+  shift_left: defZero(P.shiftLeft),
+  shift_right_logical: defZero(P.shiftRightLogical),
+  shift_right_arithmetic: defZero(P.shiftRightArithmetic),
+  iota: defZero(P.iota),
+  argmax: defZero(P.argmax),
+  argmin: defZero(P.argmin),
+  threefry2x32: defZero(P.threefry2x32),
+  bitcast_convert_type: defZero(P.bitcastConvertType),
+  axis_index: defZero(P.axisIndex),
+
+  select_n: ([pred, ...cases], [, ...tcases], params) => {
+    const ans = bind1(P.selectN, [pred!, ...cases], params);
+    if (tcases.every((t) => t === null) || !isFloat(ans.dtype)) return [[ans], [null]];
+    return [[ans], [lax.selectN(pred!, ...tcases.map((t, i) => instantiate(t ?? null, cases[i]!.aval)))]];
+  },
+  convert_element_type: ([x], [t], params) => {
+    const ans = bind1(P.convertElementType, [x!], params);
+    if (t === null || !isFloat(x!.dtype) || !isFloat(ans.dtype)) return [[ans], [null]];
+    return [[ans], [lax.convertElementType(t, ans.dtype, false)]];
+  },
+
+  // ---- structural (linear) ----------------------------------------------------------------
+  broadcast_in_dim: defLinear(P.broadcastInDim),
+  reshape: defLinear(P.reshape),
+  transpose: defLinear(P.transpose),
+  squeeze: defLinear(P.squeeze),
+  slice: defLinear(P.slice),
+  concatenate: defLinear(P.concatenate),
+  reduce_sum: defLinear(P.reduceSum),
+  cumsum: defLinear(P.cumsum),
+  psum: defLinear(P.psum),
+  all_gather: defLinear(P.allGather),
+  psum_scatter: defLinear(P.psumScatter),
+  // Index operands are not differentiated.
+  dynamic_slice: ([x, ...idx], [t], params) => {
+    const ans = bind1(P.dynamicSlice, [x!, ...idx], params);
+    return [[ans], [t ? bind1(P.dynamicSlice, [t, ...idx], params) : null]];
+  },
+  dynamic_update_slice: ([x, u, ...idx], [tx, tu], params) => {
+    const ans = bind1(P.dynamicUpdateSlice, [x!, u!, ...idx], params);
+    if (!tx && !tu) return [[ans], [null]];
+    return [[ans], [bind1(P.dynamicUpdateSlice, [instantiate(tx ?? null, x!.aval), instantiate(tu ?? null, u!.aval), ...idx], params)]];
+  },
+  pad: ([x, v], [tx, tv], params) => {
+    const ans = bind1(P.pad, [x!, v!], params);
+    if (!tx && !tv) return [[ans], [null]];
+    return [[ans], [bind1(P.pad, [instantiate(tx ?? null, x!.aval), instantiate(tv ?? null, v!.aval)], params)]];
+  },
+
+  // ---- reductions -------------------------------------------------------------------------
+  reduce_max: extremumJvp(P.reduceMax),
+  reduce_min: extremumJvp(P.reduceMin),
+  reduce_prod: ([x], [t], params) => {
+    const ans = bind1(P.reduceProd, [x!], params);
+    if (t === null) return [[ans], [null]];
+    const axes = params.axes;
+    const keep = x!.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const n = axes.reduce((acc, a) => acc * x!.shape[a]!, 1);
+    if (n === 0) return [[ans], [zerosLikeAval(ans.aval)]];
+    const front = (a: Array) => lax.reshape(lax.transpose(a, [...axes, ...keep]), [n, ...keep.map((i) => x!.shape[i]!)]);
+    const [, tp] = prodPairwise(front(x!), front(t));
+    return [[ans], [tp]];
+  },
+
+  // ---- dot_general (bilinear) -------------------------------------------------------------
+  dot_general: ([x, y], [tx, ty], params) => {
+    const ans = bind1(P.dotGeneral, [x!, y!], params);
+    const t = sumTerms([tx ?? null, ty ?? null], (ti, i) => bind1(P.dotGeneral, i === 0 ? [ti, y!] : [x!, ti], params));
+    return [[ans], [t]];
+  },
+
+  pmax: pExtremumJvp(P.pmax),
+  pmin: pExtremumJvp(P.pmin),
+};
 
 export { zerosLikeAval };

@@ -10,10 +10,11 @@ import { Aval } from "../aval";
 import { isFloat } from "../dtype";
 import { TransformError } from "../errors";
 import type { ClosedJaxpr } from "../jaxpr";
-import type { Params, Primitive } from "../primitive";
+import type { ParamsOf, PrimName, Primitive } from "../primitive";
 import { JaxprTrace } from "../staging";
 import { bind, currentTrace, Trace, Tracer, withTrace } from "../trace";
-import { jvpRules, type MaybeZero } from "./rules";
+import type { MaybeZero } from "./rules";
+import { jvpRuleOf } from "./tables";
 import { zerosLikeAval } from "./zeros";
 
 export class JVPTracer extends Tracer {
@@ -46,7 +47,7 @@ export class JVPTrace extends Trace {
     return [x, null];
   }
 
-  processPrimitive(prim: Primitive, args: readonly Array[], params: Params): Array[] {
+  processPrimitive<N extends PrimName>(prim: Primitive<N>, args: readonly Array[], params: ParamsOf<N>): Array[] {
     const primals: Array[] = [];
     const tangents: MaybeZero[] = [];
     for (const a of args) {
@@ -59,7 +60,7 @@ export class JVPTrace extends Trace {
       const outs = withTrace(parent, () => bind(prim, primals, params));
       return outs.map((o) => this.wrap(o, null, prim));
     }
-    const rule = jvpRules.get(prim);
+    const rule = jvpRuleOf(prim);
     if (!rule) throw new TransformError(`${prim.name}: no JVP rule — ${prim.name} cannot be differentiated`);
     const [outs, touts] = withTrace(parent, () => rule(primals, tangents, params));
     return outs.map((o, i) => this.wrap(o, touts[i] ?? null, prim));

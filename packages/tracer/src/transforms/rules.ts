@@ -1,18 +1,19 @@
 /**
- * The transform rule tables, one entry per primitive, side by side so they are easy to
- * audit: JVP (forward mode, also used to linearize for reverse mode), transpose (for the
- * linear primitives that appear in tangent programs) and batching (vmap).
+ * The types of the transform rules: JVP (forward mode, also used to linearize for reverse
+ * mode), transpose (for the linear primitives that appear in tangent programs) and batching
+ * (vmap). The tables themselves are exhaustive records over the primitive catalogue, in
+ * `tables.ts`, assembled from one record per primitive family.
  */
 import type { Array } from "../array";
 import type { Aval } from "../aval";
 import type { AxisFrame } from "../axis-env";
-import type { Params, Primitive } from "../primitive";
+import type { ParamsOf, PrimName } from "../primitive";
 
 /** A tangent or cotangent: an array, or `null` for a symbolic zero. */
 export type MaybeZero = Array | null;
 
 /** `(primals, tangents) → (primal outputs, tangent outputs)`; ops on tangents are ordinary ops. */
-export type JvpRule = (primals: Array[], tangents: MaybeZero[], params: Params) => [Array[], MaybeZero[]];
+export type JvpRule<N extends PrimName = PrimName> = (primals: Array[], tangents: MaybeZero[], params: ParamsOf<N>) => [Array[], MaybeZero[]];
 
 /** Marks a linear input of a transposed equation (its value is not known, only its type). */
 export class UndefinedPrimal {
@@ -20,14 +21,17 @@ export class UndefinedPrimal {
 }
 
 /** `(output cotangents, inputs) → cotangent for each input` (only used for `UndefinedPrimal` inputs). */
-export type TransposeRule = (cts: MaybeZero[], args: (Array | UndefinedPrimal)[], params: Params) => MaybeZero[];
+export type TransposeRule<N extends PrimName = PrimName> = (cts: MaybeZero[], args: (Array | UndefinedPrimal)[], params: ParamsOf<N>) => MaybeZero[];
 
 /** Batch dimension of each operand (`null` = not batched). */
 export type BatchDims = (number | null)[];
 
 /** `(axis, values, batch dims) → (outputs, output batch dims)`, run in the parent trace. */
-export type BatchRule = (axis: AxisFrame, vals: Array[], dims: BatchDims, params: Params) => [Array[], BatchDims];
+export type BatchRule<N extends PrimName = PrimName> = (axis: AxisFrame, vals: Array[], dims: BatchDims, params: ParamsOf<N>) => [Array[], BatchDims];
 
-export const jvpRules = new Map<Primitive, JvpRule>();
-export const transposeRules = new Map<Primitive, TransposeRule>();
-export const batchRules = new Map<Primitive, BatchRule>();
+/** JVP rules of the primitives `K` (one family's share of the table). */
+export type JvpRules<K extends PrimName> = { readonly [N in K]: JvpRule<N> };
+/** Transpose rules of the primitives `K`; `null` marks a primitive that is never linear in a tangent program. */
+export type TransposeRules<K extends PrimName> = { readonly [N in K]: TransposeRule<N> | null };
+/** Batching rules of the primitives `K`. */
+export type BatchRules<K extends PrimName> = { readonly [N in K]: BatchRule<N> };

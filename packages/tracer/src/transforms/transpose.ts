@@ -8,7 +8,8 @@ import { TransformError } from "../errors";
 import { Literal, Var, type Atom, type ClosedJaxpr } from "../jaxpr";
 import * as lax from "../lax";
 import { bind } from "../trace";
-import { transposeRules, UndefinedPrimal, type MaybeZero } from "./rules";
+import { UndefinedPrimal, type MaybeZero } from "./rules";
+import { transposeRuleOf } from "./tables";
 import { addTangents } from "./zeros";
 
 /** Sums a cotangent down to a rank-0 operand that was broadcast implicitly by a lax op. */
@@ -50,7 +51,7 @@ export function backwardPass(linear: ClosedJaxpr, cts: readonly MaybeZero[]): Ma
     if (!e.inputs.some((a) => a instanceof Var && linearVars.has(a))) continue;
     const ctsOut = e.outputs.map((v) => ctEnv.get(v) ?? null);
     if (ctsOut.every((c) => c === null)) continue;
-    const rule = transposeRules.get(e.prim);
+    const rule = transposeRuleOf(e.prim);
     if (!rule) throw new TransformError(`${e.prim.name}: no transpose rule — it cannot appear linearly in a reverse-mode program`);
     const args = e.inputs.map((a) => (a instanceof Var && linearVars.has(a) ? new UndefinedPrimal(a.aval) : read(a)));
     const ctsIn = rule(ctsOut, args, e.params);

@@ -10,11 +10,11 @@ import { withAxis, type AxisFrame } from "../axis-env";
 import { ShapeError, TransformError } from "../errors";
 import * as lax from "../lax";
 import { moveaxis } from "../numpy/shape";
-import type { Params, Primitive } from "../primitive";
+import type { ParamsOf, PrimName, Primitive } from "../primitive";
 import { treeFlatten } from "../pytree";
 import { bind, currentTrace, Trace, Tracer, withTrace } from "../trace";
 import { asArray } from "../values";
-import { batchRules } from "./rules";
+import { batchRuleOf } from "./tables";
 
 export class BatchTracer extends Tracer {
   readonly aval: Aval;
@@ -46,7 +46,7 @@ export class BatchTrace extends Trace {
     if (x instanceof BatchTracer && x.trace === this) return [x.val, x.bdim];
     return [x, null];
   }
-  processPrimitive(prim: Primitive, args: readonly Array[], params: Params): Array[] {
+  processPrimitive<N extends PrimName>(prim: Primitive<N>, args: readonly Array[], params: ParamsOf<N>): Array[] {
     const vals: Array[] = [];
     const dims: (number | null)[] = [];
     for (const a of args) {
@@ -55,7 +55,7 @@ export class BatchTrace extends Trace {
       dims.push(d);
     }
     const parent = this.parent!;
-    const rule = batchRules.get(prim);
+    const rule = batchRuleOf(prim);
     if (dims.every((d) => d === null) && !COLLECTIVES.has(prim.name)) {
       return withTrace(parent, () => bind(prim, vals, params)).map((o) => this.wrap(o, null, prim));
     }
