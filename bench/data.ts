@@ -1,5 +1,5 @@
 /** Deterministic inputs shared by every peer, and the FLOP/byte counts of each case. */
-import type { LayerData, MatmulSpec, MlpSpec } from "./types";
+import type { EmbeddingSpec, LayerData, MatmulSpec, MlpSpec, RnnSpec } from "./types";
 import { mulberry32 } from "../test/support/seeded";
 
 const rng = mulberry32;
@@ -50,4 +50,26 @@ export function summary(x: ArrayLike<number>): number[] {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i]!;
   return [x[0]!, x[x.length - 1]!, s];
+}
+
+export function rnnSpec(steps: number, mode: RnnSpec["mode"], grad: boolean, n = 8, hidden = 32): RnnSpec {
+  const lim = 1 / Math.sqrt(hidden);
+  return {
+    steps,
+    n,
+    hidden,
+    w: uniform(hidden * hidden, -lim, lim, 500),
+    u: uniform(hidden * n, -lim, lim, 501),
+    b: uniform(hidden, -0.1, 0.1, 502),
+    xs: uniform(steps * n, -1, 1, 503),
+    mode,
+    grad,
+  };
+}
+
+export function embeddingSpec(batch: number, seq: number, vocab = 1000, dim = 64): EmbeddingSpec {
+  const r = rng(600);
+  const ids = new Int32Array(batch * seq);
+  for (let i = 0; i < ids.length; i++) ids[i] = Math.floor(r() * vocab);
+  return { vocab, dim, batch, seq, table: uniform(vocab * dim, -1, 1, 601), ids };
 }

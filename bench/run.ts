@@ -11,7 +11,7 @@
 import { execSync } from "node:child_process";
 import { register } from "node:module";
 import os from "node:os";
-import { matmulFlops, matmulSpec, mlpFlops, mlpSpec, uniform } from "./data";
+import { embeddingSpec, matmulFlops, matmulSpec, mlpFlops, mlpSpec, rnnSpec, uniform } from "./data";
 import { calibrate, collectGarbage, median, repetition, settle } from "./timing";
 import type { Bench, MlpSpec, Peer } from "./types";
 
@@ -84,6 +84,13 @@ async function loadPeers(): Promise<PeerSlot[]> {
 // ---------------------------------------------------------------------------------------------
 // Cases
 
+/** A case a peer does not have (e.g. jax-js has no `scan`): shown as n/a, not as an error. */
+class NotAvailable extends Error {}
+const optional = <S>(f: ((spec: S) => Bench | Promise<Bench>) | undefined, spec: S, what: string): Bench | Promise<Bench> => {
+  if (!f) throw new NotAvailable(`no ${what}`);
+  return f(spec);
+};
+
 interface Case {
   name: string;
   unit: string;
@@ -152,6 +159,44 @@ function cases(): Case[] {
       compileRow: `compile: jitted MLP step ${label}`,
     });
   }
+  // Control flow, gather and sort (issue 11). jax-js has no scan, so the scan rows are wax's own:
+  // the scan against the same recurrence unrolled by a JS loop, and compile time against T.
+  const rnnRows: [number, "scan" | "unrolled", boolean][] = quick
+    ? [[10, "scan", true], [200, "scan", true], [200, "scan", false], [50, "unrolled", false]]
+    : [[10, "scan", true], [1000, "scan", true], [1000, "scan", false], [100, "unrolled", false]];
+  for (const [steps, mode, withGrad] of rnnRows) {
+    const spec = rnnSpec(steps, mode, withGrad);
+    const label = `RNN h=tanh(Wh+Ux+b) h=32, ${mode === "scan" ? "lax.scan" : "unrolled JS loop"}, T=${steps}${withGrad ? ", value + grad" : ""}`;
+    out.push({
+      name: label,
+      unit: "µs/step",
+      higherIsBetter: false,
+      setup: (p) => optional(p.rnn?.bind(p), spec, "scan"),
+      value: (ms) => (ms * 1e3) / steps,
+      tol: 1e-4,
+      compileRow: `compile: ${label}`,
+    });
+  }
+  const emb = embeddingSpec(128, 64);
+  out.push({
+    name: `vmap(embedding) batch 128 × seq 64, vocab 1000 × dim 64`,
+    unit: "µs/call",
+    higherIsBetter: false,
+    setup: (p) => optional(p.embedding?.bind(p), emb, "gather"),
+    value: (ms) => ms * 1e3,
+    tol: 1e-6,
+    compileRow: "compile: vmap(embedding) batch 128 × seq 64",
+  });
+  const sortN = quick ? 1 << 12 : 1 << 16;
+  const sortX = uniform(sortN, -1, 1, 700);
+  out.push({
+    name: `argsort ${sortN >> 10}K f32`,
+    unit: "µs/call",
+    higherIsBetter: false,
+    setup: (p) => optional(p.argsort?.bind(p), sortX, "argsort"),
+    value: (ms) => ms * 1e3,
+    tol: 1e-9,
+  });
   return out.filter((c) => !only || only.test(c.name));
 }
 
@@ -223,7 +268,12 @@ async function runCase(c: Case, slots: PeerSlot[]): Promise<Row[]> {
         }
       }
     } catch (e) {
-      fail(slot, "setup", e);
+      if (e instanceof NotAvailable) {
+        row.cells.set(slot.name, { ok: false, text: `n/a (${e.message})` });
+        compile?.cells.set(slot.name, { ok: false, text: "n/a" });
+      } else {
+        fail(slot, "setup", e);
+      }
       dispose(slot.name, bench);
     }
   }

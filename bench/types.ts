@@ -54,6 +54,34 @@ export interface MlpSpec {
   eps: number;
 }
 
+/**
+ * A recurrent program: `h ← tanh(W·h + U·x_t + b)` over `xs: [T, n]`, then `Σ h`; `hidden`
+ * units, weights row-major. Run as one `lax.scan` (`mode: "scan"`) or as a JS loop that
+ * unrolls into the traced program (`mode: "unrolled"`).
+ */
+export interface RnnSpec {
+  steps: number;
+  n: number;
+  hidden: number;
+  w: Float32Array;
+  u: Float32Array;
+  b: Float32Array;
+  xs: Float32Array;
+  mode: "scan" | "unrolled";
+  /** Also differentiate the sum with respect to W (forward + backward scan). */
+  grad: boolean;
+}
+
+/** Embedding lookup: `table[ids]` for `ids: [batch, seq]` int32 into `table: [vocab, dim]`, summed to a check value. */
+export interface EmbeddingSpec {
+  vocab: number;
+  dim: number;
+  batch: number;
+  seq: number;
+  table: Float32Array;
+  ids: Int32Array;
+}
+
 export interface Peer {
   readonly name: string;
   /** How the peer runs (device, threads), printed under the table. */
@@ -64,4 +92,9 @@ export interface Peer {
   matmul(spec: MatmulSpec): Bench | Promise<Bench>;
   chain(x: Float32Array): Bench | Promise<Bench>;
   mlp(spec: MlpSpec): Bench | Promise<Bench>;
+  /** Optional cases: a peer without the op (e.g. jax-js has no `scan`) leaves them out. */
+  rnn?(spec: RnnSpec): Bench | Promise<Bench>;
+  embedding?(spec: EmbeddingSpec): Bench | Promise<Bench>;
+  /** `argsort` of a float32 vector. */
+  argsort?(x: Float32Array): Bench | Promise<Bench>;
 }

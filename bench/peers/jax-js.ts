@@ -12,7 +12,7 @@
  * device single-threaded. It must stay removed: kernel codegen checks it again to decide
  * whether to import shared memory.
  */
-import type { Bench, MatmulSpec, MlpSpec, Peer } from "../types";
+import type { Bench, EmbeddingSpec, MatmulSpec, MlpSpec, Peer } from "../types";
 import { summary } from "../data";
 
 export async function createJaxJs(): Promise<Peer> {
@@ -154,6 +154,21 @@ export async function createJaxJs(): Promise<Peer> {
         check,
         compileMs: first - warm[2]!,
       };
+    },
+    embedding(s: EmbeddingSpec): Bench {
+      const f = jit((table: Arr, ids: Arr) => np.take(table, ids, 0));
+      const table = f32(s.table, [s.vocab, s.dim]);
+      const ids = np.array(s.ids, { shape: [s.batch, s.seq], dtype: np.int32 });
+      let out = f(table.ref, ids.ref).dataSync();
+      const check = summary(out);
+      return { run: () => void (out = f(table.ref, ids.ref).dataSync()), dispose: () => release([table, ids], f), check };
+    },
+    argsort(x: Float32Array): Bench {
+      const f = jit((a: Arr) => np.argsort(a));
+      const xa = f32(x);
+      let out = f(xa.ref).dataSync();
+      const check = summary(out);
+      return { run: () => void (out = f(xa.ref).dataSync()), dispose: () => release([xa], f), check };
     },
   };
 }

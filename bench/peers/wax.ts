@@ -1,8 +1,8 @@
 /** wax: every case is one `filterJit` function (one WebAssembly module); outputs come back as arrays. */
 import { filterJit } from "@wax/compiler";
-import { array, np, valueAndGrad, type Array } from "@wax/tracer";
+import { array, grad, lax, np, valueAndGrad, vmap, type Array } from "@wax/tracer";
 import { summary } from "../data";
-import type { Bench, MatmulSpec, MlpSpec, Peer } from "../types";
+import type { Bench, EmbeddingSpec, MatmulSpec, MlpSpec, Peer, RnnSpec } from "../types";
 
 type Layer = { w: Array; b: Array };
 type State = { p: Layer[]; m: Layer[]; v: Layer[]; t: Array };
@@ -43,6 +43,21 @@ function makeStep(s: MlpSpec) {
     },
     { name: "mlpStep" },
   );
+}
+
+/** The recurrence of `RnnSpec`, as a scan or as a JS loop (which unrolls into the trace). */
+function rnnSum(s: RnnSpec) {
+  const cell = (W: Array, U: Array, b: Array, h: Array, x: Array) => np.tanh(np.add(np.add(np.matmul(W, h), np.matmul(U, x)), b));
+  return (W: Array, U: Array, b: Array, xs: Array): Array => {
+    const h0 = np.zeros([s.hidden]);
+    if (s.mode === "scan") {
+      const [h] = lax.scan((h: Array, x: Array) => [cell(W, U, b, h, x), null], h0, xs);
+      return np.sum(h as Array);
+    }
+    let h = h0;
+    for (let t = 0; t < s.steps; t++) h = cell(W, U, b, h, xs.get(t));
+    return np.sum(h);
+  };
 }
 
 export function createWax(): Peer {
@@ -116,6 +131,38 @@ export function createWax(): Peer {
         compileMs: first - warm[2]!,
         internalCompileMs: step.stats().compileMs,
       };
+    },
+    rnn(s: RnnSpec): Bench {
+      const loss = rnnSum(s);
+      const f = filterJit(s.grad ? (W: Array, U: Array, b: Array, xs: Array) => grad(loss)(W, U, b, xs) as Array : loss, { name: `rnn_${s.mode}` });
+      const args = [array(s.w, { shape: [s.hidden, s.hidden] }), array(s.u, { shape: [s.hidden, s.n] }), array(s.b), array(s.xs, { shape: [s.steps, s.n] })] as const;
+      const t0 = performance.now();
+      let out = f(...args).data;
+      const first = performance.now() - t0;
+      const check = summary(out);
+      const t1 = performance.now();
+      out = f(...args).data;
+      return { run: () => void (out = f(...args).data), dispose() {}, check, compileMs: first - (performance.now() - t1), internalCompileMs: f.stats().compileMs };
+    },
+    embedding(s: EmbeddingSpec): Bench {
+      const embed = (table: Array, id: Array) => np.take(table, id, { axis: 0 });
+      const f = filterJit((table: Array, ids: Array) => vmap(vmap((id: Array) => embed(table, id)))(ids) as Array, { name: "embedding" });
+      const table = array(s.table, { shape: [s.vocab, s.dim] });
+      const ids = array(s.ids, { shape: [s.batch, s.seq] });
+      const t0 = performance.now();
+      let out = f(table, ids).data;
+      const first = performance.now() - t0;
+      const check = summary(out);
+      const t1 = performance.now();
+      out = f(table, ids).data;
+      return { run: () => void (out = f(table, ids).data), dispose() {}, check, compileMs: first - (performance.now() - t1), internalCompileMs: f.stats().compileMs };
+    },
+    argsort(x: Float32Array): Bench {
+      const f = filterJit((a: Array) => np.argsort(a), { name: "argsort" });
+      const xa = array(x);
+      let out = f(xa).data;
+      const check = summary(out);
+      return { run: () => void (out = f(xa).data), dispose() {}, check };
     },
   };
 }

@@ -37,6 +37,7 @@ export {
   type IsLeaf,
 } from "./src/pytree";
 export { Primitive, primitives, type Params, type ParamValue } from "./src/primitive";
+export type { PrimName, ParamsOf, PrimitiveParamsMap, NoParams, CondParams, WhileParams, ScanParams, SortParams, GatherParams, ScatterParams } from "./src/catalogue";
 export { Trace, Tracer, EvalTrace, evalTrace, bind, bind1, currentTrace, withTrace, isTracer } from "./src/trace";
 export { Jaxpr, ClosedJaxpr, Var, Literal, type Atom, type Eqn } from "./src/jaxpr";
 export { JaxprTrace, JaxprTracer, traceFlat, traceFunction, type TracedFunction } from "./src/staging";
@@ -68,5 +69,5 @@ export { jvpRules, transposeRules, batchRules } from "./src/transforms/tables";
 export { psum, pmean, pmax, pmin, axisIndex, allGather } from "./src/collectives";
 export { stopGradient } from "./src/lax";
 export { axisEnvKey } from "./src/axis-env";
-export { customJvp, type CustomJvpRule } from "./src/custom-jvp";
+export { customJvp, customJvpRegistrySize, type CustomJvpRule } from "./src/custom-jvp";
 export * as random from "./src/random";

@@ -1,6 +1,7 @@
 /**
- * The compile pipeline for one traced program: passes → kernels → memory plan → Binaryen →
- * an instantiated `Executable`. Also what `wax ir` shows stage by stage.
+ * The compile pipeline for one traced program: passes → kernels (lowering, epilogue fusion)
+ * → memory plan → Binaryen → an instantiated `Executable`. Each stage hands the next data it
+ * does not modify. Also what `wax ir` shows stage by stage.
  */
 import { Executable, type Layout } from "@wax/runtime";
 import type { ClosedJaxpr } from "@wax/tracer";
@@ -11,6 +12,7 @@ import { planMemory, type MemoryPlan } from "./memory/plan";
 import { optimize } from "./passes/pipeline";
 import { CompileError } from "./errors";
 
+/** Everything one compilation produced, stage by stage. */
 export interface Compiled {
   optimized: ClosedJaxpr;
   program: Program;
@@ -27,6 +29,11 @@ export interface Compiled {
   features: ("simd128" | "relaxed-simd")[];
 }
 
+/**
+ * Compiles a closed jaxpr to an instantiated WebAssembly module (see the module comment).
+ * Throws a CompileError for a program that cannot be compiled (float64, collectives outside
+ * vmap, an arena over 2 GiB).
+ */
 export function compileJaxpr(jaxpr: ClosedJaxpr, opts: CodegenOptions = {}): Compiled {
   const t0 = performance.now();
   const optimized = optimize(jaxpr);
@@ -44,13 +51,13 @@ export function compileJaxpr(jaxpr: ClosedJaxpr, opts: CodegenOptions = {}): Com
     arenaBytes: plan.arenaBytes,
     inputs: program.inputs.map((id, i) => {
       const b = program.buffers[id]!;
-      return { offset: b.offset, size: b.size, dtype: b.dtype, shape: program.inputShapes[i]! };
+      return { offset: plan.offsets[id]!, size: b.size, dtype: b.dtype, shape: program.inputShapes[i]! };
     }),
     outputs: program.outputs.map((o) => {
       const b = program.buffers[o.buf]!;
-      return { offset: b.offset, size: b.size, dtype: o.dtype, shape: o.shape };
+      return { offset: plan.offsets[o.buf]!, size: b.size, dtype: o.dtype, shape: o.shape };
     }),
-    constants: program.buffers.filter((b) => b.kind === "const").map((b) => ({ offset: b.offset, bytes: b.data! })),
+    constants: program.buffers.filter((b) => b.kind === "const").map((b) => ({ offset: plan.offsets[b.id]!, bytes: b.data! })),
   };
   const executable = Executable.createSync(binary, layout);
   return { optimized, program, plan, wasm: binary, layout, executable, compileMs: performance.now() - t0, text, relaxedSimd, features: relaxedSimd ? ["simd128", "relaxed-simd"] : ["simd128"] };

@@ -987,6 +987,48 @@ describe("filterJit = interpreter: threefry2x32 and random", () => {
   });
 });
 
+// ---- control flow -----------------------------------------------------------------------------
+
+/** Two arrays of one random dtype and shape (values from the dtype's edge-heavy generator). */
+const pairArb = () => fc.tuple(fc.constantFrom<CDType>(...DTYPES), shapeArb(0, 3)).chain(([d, s]) => fc.tuple(arrayArb(d, s), arrayArb(d, s)));
+const i32 = (v: number) => makeArray("int32", [], [v]);
+/** A carry and xs of one random dtype: xs is [n, ...carry shape]. */
+const scanArb = fc
+  .tuple(fc.constantFrom<CDType>(...DTYPES), shapeArb(0, 2), fc.integer({ min: 0, max: 6 }))
+  .chain(([d, s, n]) => fc.tuple(arrayArb(d, s), arrayArb(d, [n, ...s])));
+
+describe("filterJit = interpreter: control flow (more in control-flow.test.ts)", () => {
+  itPrim("cond", "cond/switch of any dtype and shape with a traced index, clamped as JAX", () => {
+    fc.assert(
+      fc.property(pairArb(), fc.constantFrom(...I32_SPECIAL), ([x, y], k) =>
+        expectJitMatches((i, x, y) => lax.switch(i!, [(x: Array, y: Array) => [x, y], (x: Array, y: Array) => [y, x], (x: Array) => [x, x]], x!, y!) as Array[], [i32(k), x, y]),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  itPrim("while", "while of any dtype and shape: a traced trip count (zero included) swapping two carries", () => {
+    fc.assert(
+      fc.property(pairArb(), fc.integer({ min: -2, max: 5 }), ([x, y], n) =>
+        expectJitMatches(
+          (n, x, y) => lax.whileLoop(([i]: Array[]) => i!.lt(n!), ([i, a, b]: Array[]) => [i!.add(1), b!, a!], [i32(0), x!, y!] as Array[]),
+          [i32(n), x, y],
+        ),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  itPrim("scan", "scan of any dtype over a random leading axis (empty included), forward and reverse: ys are the old carry", () => {
+    fc.assert(
+      fc.property(scanArb, fc.boolean(), ([c0, xs], reverse) =>
+        expectJitMatches((c, xs) => lax.scan((c: Array, x: Array) => [x, c] as const, c!, xs!, { reverse }) as Array[], [c0, xs]),
+      ),
+      { numRuns: RUNS },
+    );
+  });
+});
+
 // ---- float64 and coverage -----------------------------------------------------------------
 
 describe("filterJit: float64 is interpreter-only", () => {
@@ -1014,6 +1056,10 @@ describe("filterJit: float64 is interpreter-only", () => {
 describe("coverage", () => {
   it("every primitive except collectives and custom_jvp_call has a differential test here", () => {
     const elsewhere = new Set(["psum", "pmax", "pmin", "axis_index", "all_gather", "psum_scatter", "custom_jvp_call"]);
+    // The indexing primitives' differential tests (and their own coverage check) are in jit-indexing.test.ts.
+    for (const p of ["gather", "scatter", "scatter-add", "scatter-mul", "scatter-min", "scatter-max", "rev"]) elsewhere.add(p);
+    // sort and top_k: jit-sort.test.ts.
+    for (const p of ["sort", "top_k"]) elsewhere.add(p);
     const missing = [...primitives.keys()].filter((p) => !elsewhere.has(p) && !tested.has(p));
     expect(missing).toEqual([]);
   });

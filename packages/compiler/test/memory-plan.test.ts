@@ -83,7 +83,7 @@ function inPlace(c: Compiled, src: number, dst: number): boolean {
   const own = liveness(c);
   const s = own[src];
   const d = own[dst];
-  if (!s || !d || buffers[src]!.kind !== "temp" || buffers[src]!.offset !== buffers[dst]!.offset || s[1] !== d[0]) return false;
+  if (!s || !d || buffers[src]!.kind !== "temp" || c.plan.offsets[src] !== c.plan.offsets[dst] || s[1] !== d[0]) return false;
   const k = kernels[s[1]]!;
   if (k.kind !== "map" || k.out.buf !== dst || k.out.map.dyn.length > 0) return false;
   if (kernels.some((other, i) => i !== s[1] && touched(other).has(dst) && writes(other) === dst)) return false;
@@ -94,14 +94,17 @@ function inPlace(c: Compiled, src: number, dst: number): boolean {
 }
 
 function writes(k: Kernel): number {
-  return k.kind === "map" ? k.out.buf : k.out;
+  if (k.kind === "map") return k.out.buf;
+  if (k.kind === "matmul" || k.kind === "reduce" || k.kind === "scan") return k.out;
+  throw new Error(`a flat program has no ${k.kind} kernel`);
 }
 
 /** Checks every invariant of the memory plan of a compiled program; returns summary numbers. */
 function checkPlan(c: Compiled): { arena: number; total: number; fixed: number; peakLive: number } {
   const { program, plan } = c;
   const n = program.kernels.length;
-  const bufs = program.buffers;
+  expect(plan.steps, "a program without control flow has one schedule step per kernel").toBe(n);
+  const bufs = program.buffers.map((b) => ({ ...b, offset: plan.offsets[b.id]! }));
   expect(plan.intervals).toHaveLength(bufs.length);
   expect(plan.arenaBytes % ALIGN).toBe(0);
 
@@ -174,8 +177,8 @@ function checkPlan(c: Compiled): { arena: number; total: number; fixed: number; 
   // Sizes: the arena never exceeds the no-reuse total, and the executable's memory holds it.
   expect(plan.arenaBytes).toBeLessThanOrEqual(plan.totalBytes);
   expect(c.executable.arenaBytes).toBeGreaterThanOrEqual(plan.arenaBytes);
-  c.layout.inputs.forEach((s, i) => expect(s.offset).toBe(bufs[program.inputs[i]!]!.offset));
-  c.layout.outputs.forEach((s, i) => expect(s.offset).toBe(bufs[program.outputs[i]!.buf]!.offset));
+  c.layout.inputs.forEach((s, i) => expect(s.offset).toBe(plan.offsets[program.inputs[i]!]));
+  c.layout.outputs.forEach((s, i) => expect(s.offset).toBe(plan.offsets[program.outputs[i]!.buf]));
 
   // Peak of bytes that must be live at once (temporaries and outputs; one storage counted once).
   let peakLive = 0;
@@ -345,8 +348,7 @@ describe("the plan checker itself", () => {
   /** A copy of a compiled program whose buffers and intervals can be corrupted. */
   const corruptible = (c: Compiled): Compiled => ({
     ...c,
-    program: { ...c.program, buffers: c.program.buffers.map((b) => ({ ...b })) },
-    plan: { ...c.plan, intervals: c.plan.intervals.map((iv) => [...iv] as [number, number]) },
+    plan: { ...c.plan, offsets: [...c.plan.offsets], intervals: c.plan.intervals.map((iv) => [...iv] as [number, number]) },
   });
   const ws = globalThis.Array.from({ length: 4 }, (_, i) => normal(200 + i, [8, 8]));
   const c = compileJaxpr(makeJaxpr(mlp)(normal(199, [4, 8]), ...ws));
@@ -363,7 +365,7 @@ describe("the plan checker itself", () => {
     const pair = temps
       .flatMap((a) => temps.filter((b) => b.id !== a.id && own[a.id]![1] === own[b.id]![0] && c.program.kernels[own[b.id]![0]]!.kind === "matmul").map((b) => [a.id, b.id] as const))[0]!;
     expect(pair).toBeDefined();
-    bad.program.buffers[pair[1]]!.offset = bad.program.buffers[pair[0]]!.offset;
+    bad.plan.offsets[pair[1]] = bad.plan.offsets[pair[0]]!;
     expect(() => checkPlan(bad)).toThrow(/share bytes while both live|partially shared/);
   });
 
@@ -372,10 +374,10 @@ describe("the plan checker itself", () => {
     const own = liveness(c);
     const t = temps.find((b) => own[b.id] && own[b.id]![1] > own[b.id]![0])!.id;
     const misaligned = corruptible(c);
-    misaligned.program.buffers[t]!.offset += 4;
+    misaligned.plan.offsets[t] = misaligned.plan.offsets[t]! + 4;
     expect(() => checkPlan(misaligned)).toThrow(/offset/);
     const inInputs = corruptible(c);
-    inInputs.program.buffers[t]!.offset = 0;
+    inInputs.plan.offsets[t] = 0;
     expect(() => checkPlan(inInputs)).toThrow(/fixed region/);
     const short = corruptible(c);
     const iv = liveness(c)[t]!;

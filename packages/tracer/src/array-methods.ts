@@ -5,7 +5,7 @@
 import { Array } from "./array";
 import type { DType } from "./dtype";
 import * as np from "./numpy/index";
-import type { Index } from "./numpy/indexing";
+import type { Index, IndexUpdateRef } from "./numpy/indexing";
 import type { ReduceOptions } from "./numpy/reduce";
 import type { ArrayLike } from "./values";
 
@@ -52,8 +52,14 @@ declare module "./array" {
     expandDims(axis: number | readonly number[]): Array;
     ravel(): Array;
     astype(dtype: DType): Array;
-    /** Basic indexing: `x.get(0, ":", "1:3")` is numpy's `x[0, :, 1:3]`. */
+    /**
+     * numpy indexing: `x.get(0, ":", "1:3")` is `x[0, :, 1:3]`; negative steps (`"::-1"`),
+     * `null` (new axis), `"..."`, and integer index arrays (`x.get(rows, cols)`, broadcast
+     * together; clamped out of bounds) are supported.
+     */
     get(...idx: Index[]): Array;
+    /** JAX's `x.at[idx]`: `x.at(i).set(v)`, `.add(v)`, `.mul(v)`, `.min(v)`, `.max(v)`, `.get()` return updated copies. */
+    at(...idx: Index[]): IndexUpdateRef;
     /**
      * Iterates over the first axis, as numpy does: `const [k1, k2] = random.split(key)`.
      * Rank-0 arrays are not iterable (destructuring one is a TypeError).
@@ -105,6 +111,7 @@ const methods: Partial<Record<keyof Methods, (this: Array, ...args: never[]) => 
   ravel() { return np.ravel(this); },
   astype(dtype: DType) { return np.astype(this, dtype); },
   get(...idx: Index[]) { return np.index(this, ...idx); },
+  at(...idx: Index[]) { return np.at(this, ...idx); },
 };
 for (const [k, f] of Object.entries(methods)) proto[k] = f;
 // Rank-0 arrays are not iterable (as numpy's 0-d arrays): the getter gives no iterator for

@@ -57,6 +57,11 @@ export function callEntry(id: number, args: Array[]): Array[] {
   return bind(customJvpCall, args, params);
 }
 
+/** How many custom-JVP functions (and batched variants of them) exist: bounded by the program, not by the number of calls. */
+export function customJvpRegistrySize(): number {
+  return entries.length;
+}
+
 /** Adds a custom-JVP function; returns its id. */
 export function register(name: string, fn: (...xs: Array[]) => Array[], jvp: CustomJvpRule): number {
   entries.push({ name, fn, jvp, jaxprs: new Map() });

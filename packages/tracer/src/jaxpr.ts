@@ -138,9 +138,18 @@ export function paramStr(v: ParamValue): string {
   return String(v);
 }
 
+/** A tuple of jaxprs (`cond`'s branches), one per line when it does not fit: JAX's `pp_jaxprs`. */
+function ppJaxprs(js: readonly (Jaxpr | ClosedJaxpr)[], ctx: PpContext): Doc {
+  const docs = js.map((j) => ppJaxpr(j instanceof ClosedJaxpr ? j.jaxpr : j, ctx));
+  return group(concat(nest(2, concat(text("("), brk(""), join(brk(), docs))), brk(""), text(")")));
+}
+
 function ppParam(k: string, v: ParamValue, ctx: PpContext): Doc {
   if (isJaxpr(v)) return concat(text(`${k}=`), ppJaxpr(v, ctx));
   if (v instanceof ClosedJaxpr) return concat(text(`${k}=`), ppJaxpr(v.jaxpr, ctx));
+  if (globalThis.Array.isArray(v) && v.length > 0 && v.every((j) => j instanceof Jaxpr || j instanceof ClosedJaxpr)) {
+    return concat(text(`${k}=`), ppJaxprs(v as readonly (Jaxpr | ClosedJaxpr)[], ctx));
+  }
   return text(`${k}=${paramStr(v)}`);
 }
 

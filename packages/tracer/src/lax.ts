@@ -154,3 +154,21 @@ export function threefry2x32(k1: ArrayLike, k2: ArrayLike, x1: ArrayLike, x2: Ar
   const [r0, r1] = bind(P.threefry2x32, [a(k1), a(k2), a(x1), a(x2)]);
   return [r0!, r1!];
 }
+export { sort, sortKeyVal, topK, type SortOptions } from "./lax-sort";
+
+export {
+  gather,
+  scatter,
+  scatterAdd,
+  scatterMul,
+  scatterMin,
+  scatterMax,
+  rev,
+  type GatherDimensionNumbers,
+  type ScatterDimensionNumbers,
+  type GatherScatterModeName,
+  type GatherOptions,
+  type ScatterOptions,
+} from "./lax-indexing";
+
+export { cond, switch_ as switch, whileLoop, foriLoop, scan, map, type ScanOptions, type Traced, type Returned } from "./control-flow";

@@ -1,16 +1,18 @@
 /**
  * JAX-compatible random numbers: threefry2x32 in JAX's default ("partitionable") mode, so
  * a port of a JAX program draws the same bits. Keys are `uint32[2]` arrays (JAX's raw
- * `PRNGKey`). The samplers (`bits`, `uniform`, `normal`, `bernoulli`, `randint`, `gumbel`)
- * are made of primitives, so they trace and batch like any op; `permutation` and the
- * choices that need a sort run on concrete keys only (wax has no sort primitive yet).
+ * `PRNGKey`). Every sampler (`bits`, `uniform`, `normal`, `bernoulli`, `randint`, `gumbel`,
+ * and `permutation`/`choice` through the `sort` and `top_k` primitives) is made of
+ * primitives, so it traces, batches and compiles like any op.
  */
 import { ConcreteArray, type Array } from "./array";
 import { Aval } from "./aval";
 import { allocate, type DType } from "./dtype";
 import { ArgumentError, ConcretizationError, ShapeError } from "./errors";
 import * as lax from "./lax";
+import { sortKeyVal, topK } from "./lax-sort";
 import { promote } from "./numpy/promote";
+import { take } from "./numpy/take";
 import { asArray, type ArrayLike } from "./values";
 
 function u32(v: number): Array {
@@ -153,82 +155,44 @@ export function gumbel(k: Array, shape: readonly number[] = []): Array {
   return lax.neg(lax.log(lax.neg(lax.log(u))));
 }
 
-/** A read-only list of numbers (a TypedArray or a JS array). */
-type NumberList = { readonly length: number; readonly [i: number]: number };
-
-function concreteOrThrow(op: string, x: Array, what: string): ConcreteArray {
-  const c = x.concreteValue();
-  if (c === null) {
-    throw new ConcretizationError(
-      `${op}: ${what} is traced (${x.aval}), but shuffling sorts by random keys and wax has no sort primitive yet — draw the permutation outside filterJit/vmap/grad and pass it in as an argument`,
-    );
-  }
-  return c;
-}
-
-/** Sizes before, along and after `axis`: element (o, i, j) sits at `(o * len + i) * inner + j`. */
-function lanes(shape: readonly number[], axis: number): [outer: number, len: number, inner: number] {
-  const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
-  return [prod(shape.slice(0, axis)), shape[axis]!, prod(shape.slice(axis + 1))];
-}
-
-/** Stable sort of every lane along `axis` by uint32 keys of the same shape (XLA's stable sort_key_val). */
-function sortLanesByKeys(x: ConcreteArray, keys: NumberList, axis: number): ConcreteArray {
-  const [outer, len, inner] = lanes(x.shape, axis);
-  const out = x.data.slice();
-  const idx = globalThis.Array.from({ length: len }, (_, i) => i);
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      const at = (i: number) => (o * len + i) * inner + j;
-      const order = idx.slice().sort((a, b) => keys[at(a)]! - keys[at(b)]!);
-      order.forEach((src, i) => (out[at(i)] = x.data[at(src)]!));
+/**
+ * The size of a permutation or choice given as a JS number or a concrete integer scalar (JAX
+ * reads it with `concrete_or_error`: it fixes the result's shape).
+ */
+function sizeOf(op: string, n: number | Array, what: string): number {
+  if (typeof n !== "number") {
+    if (n.dtype !== "int32" && n.dtype !== "uint32") throw new ArgumentError(`${op}: ${what} is a scalar ${n.aval} — pass an integer or an array of rank ≥ 1`);
+    const c = n.concreteValue();
+    if (c === null) {
+      throw new ConcretizationError(
+        `${op}: ${what} is a traced scalar (${n.aval}), but it sets the result's shape, which must be known when tracing — pass a JS number, or an array to draw from`,
+      );
     }
+    n = c.item();
   }
-  return new ConcreteArray(x.aval, out);
-}
-
-/** The same permutation of positions applied to every lane along `axis` (`jnp.take(x, perm, axis)`). */
-function takeAlong(x: ConcreteArray, perm: NumberList, axis: number, count = x.shape[axis]!): ConcreteArray {
-  const [outer, len, inner] = lanes(x.shape, axis);
-  const shape = x.shape.map((d, i) => (i === axis ? count : d));
-  const out = allocate(x.dtype, outer * count * inner);
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < count; i++) {
-      for (let j = 0; j < inner; j++) out[(o * count + i) * inner + j] = x.data[(o * len + perm[i]!) * inner + j]!;
-    }
-  }
-  return new ConcreteArray(new Aval(shape, x.dtype, x.weakType), out);
+  if (!Number.isInteger(n) || n < 0 || n > 2147483647) throw new ArgumentError(`${op}: ${n} is not a non-negative integer — pass a size or an array`);
+  return n;
 }
 
 /**
  * JAX's `_shuffle`: `ceil(3 ln(size) / ln(2^32 - 1))` rounds (one round up to 1625
- * elements), each splitting the key into `(key, subkey)` and stably sorting the lanes along
- * `axis` by `bits(subkey, x.shape)`. Repeated rounds make key collisions vanishingly unlikely.
+ * elements), each splitting the key into `(key, subkey)` and stably sorting `x` along `axis`
+ * by `bits(subkey)` (`sort_key_val`). Repeated rounds make key collisions vanishingly unlikely.
  */
-function shuffle(op: string, k: Array, x: ConcreteArray, axis: number): ConcreteArray {
+function shuffle(k: Array, x: Array, axis: number): Array {
   const rounds = Math.ceil((3 * Math.log(Math.max(1, x.size))) / Math.log(4294967295));
   let out = x;
   for (let r = 0; r < rounds; r++) {
     const ks = split(k);
     k = keyRow(ks, 0);
-    out = sortLanesByKeys(out, concreteOrThrow(op, bits(keyRow(ks, 1), x.shape), "the key").data, axis);
+    out = sortKeyVal(bits(keyRow(ks, 1), x.shape), out, { dimension: axis })[1];
   }
   return out;
 }
 
 function normAxisOf(op: string, axis: number, ndim: number): number {
-  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) throw new ShapeError(`${op}: axis ${axis} is out of range for rank ${ndim}`);
+  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) throw new ShapeError(`${op}: axis ${axis} is out of range for rank ${ndim} — use an axis in [${-ndim}, ${ndim})`);
   return axis < 0 ? axis + ndim : axis;
-}
-
-function rangeOf(op: string, n: number | Array): ConcreteArray | null {
-  if (typeof n === "number") {
-    if (!Number.isInteger(n) || n < 0 || n > 2147483647) throw new ArgumentError(`${op}: ${n} is not a non-negative integer — pass a size or an array`);
-    return new ConcreteArray(new Aval([n], "int32"), Int32Array.from({ length: n }, (_, i) => i));
-  }
-  if (n.ndim !== 0) return null;
-  if (n.dtype !== "int32" && n.dtype !== "uint32") throw new ArgumentError(`${op}: x is a scalar ${n.aval} — pass an integer or an array of rank ≥ 1`);
-  return rangeOf(op, concreteOrThrow(op, n, "x").item());
 }
 
 export interface PermutationOptions {
@@ -243,8 +207,9 @@ export interface PermutationOptions {
  * same algorithm and key use, so the same key gives JAX's result). With `independent`, each
  * lane along `axis` is shuffled separately.
  *
- * Needs concrete `key` and `x`: it sorts on the host, and throws a `ConcretizationError`
- * under `filterJit`/`vmap`/`grad` tracing (wax has no sort primitive yet).
+ * Built on the `sort` primitive, so it traces: it runs under `filterJit`, `vmap` (over keys
+ * or arrays) and `grad` (of a shuffled float array). Only `n`, which sets the result's
+ * shape, must be a JS number or a concrete scalar.
  *
  * @example
  * random.permutation(random.key(0), 5)            // int32[5], a shuffled 0..4
@@ -252,14 +217,11 @@ export interface PermutationOptions {
  */
 export function permutation(k: Array, x: number | Array, opts: PermutationOptions = {}): Array {
   checkKey("permutation", k);
-  concreteOrThrow("permutation", k, "the key");
-  const range = rangeOf("permutation", x);
-  if (range !== null) return shuffle("permutation", k, range, 0);
-  const arr = concreteOrThrow("permutation", x as Array, "x");
-  const axis = normAxisOf("permutation", opts.axis ?? 0, arr.ndim);
-  if (opts.independent || arr.ndim === 1) return shuffle("permutation", k, arr, axis);
-  const perm = shuffle("permutation", k, rangeOf("permutation", arr.shape[axis]!)!, 0);
-  return takeAlong(arr, perm.data, axis);
+  if (typeof x === "number" || x.ndim === 0) return shuffle(k, lax.iota("int32", [sizeOf("permutation", x, "x")], 0), 0);
+  const axis = normAxisOf("permutation", opts.axis ?? 0, x.ndim);
+  if (opts.independent || x.ndim === 1) return shuffle(k, x, axis);
+  const perm = shuffle(k, lax.iota("int32", [x.shape[axis]!], 0), 0);
+  return take(x, perm, { axis, mode: "promise_in_bounds", uniqueIndices: true });
 }
 
 export interface ChoiceOptions {
@@ -278,16 +240,16 @@ export interface ChoiceOptions {
  * algorithms: `randint` with replacement, a permutation's prefix without, inverse-CDF
  * search with `p`, Gumbel top-k with `p` and no replacement).
  *
- * Drawing indices from an integer `a` with replacement traces; everything that picks
- * slices of an array or needs a sort (no replacement) needs concrete inputs.
+ * Everything traces (`filterJit`, `vmap`) except the population size given as a traced
+ * scalar `a`, which sets the result's shape.
  */
 export function choice(k: Array, a: number | Array, opts: ChoiceOptions = {}): Array {
   checkKey("choice", k);
   const shape = opts.shape ?? [];
   const replace = opts.replace ?? true;
-  const arr: ConcreteArray | null = typeof a === "number" || a.ndim === 0 ? null : concreteOrThrow("choice", a, "a");
+  const arr: Array | null = typeof a === "number" || a.ndim === 0 ? null : a;
   const axis = arr ? normAxisOf("choice", opts.axis ?? 0, arr.ndim) : 0;
-  const nInputs = arr ? arr.shape[axis]! : rangeOf("choice", a)!.size;
+  const nInputs = arr ? arr.shape[axis]! : sizeOf("choice", a, "a");
   const nDraws = shape.reduce((x, y) => x * y, 1);
   const outShape = arr ? [...arr.shape.slice(0, axis), ...shape, ...arr.shape.slice(axis + 1)] : [...shape];
   if (nDraws === 0) return new ConcreteArray(new Aval(outShape, arr ? arr.dtype : "int32"), allocate(arr ? arr.dtype : "int32", 0));
@@ -299,8 +261,9 @@ export function choice(k: Array, a: number | Array, opts: ChoiceOptions = {}): A
   if (opts.p === undefined) {
     if (replace) ind = randint(k, shape, 0, nInputs);
     else {
-      const perm = permutation(k, nInputs);
-      ind = lax.slice(perm, [0], [nDraws]);
+      const perm = permutation(k, arr ?? nInputs, { axis });
+      const limits = perm.shape.map((d, i) => (i === axis ? nDraws : d));
+      return lax.reshape(lax.slice(perm, perm.shape.map(() => 0), limits), outShape);
     }
   } else {
     const p = asArrayF(opts.p);
@@ -316,15 +279,10 @@ export function choice(k: Array, a: number | Array, opts: ChoiceOptions = {}): A
       const cb = lax.broadcastInDim(cdf, [...shape, nInputs], [shape.length]);
       ind = lax.reduceSum(lax.convertElementType(lax.lt(cb, rb), "int32"), [shape.length]);
     } else {
-      const g = concreteOrThrow("choice", lax.add(gumbel(k, [nInputs]), lax.log(p)), "p").data;
-      // lax.top_k: the largest first, ties broken by the lower index.
-      const top = globalThis.Array.from({ length: nInputs }, (_, i) => i)
-        .sort((x, y) => (g[y]! > g[x]! ? 1 : g[y]! < g[x]! ? -1 : x - y))
-        .slice(0, nDraws);
-      ind = new ConcreteArray(new Aval([nDraws], "int32"), Int32Array.from(top));
+      // Gumbel top-k: the nDraws largest of gumbel + log p.
+      ind = topK(lax.add(gumbel(k, [nInputs]), lax.log(p)), nDraws)[1];
     }
   }
   if (!arr) return lax.reshape(ind, shape);
-  const picked = takeAlong(arr, concreteOrThrow("choice", ind, "the drawn indices").data, axis, nDraws);
-  return lax.reshape(picked, outShape);
+  return lax.reshape(take(arr, ind, { axis, mode: "promise_in_bounds" }), outShape);
 }

@@ -583,11 +583,11 @@ describe("x.get(...) basic indexing matches tfjs gather", () => {
     );
   });
 
-  test("rejects out-of-range int indices, negative steps and two ellipses", () => {
+  test("rejects out-of-range int indices, a zero step and two ellipses", () => {
     const x = np.zeros([3, 4]);
     expect(() => x.get(3)).toThrow(ShapeError);
     expect(() => x.get(-4)).toThrow(ShapeError);
-    expect(() => x.get("::-1")).toThrow(ShapeError);
+    expect(() => x.get("::0")).toThrow(ShapeError);
     expect(() => x.get("...", 0, "...")).toThrow(ShapeError);
   });
 });

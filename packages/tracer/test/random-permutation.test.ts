@@ -85,10 +85,17 @@ describe("permutation", () => {
     expect([...(pf.toArray() as number[])].sort()).toEqual([0.5, 1.5, 2.5, 3.5]);
   });
 
-  it("throws a ConcretizationError under tracing (no sort primitive yet)", () => {
-    const traced = () => makeJaxpr((k: Array) => random.permutation(k, 5))(random.key(0));
+  it("traces to sorts by random bits, and vmaps over keys with each key's eager permutation", () => {
+    expect(String(makeJaxpr((k: Array) => random.permutation(k, 5))(random.key(0)))).toContain("sort[dimension=0 is_stable=True num_keys=1]");
+    const keys = random.split(random.key(11), 4);
+    const batched = vmap((k: Array) => random.permutation(k, 30))(keys);
+    for (let i = 0; i < 4; i++) expect(batched.get(i).toArray()).toEqual(random.permutation(keys.get(i), 30).toArray());
+  });
+
+  it("needs a concrete size: a traced scalar n is a ConcretizationError", () => {
+    const traced = () => makeJaxpr((n: Array) => random.permutation(random.key(0), n))(array(5, { dtype: "int32" }));
     expect(traced).toThrow(ConcretizationError);
-    expect(traced).toThrow(/permutation: the key is traced \(u32\[2\]\).*no sort primitive yet — draw the permutation outside/);
+    expect(traced).toThrow(/permutation: x is a traced scalar \(i32\[\]\), but it sets the result's shape.* — pass a JS number/);
   });
 });
 

@@ -5,8 +5,7 @@
  */
 import { Literal, type ClosedJaxpr, type Jaxpr } from "@wax/tracer";
 import type { Compiled } from "../compile";
-import { exprChildren, type Expr, type Kernel, type Program } from "../lower/kernel-ir";
-import { kernelBuffers } from "../memory/plan";
+import { exprChildren, isControl, kernelAccess, regionsOf, type Expr, type Kernel, type Program } from "../lower/kernel-ir";
 import type { Traced } from "../export";
 import type { STAGES } from "./options";
 
@@ -43,10 +42,31 @@ function exprLoads(e: Expr): number {
 }
 
 function kernelCost(k: Kernel, prog: Program): { flops: number; bytes: number } {
+  if (isControl(k)) {
+    // A loop's body counts once per trip (a while loop's trip count is not known: once).
+    const trips = k.kind === "for" ? k.trips : 1;
+    let flops = 0;
+    let bytes = 0;
+    for (const region of regionsOf(k)) {
+      for (const inner of region) {
+        const c = kernelCost(inner, prog);
+        flops += trips * c.flops;
+        bytes += trips * c.bytes;
+      }
+    }
+    return { flops, bytes };
+  }
   if (k.kind === "matmul") {
     const [b, m, n, kk] = [prod(k.batch), prod(k.mDims), prod(k.nDims), prod(k.kDims)];
     const epi = k.epilogue ? b * m * n * exprOps(k.epilogue.expr) : 0;
     return { flops: 2 * b * m * n * kk + epi, bytes: 4 * (b * m * kk + b * kk * n + b * m * n) };
+  }
+  if (k.kind === "sort") {
+    // ~n·log2(n) key comparisons per line; every operand read once and written once.
+    const size = prod(k.shape);
+    const n = k.shape[k.dimension]!;
+    const ops = k.operands.reduce((a, e) => a + exprOps(e), 0);
+    return { flops: size * (ops + k.numKeys * Math.ceil(Math.log2(Math.max(n, 2)))), bytes: 4 * size * (k.operands.reduce((a, e) => a + exprLoads(e), 0) + k.operands.length) };
   }
   const size = prod(k.shape);
   const outSize = k.kind === "reduce" ? prog.buffers[k.out]!.size : size;
@@ -76,27 +96,41 @@ export function irStats(traced: Traced, compiled: Compiled): IrStats {
 }
 
 function kernelShape(k: Kernel): string {
+  if (k.kind === "for") return `${k.trips} trips${k.reverse ? " reversed" : ""}, index in b${k.counter}`;
+  if (k.kind === "while") return `while b${k.pred.buf}[${k.pred.elem}]`;
+  if (k.kind === "switch") return `${k.branches.length} branches on b${k.index.buf}[${k.index.elem}]`;
   if (k.kind === "matmul") return `batch [${k.batch}] m [${k.mDims}] n [${k.nDims}] k [${k.kDims}]${k.gemm ? " (packed GEMM)" : ""}`;
   if (k.kind === "reduce") return `loop [${k.shape}] ${k.fn} over axes [${k.axes}]`;
   if (k.kind === "scan") return `loop [${k.shape}] scan axis ${k.axis}${k.reverse ? " reversed" : ""}`;
+  if (k.kind === "sort") return `loop [${k.shape}] ${k.order === "top_k" ? `top ${k.outLen}` : "sort"} along axis ${k.dimension}, ${k.numKeys} key${k.numKeys > 1 ? "s" : ""}`;
   return `loop [${k.shape}]`;
 }
 
-function kernelWrites(k: Kernel): number {
-  return kernelBuffers(k).write;
+function kernelWrites(k: Kernel): number[] {
+  return [...kernelAccess(k).writes].sort((a, b) => a - b);
 }
 
 function kernelReads(k: Kernel): number[] {
-  const r = kernelBuffers(k);
-  return [...r.reads].filter((b) => b !== r.write).sort((a, b) => a - b);
+  const r = kernelAccess(k);
+  return [...r.reads].filter((b) => !r.writes.has(b)).sort((a, b) => a - b);
+}
+
+/** The kernel tree in execution order, each kernel with its nesting depth (control-flow nodes before their bodies). */
+function flatKernels(kernels: readonly Kernel[], depth = 0, out: { k: Kernel; depth: number }[] = []): { k: Kernel; depth: number }[] {
+  for (const k of kernels) {
+    out.push({ k, depth });
+    if (isControl(k)) for (const region of regionsOf(k)) flatKernels(region, depth + 1, out);
+  }
+  return out;
 }
 
 /** The kernel list and memory plan as JSON-ready data. */
 export function kernelsData(compiled: Compiled) {
   const { program, plan } = compiled;
   return {
-    kernels: program.kernels.map((k, i) => ({
+    kernels: flatKernels(program.kernels).map(({ k, depth }, i) => ({
       index: i,
+      depth,
       kind: k.kind,
       label: k.label,
       loop: kernelShape(k),
@@ -105,7 +139,7 @@ export function kernelsData(compiled: Compiled) {
       writes: kernelWrites(k),
       ...kernelCost(k, program),
     })),
-    buffers: program.buffers.map((b, i) => ({ id: b.id, kind: b.kind, dtype: b.dtype, elements: b.size, bytes: 4 * b.size, offset: b.offset, live: plan.intervals[i] ?? null })),
+    buffers: program.buffers.map((b, i) => ({ id: b.id, kind: b.kind, dtype: b.dtype, elements: b.size, bytes: 4 * b.size, offset: plan.offsets[i]!, live: plan.intervals[i] ?? null })),
     inputs: program.inputs,
     outputs: program.outputs.map((o) => o.buf),
   };
@@ -129,7 +163,10 @@ export function statsText(s: IrStats): string {
 
 function kernelsText(compiled: Compiled): string {
   const d = kernelsData(compiled);
-  const lines = d.kernels.map((k) => `k${k.index} ${k.kind.padEnd(6)} ${k.label}\n    ${k.loop}${k.fused ? ", fused epilogue" : ""}\n    reads [${k.reads.map((b) => `b${b}`).join(" ")}] writes b${k.writes}`);
+  const lines = d.kernels.map((k) => {
+    const pad = "  ".repeat(k.depth);
+    return `${pad}k${k.index} ${k.kind.padEnd(6)} ${k.label}\n${pad}    ${k.loop}${k.fused ? ", fused epilogue" : ""}\n${pad}    reads [${k.reads.map((b) => `b${b}`).join(" ")}] writes ${k.writes.map((b) => `b${b}`).join(" ")}`;
+  });
   const bufs = d.buffers.map((b) => `b${b.id}`.padEnd(6) + `${b.kind.padEnd(6)} ${b.dtype.padEnd(8)} ${String(b.elements).padStart(9)} el  @${String(b.offset).padStart(9)}  live ${b.live ? `k${b.live[0]}..k${b.live[1]}` : "-"}`);
   return `kernels:\n${lines.join("\n")}\n\nmemory plan (buffer kind dtype elements @offset live):\n${bufs.join("\n")}`;
 }
@@ -193,7 +230,7 @@ function kernelsDot(compiled: Compiled, title: string): string {
   for (const k of d.kernels) {
     out.push(`  k${k.index} [shape=box, label="${dotEscape(`k${k.index} ${k.kind}\n${k.label}\n${k.loop}`)}"];`);
     for (const r of k.reads) if (writer.has(r)) out.push(`  ${writer.get(r)} -> k${k.index} [label="b${r}"];`);
-    writer.set(k.writes, `k${k.index}`);
+    for (const w of k.writes) writer.set(w, `k${k.index}`);
   }
   d.outputs.forEach((b, i) => {
     out.push(`  out${i} [shape=doublecircle, label="out ${i}"];`);

@@ -4,23 +4,12 @@
  * Rare ops without an instruction call host math imports (scalar mode only).
  */
 import binaryen from "binaryen";
-import type { Affine, BufferInfo, Expr, KDType } from "../lower/kernel-ir";
+import { dynUniform, type Affine, type Expr, type KDType } from "../lower/kernel-ir";
 import { CompileError } from "../errors";
-import type { ExprRef, FnBuilder } from "./builder";
+import type { ExprRef, GenContext, LoopIndex } from "./builder";
 import * as V from "./simd-ops";
 
-export interface GenContext {
-  b: FnBuilder;
-  buffers: readonly BufferInfo[];
-  /** Host imports the module needs (name → arity). */
-  imports: Map<string, number>;
-}
-
-/** Index of the loop: per-dim i32 expressions, plus the innermost dim's lane offsets in vector mode. */
-export interface LoopIndex {
-  /** i32 expression of each loop dimension's index (the innermost is the vector's first lane). */
-  dims: (() => ExprRef)[];
-}
+export type { GenContext, LoopIndex } from "./builder";
 
 const isFloat = (d: KDType) => d === "float32";
 
@@ -34,8 +23,13 @@ export function affineIndex(ctx: GenContext, map: Affine, idx: LoopIndex): ExprR
     e = m.i32.add(e, s === 1 ? i : m.i32.mul(i, m.i32.const(s)));
   });
   for (const t of map.dyn) {
-    const off = ctx.buffers[t.buf]!.offset + t.elem * 4;
-    const raw = m.i32.load(off, 4, m.i32.const(0));
+    const off = ctx.offsets[t.buf]! + t.elem * 4;
+    // A gather/scatter index is read at the loop position (`istrides`), others at one element.
+    let pos: ExprRef = m.i32.const(0);
+    t.istrides?.forEach((s, d) => {
+      if (s !== 0) pos = m.i32.add(pos, m.i32.mul(idx.dims[d]!(), m.i32.const(s * 4)));
+    });
+    const raw = m.i32.load(off, 4, pos);
     // clamp(raw, 0, max); a uint32 index above 2^31 is large, not negative
     const [set, get] = ctx.b.let(binaryen.i32, raw);
     const over = t.unsigned ? m.i32.gt_u(get(), m.i32.const(t.max)) : m.i32.gt_s(get(), m.i32.const(t.max));
@@ -59,6 +53,7 @@ function hostCall(ctx: GenContext, name: string, args: ExprRef[]): ExprRef {
 
 // ---- scalar mode --------------------------------------------------------------------------
 
+/** The value of `e` at the loop index `idx`, one element (f32 or i32; bools 0/1). */
 export function genScalar(ctx: GenContext, e: Expr, idx: LoopIndex): ExprRef {
   const m = ctx.b.m;
   const rec = (x: Expr) => genScalar(ctx, x, idx);
@@ -67,7 +62,7 @@ export function genScalar(ctx: GenContext, e: Expr, idx: LoopIndex): ExprRef {
       if (isFloat(e.dtype)) return m.f32.const(e.value);
       return m.i32.const(e.dtype === "bool" ? (e.value ? 1 : 0) : e.value | 0);
     case "load": {
-      const base = ctx.buffers[e.buf]!.offset;
+      const base = ctx.offsets[e.buf]!;
       const addr = byteAddr(ctx, e.map, idx);
       return isFloat(e.dtype) ? m.f32.load(base, 4, addr) : m.i32.load(base, 4, addr);
     }
@@ -319,7 +314,7 @@ export function vectorizable(e: Expr, innerDim: number): boolean {
     case "const":
       return true;
     case "load":
-      return innerOk(e.map);
+      return innerOk(e.map) && dynUniform(e.map, innerDim);
     case "index":
       return true;
     case "convert":
@@ -348,7 +343,7 @@ export function genVector(ctx: GenContext, e: Expr, idx: LoopIndex, innerDim: nu
       if (isFloat(e.dtype)) return V.f32splat(m, e.value);
       return V.i32splat(m, e.dtype === "bool" ? (e.value ? -1 : 0) : e.value | 0);
     case "load": {
-      const base = ctx.buffers[e.buf]!.offset;
+      const base = ctx.offsets[e.buf]!;
       const addr = byteAddr(ctx, e.map, idx);
       let v: ExprRef;
       if (e.map.strides[innerDim] === 0) v = m.v128.load32_splat(base, 4, addr);
@@ -378,30 +373,8 @@ export function genVector(ctx: GenContext, e: Expr, idx: LoopIndex, innerDim: nu
     case "unary":
       return V.unaryVector(ctx, e.fn, rec(e.x), e.dtype);
     case "binary":
-      return V.binaryVector(ctx, e.fn, rec(e.x), e.y.op === "const" || isUniform(e.y, innerDim) ? e.y : null, rec, e.x.dtype, e.y);
+      return V.binaryVector(ctx, e.fn, rec(e.x), e.y.op === "const" || V.isUniform(e.y, innerDim) ? e.y : null, rec, e.x.dtype, e.y);
     case "threefry":
       return threefry(ctx, e.args.map((a) => rec(a)) as [ExprRef, ExprRef, ExprRef, ExprRef], e.which, true);
-  }
-}
-
-/** An expression whose value does not vary along the innermost dim. */
-export function isUniform(e: Expr, innerDim: number): boolean {
-  switch (e.op) {
-    case "const":
-      return true;
-    case "load":
-    case "index":
-      return e.map.strides[innerDim] === 0;
-    case "unary":
-    case "convert":
-    case "bitcast":
-    case "ipow":
-      return isUniform(e.x, innerDim);
-    case "binary":
-      return isUniform(e.x, innerDim) && isUniform(e.y, innerDim);
-    case "select":
-      return isUniform(e.pred, innerDim) && e.cases.every((c) => isUniform(c, innerDim));
-    case "threefry":
-      return e.args.every((a) => isUniform(a, innerDim));
   }
 }

@@ -13,74 +13,13 @@
  * has one); it is emitted only when asked (see `relaxedSimdAvailable` in `@wax/runtime`).
  */
 import binaryen from "binaryen";
-import { mapLeaves, type Affine, type Epilogue, type Expr, type Kernel } from "../lower/kernel-ir";
-import type { ExprRef, FnBuilder } from "./builder";
-import type { GenContext, LoopIndex } from "./expr";
+import type { Epilogue, LeafKernel } from "../lower/kernel-ir";
+import { MR, NR, tileEpilogue, type GemmPlan } from "../lower/gemm-plan";
+import type { ExprRef, FnBuilder, GenContext, LoopIndex } from "./builder";
 import { CompileError } from "../errors";
 import { countedLoop, storeLanes } from "./loops";
 
-export const MR = 4;
-export const NR = 8;
-export interface GemmPlan {
-  M: number;
-  N: number;
-  K: number;
-  /** Element strides of A over (m, k), B over (k, n); batch strides of A, B and C. */
-  am: number;
-  ak: number;
-  bk: number;
-  bn: number;
-  batch: number;
-  aBatch: number;
-  bBatch: number;
-  Mp: number;
-  Np: number;
-}
-
-/** Strides of a single merged dim over `dims` (sizes) with `strides`, or null if not mergeable. */
-export function mergeDims(sizes: readonly number[], strides: readonly number[]): number | null {
-  let stride: number | null = null;
-  let expect: number | null = null;
-  for (let i = sizes.length - 1; i >= 0; i--) {
-    if (sizes[i] === 1) continue;
-    if (expect !== null && strides[i] !== expect) return null;
-    if (stride === null) stride = strides[i]!;
-    expect = strides[i]! * sizes[i]!;
-  }
-  return stride ?? 0;
-}
-
-type MatmulKernel = Kernel & { kind: "matmul" };
-
-/**
- * The epilogue in the GEMM's tile index space `[batch, ip, r, jp, c]` (row = ip·4 + r,
- * column = jp·8 + c), reading the product from the scratch `tile`; the identity epilogue
- * (store to `out`) when the kernel has none. Null when a map of the epilogue cannot be
- * expressed over the merged (batch, m, n) dims.
- */
-export function tileEpilogue(k: MatmulKernel, g: Pick<GemmPlan, "M" | "N">, tile: number): Epilogue | null {
-  const nb = k.batch.length;
-  const nm = k.mDims.length;
-  const tileLoad: Expr = { op: "load", buf: tile, map: { strides: [0, 0, NR, 0, 1], offset: 0, dyn: [] }, dtype: "float32" };
-  if (!k.epilogue) return { expr: tileLoad, out: { buf: k.out, map: { strides: [g.M * g.N, MR * g.N, g.N, NR, 1], offset: 0, dyn: [] } } };
-  const to5 = (map: Affine): Affine | null => {
-    const s = map.strides;
-    const sb = mergeDims(k.batch, s.slice(0, nb));
-    const sm = mergeDims(k.mDims, s.slice(nb, nb + nm));
-    const sn = mergeDims(k.nDims, s.slice(nb + nm));
-    if (sb === null || sm === null || sn === null) return null;
-    return { strides: [sb, MR * sm, sm, NR * sn, sn], offset: map.offset, dyn: map.dyn };
-  };
-  let ok = true;
-  const expr = mapLeaves(k.epilogue.expr, (leaf) => {
-    if (leaf.op === "load" && leaf.buf === k.out) return tileLoad;
-    const map = to5(leaf.map);
-    if (!map) ok = false;
-    return map ? { ...leaf, map } : leaf;
-  });
-  const outMap = to5(k.epilogue.out.map);
-  return ok && outMap ? { expr, out: { buf: k.epilogue.out.buf, map: outMap } } : null;
-}
+type MatmulKernel = LeafKernel & { kind: "matmul" };
 
 /** `x·y + acc` as `f32x4.relaxed_madd` (binaryen.js wraps no relaxed op: its C API does). */
 function relaxedMadd(m: binaryen.Module, x: ExprRef, y: ExprRef, acc: ExprRef): ExprRef {
@@ -200,10 +139,11 @@ function pack(
   return m.block(null, stmts);
 }
 
+/** The packed GEMM of a matmul kernel (see the module comment), its epilogue in the tile store. */
 export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: { aPack: number; bPack: number; tile: number }, opts: { relaxedSimd?: boolean } = {}): ExprRef {
   const b = ctx.b;
   const m = b.m;
-  const off = (id: number) => ctx.buffers[id]!.offset;
+  const off = (id: number) => ctx.offsets[id]!;
   const apBase = off(scratch.aPack);
   const bpBase = off(scratch.bPack);
   const tileBase = off(scratch.tile);

@@ -4,9 +4,9 @@
  * allow it, with a scalar tail).
  */
 import binaryen from "binaryen";
-import type { Expr, Target } from "../lower/kernel-ir";
-import type { ExprRef, FnBuilder } from "./builder";
-import { byteAddr, genScalar, genVector, vectorizable, type GenContext, type LoopIndex } from "./expr";
+import { dynUniform, type Expr, type Target } from "../lower/kernel-ir";
+import type { ExprRef, FnBuilder, GenContext, LoopIndex } from "./builder";
+import { byteAddr, genScalar, genVector, vectorizable } from "./expr";
 
 /** Nested counted loops over `shape` (dims before `from` are left to the caller). */
 export function loopNest(b: FnBuilder, shape: readonly number[], body: (idx: LoopIndex) => ExprRef, from = 0): ExprRef {
@@ -34,6 +34,7 @@ export function countedLoop(b: FnBuilder, l: number, from: number, to: number, s
   ]);
 }
 
+/** Row-major strides of `shape` (size-1 dims keep their stride). */
 export function contiguousStrides(shape: readonly number[]): number[] {
   const s = new globalThis.Array<number>(shape.length);
   let acc = 1;
@@ -44,16 +45,17 @@ export function contiguousStrides(shape: readonly number[]): number[] {
   return s;
 }
 
+/** Stores one element `value` to `out` at the loop index. */
 export function storeScalar(ctx: GenContext, out: Target, idx: LoopIndex, value: ExprRef, isF: boolean): ExprRef {
   const m = ctx.b.m;
-  const base = ctx.buffers[out.buf]!.offset;
+  const base = ctx.offsets[out.buf]!;
   const addr = byteAddr(ctx, out.map, idx);
   return isF ? m.f32.store(base, 4, addr, value) : m.i32.store(base, 4, addr, value);
 }
 
 /** Whether `expr` can be written to `out` 4 lanes at a time along dim `inner`. */
 export function vectorStorable(expr: Expr, out: Target, inner: number): boolean {
-  return out.map.strides[inner] === 1 && vectorizable(expr, inner);
+  return out.map.strides[inner] === 1 && dynUniform(out.map, inner) && vectorizable(expr, inner);
 }
 
 /** Stores lanes `idx[inner] .. +3` of `expr` to `out` as one vector (see `vectorStorable`). */
@@ -61,7 +63,7 @@ export function storeVector(ctx: GenContext, expr: Expr, out: Target, idx: LoopI
   const m = ctx.b.m;
   let value = genVector(ctx, expr, idx, inner);
   if (expr.dtype === "bool") value = m.v128.and(value, m.i32x4.splat(m.i32.const(1)));
-  return m.v128.store(ctx.buffers[out.buf]!.offset, 4, byteAddr(ctx, out.map, idx), value);
+  return m.v128.store(ctx.offsets[out.buf]!, 4, byteAddr(ctx, out.map, idx), value);
 }
 
 /**

@@ -3,10 +3,10 @@
  * fused epilogue applied row by row while the row is still in cache.
  */
 import binaryen from "binaryen";
-import { contiguous, mapLeaves, type Kernel } from "../lower/kernel-ir";
+import { contiguous, mapLeaves, type LeafKernel } from "../lower/kernel-ir";
 import { CompileError } from "../errors";
-import type { ExprRef } from "./builder";
-import { byteAddr, genScalar, type GenContext, type LoopIndex } from "./expr";
+import type { ExprRef, GenContext, LoopIndex } from "./builder";
+import { byteAddr, genScalar } from "./expr";
 import { countedLoop, elementwise, loopNest } from "./loops";
 
 /**
@@ -15,7 +15,7 @@ import { countedLoop, elementwise, loopNest } from "./loops";
  * contiguous. Output is contiguous `[batch..., m..., n...]`; with an epilogue, `out` holds one
  * row, which the epilogue reads and writes to its target before the next row.
  */
-export function genMatmul(ctx: GenContext, k: Kernel & { kind: "matmul" }): ExprRef {
+export function genMatmul(ctx: GenContext, k: LeafKernel & { kind: "matmul" }): ExprRef {
   const m = ctx.b.m;
   const b = ctx.b;
   if (k.dtype !== "float32" && k.dtype !== "int32" && k.dtype !== "uint32") throw new CompileError(`dot_general: dtype ${k.dtype} cannot be compiled`);
@@ -27,7 +27,7 @@ export function genMatmul(ctx: GenContext, k: Kernel & { kind: "matmul" }): Expr
   const M = k.mDims.reduce((p, q) => p * q, 1);
   const K = k.kDims.reduce((p, q) => p * q, 1);
   const B = k.batch.reduce((p, q) => p * q, 1);
-  const outBase = ctx.buffers[k.out]!.offset;
+  const outBase = ctx.offsets[k.out]!;
   if (B * M * N === 0) return m.nop();
   // B's n dims contiguous (so the row is one strided run with stride 1)?
   const bN = k.b.map.strides.slice(nb + nk);
@@ -77,7 +77,7 @@ export function genMatmul(ctx: GenContext, k: Kernel & { kind: "matmul" }): Expr
         const bRowIdx: LoopIndex = { dims: [...bmIdx.dims.slice(0, nb), ...kIdx.dims, ...k.nDims.map(() => () => m.i32.const(0))] };
         const [setBRow, bRow] = b.let(binaryen.i32, byteAddr(ctx, k.b.map, bRowIdx));
         const [setAv, av] = b.let(binaryen.v128, m.f32x4.splat(a()));
-        const bBase = ctx.buffers[k.b.buf]!.offset;
+        const bBase = ctx.offsets[k.b.buf]!;
         const jb = () => m.i32.shl(jGet(), m.i32.const(2));
         const vEnd = N - (N % 4);
         const vl = `MV${j}`;
@@ -137,14 +137,14 @@ const REGISTER_ROW = 64;
  * contiguous columns of B, each updated once per k with a splatted element of A (no
  * load/store of the row per k), then the N mod 4 tail columns as scalar sums.
  */
-function registerRow(ctx: GenContext, k: Kernel & { kind: "matmul" }, bmIdx: LoopIndex, row: () => ExprRef): ExprRef {
+function registerRow(ctx: GenContext, k: LeafKernel & { kind: "matmul" }, bmIdx: LoopIndex, row: () => ExprRef): ExprRef {
   const b = ctx.b;
   const m = b.m;
   const nb = k.batch.length;
   const N = k.nDims.reduce((p, q) => p * q, 1);
   const vEnd = N - (N % 4);
-  const bBase = ctx.buffers[k.b.buf]!.offset;
-  const outBase = ctx.buffers[k.out]!.offset;
+  const bBase = ctx.offsets[k.b.buf]!;
+  const outBase = ctx.offsets[k.out]!;
   const aLoad = (kIdx: LoopIndex) => genScalar(ctx, { op: "load", buf: k.a.buf, map: k.a.map, dtype: "float32" }, { dims: [...bmIdx.dims, ...kIdx.dims] });
   const bRowAddr = (kIdx: LoopIndex) => byteAddr(ctx, k.b.map, { dims: [...bmIdx.dims.slice(0, nb), ...kIdx.dims, ...k.nDims.map(() => () => m.i32.const(0))] });
   const stmts: ExprRef[] = [];
@@ -175,15 +175,15 @@ function registerRow(ctx: GenContext, k: Kernel & { kind: "matmul" }, bmIdx: Loo
 }
 
 /** One output row by dot products along k (both operands contiguous along it), 4 lanes at a time. */
-function dotRow(ctx: GenContext, k: Kernel & { kind: "matmul" }, bmIdx: LoopIndex, row: () => ExprRef): ExprRef {
+function dotRow(ctx: GenContext, k: LeafKernel & { kind: "matmul" }, bmIdx: LoopIndex, row: () => ExprRef): ExprRef {
   const b = ctx.b;
   const m = b.m;
   const nb = k.batch.length;
   const K = k.kDims[0]!;
   const K4 = K - (K % 4);
-  const aBase = ctx.buffers[k.a.buf]!.offset;
-  const bBase = ctx.buffers[k.b.buf]!.offset;
-  const outBase = ctx.buffers[k.out]!.offset;
+  const aBase = ctx.offsets[k.a.buf]!;
+  const bBase = ctx.offsets[k.b.buf]!;
+  const outBase = ctx.offsets[k.out]!;
   const zero = () => m.i32.const(0);
   return loopNest(b, k.nDims, (nIdx) => {
     const [setPa, pa] = b.let(binaryen.i32, byteAddr(ctx, k.a.map, { dims: [...bmIdx.dims, zero] }));

@@ -1,20 +1,24 @@
 /**
- * Codegen: a planned kernel program → one WebAssembly module (Binaryen) that imports the
- * arena memory and exports `run`, which calls one function per kernel in order.
+ * Codegen: a kernel program and its memory plan → one WebAssembly module (Binaryen) that
+ * imports the arena memory and exports `run`, which calls one function per leaf kernel in
+ * order, inside the loops and branches of the program's control flow.
  */
 import binaryen from "binaryen";
 import { relaxedSimdAvailable } from "@wax/runtime";
-import type { Affine, Kernel, Program } from "../lower/kernel-ir";
+import { isControl, regionsOf, type Affine, type Kernel, type LeafKernel, type Program } from "../lower/kernel-ir";
 import type { MemoryPlan } from "../memory/plan";
 import { CompileError } from "../errors";
-import { FnBuilder, type ExprRef } from "./builder";
-import { byteAddr, genScalar, type GenContext } from "./expr";
+import { FnBuilder, type ExprRef, type GenContext } from "./builder";
+import { genControl } from "./control-flow";
+import { byteAddr, genScalar } from "./expr";
 import "./simd-math-registry";
 import { genGemm } from "./gemm";
 import { genMatmul } from "./matmul";
 import { genReduce } from "./reduce";
+import { genSort } from "./sort";
 import { contiguousStrides, elementwise, loopNest } from "./loops";
 
+/** The emitted module. */
 export interface CodegenResult {
   binary: Uint8Array;
   /** Binaryen's text of the module (for `wax ir --stage wat`), when asked for. */
@@ -23,6 +27,7 @@ export interface CodegenResult {
   relaxedSimd: boolean;
 }
 
+/** Options of `codegen`. */
 export interface CodegenOptions {
   text?: boolean;
   name?: string;
@@ -38,16 +43,16 @@ const PAGE = 65536;
 
 const SAFE_PASSES = ["simplify-locals", "vacuum", "merge-blocks", "remove-unused-brs", "coalesce-locals", "vacuum"];
 
-function genMap(ctx: GenContext, k: Kernel & { kind: "map" }): ExprRef {
+function genMap(ctx: GenContext, k: LeafKernel & { kind: "map" }): ExprRef {
   return elementwise(ctx, k.shape, { dims: [] }, k.expr, k.out);
 }
 
-function genScan(ctx: GenContext, k: Kernel & { kind: "scan" }): ExprRef {
+function genScan(ctx: GenContext, k: LeafKernel & { kind: "scan" }): ExprRef {
   const m = ctx.b.m;
   const b = ctx.b;
   const isF = k.dtype === "float32";
   const type = isF ? binaryen.f32 : binaryen.i32;
-  const outBase = ctx.buffers[k.out]!.offset;
+  const outBase = ctx.offsets[k.out]!;
   const outMap: Affine = { strides: contiguousStrides(k.shape), offset: 0, dyn: [] };
   const others = k.shape.map((_, i) => i).filter((i) => i !== k.axis);
   const n = k.shape[k.axis]!;
@@ -78,41 +83,53 @@ function genScan(ctx: GenContext, k: Kernel & { kind: "scan" }): ExprRef {
   });
 }
 
+/** The function body of a leaf kernel. */
+function genLeaf(ctx: GenContext, k: LeafKernel, relaxedSimd: boolean): ExprRef {
+  switch (k.kind) {
+    case "map":
+      return genMap(ctx, k);
+    case "reduce":
+      return genReduce(ctx, k);
+    case "scan":
+      return genScan(ctx, k);
+    case "matmul":
+      return k.gemm ? genGemm(ctx, k, k.gemm.plan, k.gemm, { relaxedSimd }) : genMatmul(ctx, k);
+    case "sort":
+      return genSort(ctx, k);
+  }
+}
+
+/** Whether some leaf kernel of the tree satisfies `f`. */
+function someLeaf(kernels: readonly Kernel[], f: (k: LeafKernel) => boolean): boolean {
+  return kernels.some((k) => (isControl(k) ? regionsOf(k).some((r) => someLeaf(r, f)) : f(k)));
+}
+
+/** The WebAssembly module of `prog` with its buffers where `plan` puts them. */
 export function codegen(prog: Program, plan: MemoryPlan, opts: CodegenOptions = {}): CodegenResult {
   const m = new binaryen.Module();
-  const relaxedSimd = (opts.relaxedSimd ?? relaxedSimdAvailable()) && prog.kernels.some((k) => k.kind === "matmul" && k.gemm !== undefined);
+  const relaxedSimd = (opts.relaxedSimd ?? relaxedSimdAvailable()) && someLeaf(prog.kernels, (k) => k.kind === "matmul" && k.gemm !== undefined);
   try {
     m.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.NontrappingFPToInt | (relaxedSimd ? binaryen.Features.RelaxedSIMD : 0));
     const pages = Math.max(1, Math.ceil(plan.arenaBytes / PAGE));
     m.setMemory(pages, pages, null);
     m.addMemoryImport("0", "env", "memory");
     const imports = new Map<string, number>();
-    const calls: ExprRef[] = [];
-    prog.kernels.forEach((k, i) => {
-      const b = new FnBuilder(m, 0);
-      const ctx: GenContext = { b, buffers: prog.buffers, imports };
-      let body: ExprRef;
-      switch (k.kind) {
-        case "map":
-          body = genMap(ctx, k);
-          break;
-        case "reduce":
-          body = genReduce(ctx, k);
-          break;
-        case "scan":
-          body = genScan(ctx, k);
-          break;
-        case "matmul":
-          body = k.gemm ? genGemm(ctx, k, k.gemm.plan, k.gemm, { relaxedSimd }) : genMatmul(ctx, k);
-          break;
-      }
-      m.addFunction(`k${i}`, binaryen.none, binaryen.none, b.vars, body);
-      calls.push(m.call(`k${i}`, [], binaryen.none));
-    });
+    const run = new FnBuilder(m, 0);
+    let functions = 0;
+    const emit = (kernels: readonly Kernel[]): ExprRef[] =>
+      kernels.map((k) => {
+        if (isControl(k)) return genControl(run, plan.offsets, k, emit);
+        const b = new FnBuilder(m, 0);
+        const name = `k${functions++}`;
+        const body = genLeaf({ b, offsets: plan.offsets, imports }, k, relaxedSimd);
+        m.addFunction(name, binaryen.none, binaryen.none, b.vars, body);
+        return m.call(name, [], binaryen.none);
+      });
+    const calls = emit(prog.kernels);
     for (const [name, arity] of imports) {
       m.addFunctionImport(`host_${name}`, "env", name, binaryen.createType(globalThis.Array(arity).fill(binaryen.f64)), binaryen.f64);
     }
-    m.addFunction("run", binaryen.none, binaryen.none, [], m.block(null, calls.length ? calls : [m.nop()]));
+    m.addFunction("run", binaryen.none, binaryen.none, run.vars, m.block(null, calls.length ? calls : [m.nop()]));
     m.addFunctionExport("run", "run");
     if (!m.validate()) {
       throw new CompileError(`${opts.name ?? "fn"}: Binaryen rejected the generated module — this is a wax bug; please report it with the jaxpr`);
@@ -127,4 +144,3 @@ export function codegen(prog: Program, plan: MemoryPlan, opts: CodegenOptions = 
     m.dispose();
   }
 }
-

@@ -14,12 +14,12 @@
  * An epilogue (fused elementwise consumer) is evaluated right after each output is stored.
  */
 import binaryen from "binaryen";
-import type { Affine, Kernel, KDType } from "../lower/kernel-ir";
-import type { ExprRef } from "./builder";
-import { byteAddr, genScalar, genVector, vectorizable, type GenContext, type LoopIndex } from "./expr";
+import type { Affine, KDType, LeafKernel } from "../lower/kernel-ir";
+import type { ExprRef, GenContext, LoopIndex } from "./builder";
+import { byteAddr, genScalar, genVector, vectorizable } from "./expr";
 import { contiguousStrides, countedLoop, loopNest, storeLanes } from "./loops";
 
-type ReduceKernel = Kernel & { kind: "reduce" };
+type ReduceKernel = LeafKernel & { kind: "reduce" };
 type Fn = ReduceKernel["fn"];
 
 /** Lanes per vector × vectors per step in the unrolled loops. */
@@ -69,6 +69,7 @@ function scalarStep(ctx: GenContext, fn: Fn, dtype: KDType, a: ExprRef, x: ExprR
   return m.block(null, [sa, sx, m.select(fn === "max" ? gt : lt, ga(), gx())], binaryen.i32);
 }
 
+/** The loops of a reduction kernel (see the module comment for the three shapes). */
 export function genReduce(ctx: GenContext, k: ReduceKernel): ExprRef {
   const m = ctx.b.m;
   const b = ctx.b;
@@ -77,7 +78,7 @@ export function genReduce(ctx: GenContext, k: ReduceKernel): ExprRef {
   const keep = k.shape.map((_, i) => i).filter((i) => !k.axes.includes(i));
   const outShape = keep.map((i) => k.shape[i]!);
   const outMap: Affine = { strides: contiguousStrides(outShape), offset: 0, dyn: [] };
-  const outBase = ctx.buffers[k.out]!.offset;
+  const outBase = ctx.offsets[k.out]!;
   const dtype = k.expr.dtype;
   const isF = dtype === "float32";
   // Float products stay scalar in f64: an f32 partial product can overflow to ±inf (then
@@ -171,7 +172,7 @@ function scalarReduce(ctx: GenContext, k: ReduceKernel, outIdx: LoopIndex): Expr
   const keep = k.shape.map((_, i) => i).filter((i) => !k.axes.includes(i));
   const outShape = keep.map((i) => k.shape[i]!);
   const inF = k.expr.dtype === "float32";
-  const outBase = ctx.buffers[k.out]!.offset;
+  const outBase = ctx.offsets[k.out]!;
   const outMap: Affine = { strides: contiguousStrides(outShape), offset: 0, dyn: [] };
   const isArg = k.fn === "argmax" || k.fn === "argmin";
   const accType = inF ? (isArg || k.fn === "max" || k.fn === "min" ? binaryen.f32 : binaryen.f64) : binaryen.i32;

@@ -1,19 +1,20 @@
 /** f32x4 / i32x4 lowering of the elementwise ops (vector mode; bools are lane masks). */
 import binaryen from "binaryen";
-import type { Expr, KDType } from "../lower/kernel-ir";
+import { dynUniform, type Expr, type KDType } from "../lower/kernel-ir";
 import { CompileError } from "../errors";
-import type { ExprRef } from "./builder";
-import type { GenContext } from "./expr";
-import { isUniform } from "./expr";
+import type { ExprRef, GenContext } from "./builder";
 
 type M = binaryen.Module;
 
+/** An f32x4 of four `v`. */
 export function f32splat(m: M, v: number): ExprRef {
   return m.f32x4.splat(m.f32.const(v));
 }
+/** An i32x4 of four `v`. */
 export function i32splat(m: M, v: number): ExprRef {
   return m.i32x4.splat(m.i32.const(v | 0));
 }
+/** An i32x4 constant of `lanes`. */
 export function i32const4(m: M, lanes: [number, number, number, number]): ExprRef {
   const bytes = new Uint8Array(16);
   const dv = new DataView(bytes.buffer);
@@ -24,6 +25,7 @@ export function i32const4(m: M, lanes: [number, number, number, number]): ExprRe
 /** Vector implementations of transcendentals, registered by `simd-math.ts`. */
 export type VectorUnaryFn = (ctx: GenContext, v: ExprRef) => ExprRef;
 const vectorMath = new Map<string, VectorUnaryFn>();
+/** Registers the vector implementation of a transcendental. */
 export function registerVectorUnary(name: string, f: VectorUnaryFn): void {
   vectorMath.set(name, f);
 }
@@ -36,17 +38,20 @@ export function vectorUnary(fn: string): VectorUnaryFn | undefined {
   return vectorMath.get(fn);
 }
 
+/** Whether unary `fn` on `dtype` has a vector lowering. */
 export function vectorUnaryOk(fn: string, dtype: KDType): boolean {
   if (dtype !== "float32") return ["neg", "not", "square", "abs"].includes(fn) && !(fn === "abs" && dtype === "uint32");
   return SIMPLE_F32.has(fn) || vectorMath.has(fn);
 }
 
+/** Whether binary `fn` on `dtype` (right operand `y`) has a vector lowering along `innerDim`. */
 export function vectorBinaryOk(fn: string, dtype: KDType, y: Expr, innerDim: number): boolean {
   if (dtype === "float32") return ["add", "sub", "mul", "div", "max", "min", "eq", "ne", "lt", "le", "gt", "ge"].includes(fn);
   if (["shl", "shr_u", "shr_s"].includes(fn)) return y.op === "const" && y.value >= 0 && y.value < 32 && isUniform(y, innerDim);
   return ["add", "sub", "mul", "and", "or", "xor", "eq", "ne", "lt", "le", "gt", "ge", "max", "min"].includes(fn);
 }
 
+/** Unary `fn` on a vector of 4 lanes. */
 export function unaryVector(ctx: GenContext, fn: string, x: ExprRef, dtype: KDType): ExprRef {
   const m = ctx.b.m;
   const b = ctx.b;
@@ -106,6 +111,7 @@ export function unaryVector(ctx: GenContext, fn: string, x: ExprRef, dtype: KDTy
   throw new CompileError(`${fn}: no vector lowering`);
 }
 
+/** Binary `fn` on vectors of 4 lanes (a uniform right operand may be used as a scalar). */
 export function binaryVector(
   ctx: GenContext,
   fn: string,
@@ -168,4 +174,26 @@ export function convertVector(m: M, x: ExprRef, from: KDType, to: KDType): ExprR
   if (to === "float32") return from === "uint32" ? m.f32x4.convert_i32x4_u(ints) : m.f32x4.convert_i32x4_s(ints);
   if (from === "float32") return to === "uint32" ? m.i32x4.trunc_sat_f32x4_u(x) : m.i32x4.trunc_sat_f32x4_s(x);
   return ints;
+}
+
+/** An expression whose value does not vary along the innermost dim. */
+export function isUniform(e: Expr, innerDim: number): boolean {
+  switch (e.op) {
+    case "const":
+      return true;
+    case "load":
+    case "index":
+      return e.map.strides[innerDim] === 0 && dynUniform(e.map, innerDim);
+    case "unary":
+    case "convert":
+    case "bitcast":
+    case "ipow":
+      return isUniform(e.x, innerDim);
+    case "binary":
+      return isUniform(e.x, innerDim) && isUniform(e.y, innerDim);
+    case "select":
+      return isUniform(e.pred, innerDim) && e.cases.every((c) => isUniform(c, innerDim));
+    case "threefry":
+      return e.args.every((a) => isUniform(a, innerDim));
+  }
 }

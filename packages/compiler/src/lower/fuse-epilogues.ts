@@ -5,16 +5,19 @@
  * registers and cache, a mean's division right after each sum, and the product is never
  * written out in full.
  *
- * Moving the producer forward to its consumer's place in the schedule is always legal here:
- * lowering writes every buffer completely (in consecutive kernels) before anything reads it,
- * and never writes it again, so the producer's operands are unchanged in between.
+ * Moving the producer forward to its consumer's place in the schedule is legal here: lowering
+ * writes every buffer completely (in consecutive kernels) before anything reads it, and never
+ * writes it again in the same trip of a loop (loop-carried buffers are rewritten once per trip,
+ * which the checks below see), so the producer's operands are unchanged in between. Producer
+ * and consumer are in the same kernel list (region); the product is read nowhere else.
  */
-import { exprChildren, type Affine, type Expr, type Kernel, type Program } from "./kernel-ir";
-import { kernelBuffers } from "../memory/plan";
-import { tileEpilogue } from "../codegen/gemm";
+import { controlBuffers, exprChildren, hasLoopIndex, isControl, kernelAccess, kernelBuffers, regionsOf, type Affine, type BufferInfo, type Expr, type Kernel, type LeafKernel, type Program } from "./kernel-ir";
+import { tileEpilogue } from "./gemm-plan";
+
+type Producer = LeafKernel & { kind: "matmul" | "reduce" };
 
 /** The producer's output shape (the epilogue's loop shape). */
-function producedShape(k: Kernel & { kind: "matmul" | "reduce" }): number[] {
+function producedShape(k: Producer): number[] {
   if (k.kind === "matmul") return [...k.batch, ...k.mDims, ...k.nDims];
   return k.shape.filter((_, i) => !k.axes.includes(i));
 }
@@ -37,44 +40,83 @@ function isIdentity(map: Affine | null, shape: readonly number[]): boolean {
   return true;
 }
 
-export function fuseEpilogues(prog: Program): void {
-  const outputs = new Set(prog.outputs.map((o) => o.buf));
-  let i = 0;
-  while (i < prog.kernels.length) {
-    if (!tryFuse(prog, i, outputs)) i++;
+/** How many leaf kernels (anywhere in the tree) read and write each buffer; control nodes count as readers of what they read. */
+function countAccess(kernels: readonly Kernel[], readers: number[], writers: number[]): void {
+  for (const k of kernels) {
+    if (isControl(k)) {
+      const own = controlBuffers(k);
+      for (const r of own.reads) readers[r]!++;
+      for (const w of own.writes) writers[w]!++;
+      for (const region of regionsOf(k)) countAccess(region, readers, writers);
+      continue;
+    }
+    const { reads, write } = kernelBuffers(k);
+    for (const r of reads) readers[r]!++;
+    writers[write]!++;
   }
 }
 
-function tryFuse(prog: Program, i: number, outputs: Set<number>): boolean {
-  const k = prog.kernels[i]!;
+/** The program with epilogues fused (see the module comment); `prog` is not modified. */
+export function fuseEpilogues(prog: Program): Program {
+  const readers = prog.buffers.map(() => 0);
+  const writers = prog.buffers.map(() => 0);
+  countAccess(prog.kernels, readers, writers);
+  const outputs = new Set(prog.outputs.map((o) => o.buf));
+  const sizes = new Map<number, number>();
+  const fuseList = (list: readonly Kernel[]): Kernel[] => {
+    const ks = list.map((k): Kernel => {
+      switch (k.kind) {
+        case "for":
+          return { ...k, body: fuseList(k.body) };
+        case "while":
+          return { ...k, cond: fuseList(k.cond), body: fuseList(k.body) };
+        case "switch":
+          return { ...k, branches: k.branches.map(fuseList) };
+        default:
+          return k;
+      }
+    });
+    let i = 0;
+    while (i < ks.length) if (!tryFuse(ks, i, prog.buffers, outputs, readers, writers, sizes)) i++;
+    return ks;
+  };
+  const kernels = fuseList(prog.kernels);
+  if (sizes.size === 0 && kernels.every((k, i) => k === prog.kernels[i])) return prog;
+  return { ...prog, kernels, buffers: prog.buffers.map((b) => (sizes.has(b.id) ? { ...b, size: sizes.get(b.id)! } : b)) };
+}
+
+function tryFuse(ks: Kernel[], i: number, buffers: readonly BufferInfo[], outputs: Set<number>, readers: number[], writers: number[], sizes: Map<number, number>): boolean {
+  const k = ks[i]!;
   if ((k.kind !== "matmul" && k.kind !== "reduce") || k.epilogue) return false;
   const t = k.out;
-  if (prog.buffers[t]!.kind !== "temp" || outputs.has(t)) return false;
-  const readers: number[] = [];
-  prog.kernels.forEach((other, j) => {
-    if (j !== i && kernelBuffers(other).reads.has(t)) readers.push(j);
-  });
-  if (readers.length !== 1) return false;
-  const j = readers[0]!;
-  const consumer = prog.kernels[j]!;
+  // The product must be this list's own: written only here, read by one kernel of the list.
+  if (buffers[t]!.kind !== "temp" || outputs.has(t) || writers[t] !== 1 || readers[t] !== 1) return false;
+  const j = ks.findIndex((other, q) => q !== i && kernelAccess(other).reads.has(t));
+  if (j < 0) return false;
+  const consumer = ks[j]!;
   const shape = producedShape(k);
   if (j < i || consumer.kind !== "map" || consumer.out.buf === t || consumer.shape.length !== shape.length || consumer.shape.some((d, q) => d !== shape[q])) return false;
   const maps: (Affine | null)[] = [];
   readsOf(consumer.expr, t, maps);
   if (consumer.out.map.dyn.some((d) => d.buf === t) || !maps.every((m) => isIdentity(m, shape))) return false;
-  // Belt and braces for the write-once invariant: nothing in between writes what k reads.
+  // A gather read or scatter write moves with the loop through its index buffer: not elementwise.
+  if (hasLoopIndex(consumer.expr) || consumer.out.map.dyn.some((d) => d.istrides)) return false;
+  // Belt and braces for the write-once invariant: nothing in between writes what k reads, and
+  // (in a loop body, where a carry is rewritten) k does not read what the epilogue writes.
   const kReads = kernelBuffers(k).reads;
-  for (let q = i + 1; q < j; q++) if (kReads.has(kernelBuffers(prog.kernels[q]!).write)) return false;
-  const fused = { ...k, epilogue: { expr: consumer.expr, out: consumer.out }, label: `${k.label}+${consumer.label}` } as Kernel & { kind: "matmul" | "reduce" };
+  if (kReads.has(consumer.out.buf)) return false;
+  for (let q = i + 1; q < j; q++) for (const w of kernelAccess(ks[q]!).writes) if (kReads.has(w)) return false;
+  const fused = { ...k, epilogue: { expr: consumer.expr, out: consumer.out }, label: `${k.label}+${consumer.label}` } as Producer;
   if (fused.kind === "matmul") {
     if (fused.gemm) {
       if (!tileEpilogue(fused, fused.gemm.plan, fused.gemm.tile)) return false;
-      prog.buffers[t]!.size = 1; // never touched: the product lives in the GEMM's tile
+      sizes.set(t, 1); // never touched: the product lives in the GEMM's tile
     } else {
-      prog.buffers[t]!.size = Math.max(1, fused.nDims.reduce((p, q) => p * q, 1)); // one row
+      sizes.set(t, Math.max(1, fused.nDims.reduce((p, q) => p * q, 1))); // one row
     }
   }
-  prog.kernels[j] = fused;
-  prog.kernels.splice(i, 1);
+  // The consumer's reads move to the producer's place: its counts stay; t's reader is now k.
+  ks[j] = fused;
+  ks.splice(i, 1);
   return true;
 }

@@ -16,7 +16,7 @@ import { compileJaxpr, filterJit, type Kernel } from "../../index";
 import { QUIET, U, expectClose, randomArray } from "../support";
 
 /** Compiles `f` at `args`, returns its kernels, and checks its values against the interpreter. */
-function check(f: (...xs: Array[]) => Array | Array[], args: Array[], scale: (...xs: Array[]) => Array | Array[], what: string): Kernel[] {
+function check(f: (...xs: Array[]) => Array | Array[], args: Array[], scale: (...xs: Array[]) => Array | Array[], what: string): readonly Kernel[] {
   const jitted = filterJit(f, QUIET);
   const got = jitted(...args);
   const want = f(...args);

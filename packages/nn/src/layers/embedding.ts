@@ -1,5 +1,5 @@
 /** `Embedding` (Equinox's `nn.Embedding`): a lookup table of vectors. */
-import { Array, ArgumentError, ShapeError, isInteger, np, random, type ArrayLike, type DType } from "@wax/tracer";
+import { Array, ArgumentError, ShapeError, isInteger, lax, np, random, type ArrayLike, type DType } from "@wax/tracer";
 import { Module, field } from "../module";
 
 export interface EmbeddingOptions {
@@ -14,7 +14,7 @@ export interface EmbeddingOptions {
  * Maps an integer index to a row of `weight` (`[numEmbeddings, embeddingSize]`, initialised
  * `normal(key, ...)` as Equinox). The index is one integer scalar (negative counts from the end;
  * out-of-range traced indices are clamped, as JAX's indexing); embed a sequence with
- * `vmap(embedding)(ids)`.
+ * `vmap(embedding)(ids)`, which is one `gather` of all the rows.
  */
 export class Embedding extends Module {
   weight: Array;
@@ -45,6 +45,11 @@ export class Embedding extends Module {
     if (idx.ndim !== 0 || !isInteger(idx.dtype)) {
       throw new ShapeError(`Embedding: expected one integer index of shape [], got ${idx.aval} — embed a sequence of ids with vmap(embedding)(ids)`);
     }
-    return np.index(this.weight, idx);
+    // One row gather (Equinox's `weight[x]`): under vmap the index gains a batch dimension
+    // and the lookup stays a single gather of every row, whatever the batch size.
+    const row = idx.dtype === "uint32" ? idx : lax.selectN(lax.lt(idx, 0), idx, lax.add(idx, this.numEmbeddings));
+    return lax.gather(this.weight, lax.reshape(row, [1]), { offsetDims: [0], collapsedSliceDims: [0], startIndexMap: [0] }, [1, this.embeddingSize], {
+      mode: "promise_in_bounds",
+    });
   }
 }

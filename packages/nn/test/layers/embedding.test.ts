@@ -54,6 +54,16 @@ describe("Embedding", () => {
     expect(jf.stats().misses).toBe(1);
   });
 
+  test("vmap(vmap(embedding)) over a [128, 64] batch of ids is one gather, compiled and eager alike", () => {
+    const emb = new Embedding(1000, 16, { key: random.key(7) });
+    const ids = array(Int32Array.from({ length: 128 * 64 }, (_, k) => ((k * 7919) % 1100) - 50), { dtype: "int32", shape: [128, 64] });
+    const jf = filterJit((m: Embedding, i: Array) => vmap(vmap(m))(i));
+    const out = jf(emb, ids);
+    expect(jf.lastJaxpr()!.jaxpr.eqns.filter((e) => e.prim.name === "gather").length).toBe(1);
+    expect(out.shape).toEqual([128, 64, 16]);
+    expect(out.tolist()).toEqual((vmap(vmap(emb))(ids) as Array).tolist());
+  });
+
   test("non-scalar or non-integer indices are rejected, naming the layer and the shape", () => {
     const emb = new Embedding(4, 2, { key: random.key(6) });
     expect(() => emb(array([1, 2], { dtype: "int32" }))).toThrow(/Embedding: expected one integer index of shape \[\], got i32\[2\] — .*vmap/);

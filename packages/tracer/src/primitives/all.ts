@@ -6,3 +6,6 @@ export * from "./dot-general";
 export * from "./threefry";
 export { Primitive } from "../primitive";
 export * from "./collectives";
+export * from "./sort";
+export * from "./control-flow";
+export * from "./indexing";

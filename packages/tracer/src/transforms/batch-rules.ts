@@ -12,6 +12,7 @@ import type { ParamsOf, PrimName, Primitive } from "../primitive";
 import * as P from "../primitives/all";
 import type { DotDimensionNumbers } from "../primitives/dot-general";
 import { bind, bind1 } from "../trace";
+import { dynamicSliceViaGather, dynamicUpdateSliceViaScatter } from "./indexing-rules";
 import type { BatchDims, BatchRule, BatchRules } from "./rules";
 
 /** Moves the batch dim of `x` to position `to` (broadcasting it in if `x` is unbatched). */
@@ -182,14 +183,15 @@ export const coreBatchRules: BatchRules<CoreBatchNames> = {
   return [[bind1(P.pad, [toFront(x!, dx!, axis.size), v!], { padding_config: [[0, 0, 0], ...cfg] })], [0]];
 },
   dynamic_slice: (axis, [x, ...idx], [dx, ...didx], params) => {
-  if (didx.some((d) => d !== null)) return unbatchedLoop(P.dynamicSlice, axis, [x!, ...idx], [dx!, ...didx], params);
+  // Batched starts: one gather (JAX's rule), so vmap(x.get(i)) is a single gather.
+  if (didx.some((d) => d !== null)) return dynamicSliceViaGather(axis, [x!, ...idx], [dx!, ...didx], params);
   const out = bind1(P.dynamicSlice, [toFront(x!, dx!, axis.size), scalar(0, "int32"), ...idx], {
     slice_sizes: [axis.size, ...(params.slice_sizes)],
   });
   return [[out], [0]];
 },
   dynamic_update_slice: (axis, [x, u, ...idx], [dx, du, ...didx], params) => {
-  if (didx.some((d) => d !== null)) return unbatchedLoop(P.dynamicUpdateSlice, axis, [x!, u!, ...idx], [dx!, du!, ...didx], params);
+  if (didx.some((d) => d !== null)) return dynamicUpdateSliceViaScatter(axis, [x!, u!, ...idx], [dx!, du!, ...didx], params);
   const out = bind1(P.dynamicUpdateSlice, [toFront(x!, dx!, axis.size), toFront(u!, du!, axis.size), scalar(0, "int32"), ...idx]);
   return [[out], [0]];
 },

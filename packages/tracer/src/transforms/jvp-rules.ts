@@ -104,6 +104,22 @@ function prodPairwise(x: Array, t: Array): [Array, Array] {
   return [lax.mul(p1, p2), lax.add(lax.mul(t1, p2), lax.mul(p1, t2))];
 }
 
+/**
+ * add/sub: a symbolic-zero tangent is not instantiated when the other one already has the
+ * output's shape (so tangent programs, and scan bodies built from them, carry no zeros).
+ */
+function addSubJvp<N extends "add" | "sub">(prim: Primitive<N>): JvpRule<N> {
+  const linear = defLinear(prim);
+  return (primals, tangents, params) => {
+    const [tx, ty] = tangents;
+    if ((tx == null) === (ty == null)) return linear(primals, tangents, params);
+    const ans = bind1(prim, primals, params);
+    const t = (tx ?? ty)!;
+    if (!t.aval.equals(ans.aval.withWeak(t.aval.weakType))) return linear(primals, tangents, params);
+    return [[ans], [tx != null || prim.name === "add" ? t : lax.neg(t)]];
+  };
+}
+
 /** pmax/pmin select one instance's value: the mean of the tangents of the instances that attain it. */
 function pExtremumJvp<N extends "pmax" | "pmin">(p: Primitive<N>): JvpRule<N> {
   return ([x], [t], params) => {
@@ -151,8 +167,8 @@ export const coreJvpRules: JvpRules<CoreJvpNames> = {
   round: defZero(P.round),
   stop_gradient: defZero(P.stopGradient),
 
-  add: defLinear(P.add),
-  sub: defLinear(P.sub),
+  add: addSubJvp(P.add),
+  sub: addSubJvp(P.sub),
   mul: defJvp(
     P.mul,
     (t, _a, [, y]) => lax.mul(t, y!),

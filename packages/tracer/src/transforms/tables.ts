@@ -7,7 +7,10 @@
 import type { PrimName, Primitive } from "../primitive";
 import { customJvpBatchRules, customJvpJvpRules, customJvpTransposeRules } from "./custom-jvp-rules";
 import { coreBatchRules } from "./batch-rules";
+import { controlFlowJvpRules, controlFlowTransposeRules } from "./control-flow-ad";
+import { controlFlowBatchRules } from "./control-flow-batch";
 import { coreJvpRules } from "./jvp-rules";
+import { indexingBatchRules, indexingJvpRules, indexingTransposeRules } from "./indexing-rules";
 import type { BatchRule, BatchRules, JvpRule, JvpRules, TransposeRule, TransposeRules } from "./rules";
 import { coreTransposeRules } from "./transpose-rules";
 import { sortBatchRules, sortJvpRules, sortTransposeRules } from "./sort-rules";
@@ -16,18 +19,24 @@ export const jvpRules: JvpRules<PrimName> = {
   ...coreJvpRules,
   ...customJvpJvpRules,
   ...sortJvpRules,
+  ...indexingJvpRules,
+  ...controlFlowJvpRules,
 };
 
 export const transposeRules: TransposeRules<PrimName> = {
   ...coreTransposeRules,
   ...customJvpTransposeRules,
   ...sortTransposeRules,
+  ...indexingTransposeRules,
+  ...controlFlowTransposeRules,
 };
 
 export const batchRules: BatchRules<PrimName> = {
   ...coreBatchRules,
   ...customJvpBatchRules,
   ...sortBatchRules,
+  ...indexingBatchRules,
+  ...controlFlowBatchRules,
 };
 
 // The records are keyed by name, so a rule's params type matches its primitive's; looking one

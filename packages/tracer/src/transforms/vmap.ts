@@ -11,6 +11,7 @@ import { ShapeError, TransformError } from "../errors";
 import * as lax from "../lax";
 import { moveaxis } from "../numpy/shape";
 import type { ParamsOf, PrimName, Primitive } from "../primitive";
+import { ClosedJaxpr, Jaxpr } from "../jaxpr";
 import { treeFlatten } from "../pytree";
 import { bind, currentTrace, Trace, Tracer, withTrace } from "../trace";
 import { asArray } from "../values";
@@ -56,7 +57,7 @@ export class BatchTrace extends Trace {
     }
     const parent = this.parent!;
     const rule = batchRuleOf(prim);
-    if (dims.every((d) => d === null) && !COLLECTIVES.has(prim.name)) {
+    if (dims.every((d) => d === null) && !COLLECTIVES.has(prim.name) && !usesAxis(params, this.axis.name)) {
       return withTrace(parent, () => bind(prim, vals, params)).map((o) => this.wrap(o, null, prim));
     }
     if (!rule) throw new TransformError(`${prim.name}: no batching rule — it cannot be used under vmap`);
@@ -72,6 +73,28 @@ export class BatchTrace extends Trace {
 
 /** Collectives consult the axis even on unbatched operands (psum of a constant = size × it). */
 const COLLECTIVES = new Set(["psum", "pmax", "pmin", "axis_index", "all_gather", "psum_scatter"]);
+
+/**
+ * Whether a higher-order primitive's sub-jaxprs (cond branches, loop bodies) hold a collective
+ * over `name`: then it goes through its batching rule even with no batched operand, so the
+ * collective inside sees the axis.
+ */
+function usesAxis(params: object, name: string): boolean {
+  const visit = (v: unknown): boolean => {
+    if (v instanceof ClosedJaxpr) return visit(v.jaxpr);
+    if (v instanceof Jaxpr) {
+      return v.eqns.some((e) => {
+        if (COLLECTIVES.has(e.prim.name)) {
+          const p = e.params as { axes?: readonly string[]; axis_name?: string };
+          if (p.axes?.includes(name) || p.axis_name === name) return true;
+        }
+        return Object.values(e.params).some(visit);
+      });
+    }
+    return globalThis.Array.isArray(v) && v.some(visit);
+  };
+  return Object.values(params).some(visit);
+}
 
 export type AxisSpec = number | null;
 
