@@ -1,5 +1,5 @@
 /** Deterministic inputs shared by every peer, and the FLOP/byte counts of each case. */
-import type { EmbeddingSpec, LayerData, MatmulSpec, MlpSpec, RnnSpec } from "./types";
+import type { CnnSpec, EmbeddingSpec, LayerData, MatmulSpec, MlpSpec, RnnSpec } from "./types";
 import { mulberry32 } from "../test/support/seeded";
 
 const rng = mulberry32;
@@ -72,4 +72,40 @@ export function embeddingSpec(batch: number, seq: number, vocab = 1000, dim = 64
   const ids = new Int32Array(batch * seq);
   for (let i = 0; i < ids.length; i++) ids[i] = Math.floor(r() * vocab);
   return { vocab, dim, batch, seq, table: uniform(vocab * dim, -1, 1, 601), ids };
+}
+
+/** The CNN step of `CnnSpec` with He-uniform-ish weights, uniform images and labels 0..classes-1. */
+export function cnnSpec(batch: number, size = 28, c1 = 16, c2 = 32, classes = 10): CnnSpec {
+  const layer = (fin: number, n: number, seed: number): LayerData => {
+    const lim = 1 / Math.sqrt(fin);
+    return { w: uniform(n, -lim, lim, seed), b: uniform(n / fin, -lim, lim, seed + 1) };
+  };
+  const flat = c2 * (size / 4) ** 2;
+  const labels = new Int32Array(batch);
+  const r = rng(800);
+  for (let i = 0; i < batch; i++) labels[i] = Math.floor(r() * classes);
+  return {
+    batch,
+    size,
+    c1,
+    c2,
+    classes,
+    conv1: layer(9, c1 * 9, 801),
+    conv2: layer(9 * c1, c2 * c1 * 9, 803),
+    linear: layer(flat, classes * flat, 805),
+    x: uniform(batch * size * size, -1, 1, 807),
+    labels,
+    lr: 0.01,
+  };
+}
+
+/**
+ * FLOPs of one CNN step: 2·MACs forward, and the backward's weight gradients (2·) and input
+ * gradients (2·) except into the first layer's input, which no one needs.
+ */
+export function cnnFlops(s: CnnSpec): number {
+  const conv1 = 2 * s.batch * s.size ** 2 * s.c1 * 9;
+  const conv2 = 2 * s.batch * (s.size / 2) ** 2 * s.c2 * s.c1 * 9;
+  const linear = 2 * s.batch * s.c2 * (s.size / 4) ** 2 * s.classes;
+  return 2 * conv1 + 3 * conv2 + 3 * linear;
 }

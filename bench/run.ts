@@ -11,9 +11,9 @@
 import { execSync } from "node:child_process";
 import { register } from "node:module";
 import os from "node:os";
-import { embeddingSpec, matmulFlops, matmulSpec, mlpFlops, mlpSpec, rnnSpec, uniform } from "./data";
+import { cnnFlops, cnnSpec, embeddingSpec, matmulFlops, matmulSpec, mlpFlops, mlpSpec, rnnSpec, uniform } from "./data";
 import { calibrate, collectGarbage, median, repetition, settle } from "./timing";
-import type { Bench, MlpSpec, Peer } from "./types";
+import type { Bench, MlpSpec, Peer, SeedSpec } from "./types";
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -106,6 +106,8 @@ interface Case {
   tol: number;
   /** MLP cases also feed a compile-time row. */
   compileRow?: string;
+  /** Rows of further figures a peer's bench reports in `Bench.extra[key]` (lower is better). */
+  extraRows?: { key: string; name: string; unit: string; target?: number }[];
 }
 
 function cases(): Case[] {
@@ -187,6 +189,44 @@ function cases(): Case[] {
     tol: 1e-6,
     compileRow: "compile: vmap(embedding) batch 128 × seq 64",
   });
+  const cnn = cnnSpec(64);
+  const cnnGflop = cnnFlops(cnn) / 1e9;
+  out.push({
+    name: `CNN train step (conv 3×3 ${cnn.c1}, pool, conv 3×3 ${cnn.c2}, pool, linear; SGD) ${cnn.size}×${cnn.size} batch ${cnn.batch}`,
+    unit: "steps/s (GFLOP/s)",
+    higherIsBetter: true,
+    setup: (p) => optional(p.cnn?.bind(p), cnn, "conv"),
+    value: (ms) => 1e3 / ms,
+    format: (v) => `${fmt(v)} (${fmt(v * cnnGflop)})`,
+    tol: 5e-3,
+    compileRow: `compile: CNN train step batch ${cnn.batch}`,
+  });
+  // The seed example's own training step (issue 12): its Model, computeLoss and optax.adam in
+  // one filterJit, against jax-js's hand-written step from the same initial weights.
+  let seed: Promise<SeedSpec> | null = null;
+  const seedSpec = () => (seed ??= import("./seed").then((m) => m.seedSpec()));
+  out.push({
+    name: "seed step (examples/stateful.ts: BatchNorm, SpectralNorm, Linear; Adam), batch 10",
+    unit: "µs/step",
+    higherIsBetter: false,
+    target: 40,
+    setup: async (p) => optional(p.seed?.bind(p), await seedSpec(), "seed step"),
+    value: (ms) => ms * 1e3,
+    tol: 1e-3,
+    compileRow: "compile: seed step",
+    extraRows: [
+      { key: "firstCallMs", name: "seed step: first call (trace + compile + run)", unit: "ms", target: 1 },
+      { key: "bytesPerStep", name: "seed step: bytes allocated per step (V8 heap)", unit: "B/step" },
+    ],
+  });
+  out.push({
+    name: "seed step, eager (no jit)",
+    unit: "ms/step",
+    higherIsBetter: false,
+    setup: async (p) => optional(p.seedEager?.bind(p), await seedSpec(), "eager seed step"),
+    value: (ms) => ms,
+    tol: 1e-3,
+  });
   const sortN = quick ? 1 << 12 : 1 << 16;
   const sortX = uniform(sortN, -1, 1, 700);
   out.push({
@@ -231,6 +271,8 @@ async function runCase(c: Case, slots: PeerSlot[]): Promise<Row[]> {
   const compile: Row | null = c.compileRow
     ? { name: c.compileRow, unit: "ms (first − warm call)", higherIsBetter: false, cells: new Map() }
     : null;
+  const extras: Row[] = (c.extraRows ?? []).map((x) => ({ name: x.name, unit: x.unit, higherIsBetter: false, target: x.target, cells: new Map() }));
+  const noExtras = (slot: PeerSlot) => extras.forEach((x) => x.cells.set(slot.name, { ok: false, text: "n/a" }));
   const live: { slot: PeerSlot; peer: Peer; bench: Bench; iters: number; samples: number[]; wall: number; cpu: number }[] = [];
   const dispose = (peer: string, b: Bench | null) => {
     try {
@@ -249,6 +291,7 @@ async function runCase(c: Case, slots: PeerSlot[]): Promise<Row[]> {
     if (!slot.peer) {
       row.cells.set(slot.name, { ok: false, text: `n/a (${short(slot.error ?? "not loaded", 50)})` });
       compile?.cells.set(slot.name, { ok: false, text: "n/a" });
+      noExtras(slot);
       continue;
     }
     let bench: Bench | null = null;
@@ -267,7 +310,12 @@ async function runCase(c: Case, slots: PeerSlot[]): Promise<Row[]> {
           notes.push(`${slot.name}, ${c.compileRow}: first call − warm call ${fmt(bench.compileMs!)} ms; its own stats() report ${fmt(bench.internalCompileMs)} ms tracing + compiling.`);
         }
       }
+      (c.extraRows ?? []).forEach((x, i) => {
+        const v = bench!.extra?.[x.key];
+        extras[i]!.cells.set(slot.name, v === undefined ? { ok: false, text: "n/a" } : { ok: true, value: v, cores: NaN, check: [], text: fmt(v) });
+      });
     } catch (e) {
+      noExtras(slot);
       if (e instanceof NotAvailable) {
         row.cells.set(slot.name, { ok: false, text: `n/a (${e.message})` });
         compile?.cells.set(slot.name, { ok: false, text: "n/a" });
@@ -314,7 +362,7 @@ async function runCase(c: Case, slots: PeerSlot[]): Promise<Row[]> {
     dispose(l.slot.name, l.bench);
   }
   crossCheck(c, row);
-  return compile ? [row, compile] : [row];
+  return [row, ...(compile ? [compile] : []), ...extras];
 }
 
 /** Flags a peer whose first results differ from the median of all peers: not the same math. */

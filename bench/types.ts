@@ -18,6 +18,8 @@ export interface Bench {
   compileMs?: number;
   /** The framework's own compile time (tracing + compiling), if it reports one. */
   internalCompileMs?: number;
+  /** Further figures for rows of their own (a case's `extraRows`), by key: e.g. `firstCallMs`, `bytesPerStep`. */
+  extra?: Record<string, number>;
 }
 
 export interface MatmulSpec {
@@ -82,6 +84,56 @@ export interface EmbeddingSpec {
   ids: Int32Array;
 }
 
+/**
+ * A CNN training step on `batch` images `[batch, 1, size, size]` (NCHW): conv 3×3 SAME
+ * (1→c1) → relu → max-pool 2×2/2 → conv 3×3 SAME (c1→c2) → relu → max-pool 2×2/2 → linear
+ * (c2·(size/4)² → classes, flattened channel-major as NCHW), mean softmax cross-entropy on
+ * integer labels, one SGD step `p -= lr·g`. Conv weights `[out, in, 3, 3]`, linear `[out, in]`.
+ */
+export interface CnnSpec {
+  batch: number;
+  size: number;
+  c1: number;
+  c2: number;
+  classes: number;
+  conv1: LayerData;
+  conv2: LayerData;
+  linear: LayerData;
+  x: Float32Array;
+  labels: Int32Array;
+  lr: number;
+}
+
+/** BatchNorm (Equinox's default "ema" mode) parameters and running state. */
+export interface SeedNorm {
+  weight: Float32Array;
+  bias: Float32Array;
+  /** The first-call flag (true: normalise with the batch statistics only). */
+  first: boolean;
+  mean: Float32Array;
+  variance: Float32Array;
+}
+
+/**
+ * The seed example's training step (examples/stateful.ts, Equinox's "stateful operations"):
+ * over a batch of `batch` examples `xs: [batch, 3]`, `BatchNorm(3)` → `SpectralNorm(Linear(3,
+ * 32))` (one power iteration on stop_gradient(W), σ = uᵀWv) → relu → `BatchNorm(32)` →
+ * `Linear(32, 32)` → relu → `Linear(32, 3)`; loss `mean((pred − ys)²)`; the BatchNorm and
+ * SpectralNorm state updated; `optax.adam(learningRate)`. Returns the loss. Linear weights are
+ * `[out, in]`; the initial values are wax's (JAX's initialisation for key 5678).
+ */
+export interface SeedSpec {
+  norm1: SeedNorm;
+  spectral: { w: Float32Array; b: Float32Array; u: Float32Array; v: Float32Array };
+  norm2: SeedNorm;
+  linear1: { w: Float32Array; b: Float32Array };
+  linear2: { w: Float32Array; b: Float32Array };
+  batch: number;
+  xs: Float32Array;
+  ys: Float32Array;
+  learningRate: number;
+}
+
 export interface Peer {
   readonly name: string;
   /** How the peer runs (device, threads), printed under the table. */
@@ -95,6 +147,11 @@ export interface Peer {
   /** Optional cases: a peer without the op (e.g. jax-js has no `scan`) leaves them out. */
   rnn?(spec: RnnSpec): Bench | Promise<Bench>;
   embedding?(spec: EmbeddingSpec): Bench | Promise<Bench>;
+  /** A CNN training step (`CnnSpec`). */
+  cnn?(spec: CnnSpec): Bench | Promise<Bench>;
   /** `argsort` of a float32 vector. */
   argsort?(x: Float32Array): Bench | Promise<Bench>;
+  /** The seed example's training step (`SeedSpec`), jitted, and the same step run eagerly. */
+  seed?(spec: SeedSpec): Bench | Promise<Bench>;
+  seedEager?(spec: SeedSpec): Bench | Promise<Bench>;
 }

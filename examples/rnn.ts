@@ -3,9 +3,9 @@
  *
  * The task: read a sequence of 24 numbers in [-1, 1] and say whether their sum is positive.
  * The answer depends on every element, so the recurrent state must carry a running summary.
- * The GRU cell is Equinox's `GRUCell` (same gate equations and initialisation), written out
- * here as a small Module; `GRU.__call__` runs it over the sequence with `lax.scan`, so the
- * compiled step holds one loop whose body is one cell, whatever the sequence length.
+ * The cell is `eqx.GRUCell` (Equinox's gate equations and initialisation); `GRU.__call__`
+ * runs it over the sequence with `lax.scan`, so the compiled step holds one loop whose body
+ * is one cell, whatever the sequence length.
  *
  * Run: npx tsx --import ./scripts/register-hooks.mjs examples/rnn.ts
  */
@@ -13,50 +13,16 @@ import { Array, lax, nn as jnn, np, random as jr, vmap } from "@wax/tracer";
 import * as eqx from "@wax/nn";
 import * as optax from "@wax/nn/optim";
 
-/** Equinox's `nn.GRUCell`: `weightIh [3h, in]`, `weightHh [3h, h]`, `bias [3h]`, `biasN [h]`. */
-export class GRUCellModule extends eqx.Module {
-  weightIh: Array;
-  weightHh: Array;
-  bias: Array;
-  biasN: Array;
-
-  constructor(inputSize: number, hiddenSize: number, key: Array) {
-    super();
-    const [k1, k2, k3, k4] = jr.split(key, 4);
-    const lim = Math.sqrt(1 / hiddenSize);
-    const u = (k: Array, shape: number[]) => jr.uniform(k, shape, { minval: -lim, maxval: lim });
-    this.weightIh = u(k1!, [3 * hiddenSize, inputSize]);
-    this.weightHh = u(k2!, [3 * hiddenSize, hiddenSize]);
-    this.bias = u(k3!, [3 * hiddenSize]);
-    this.biasN = u(k4!, [hiddenSize]);
-  }
-
-  __call__(x: Array, h: Array): Array {
-    const [ir, iz, inew] = thirds(np.add(np.matmul(this.weightIh, x), this.bias));
-    const [hr, hz, hnew] = thirds(np.matmul(this.weightHh, h));
-    const reset = jnn.sigmoid(np.add(ir, hr));
-    const update = jnn.sigmoid(np.add(iz, hz));
-    const candidate = np.tanh(np.add(inew, np.multiply(reset, np.add(hnew, this.biasN))));
-    return np.add(candidate, np.multiply(update, np.subtract(h, candidate)));
-  }
-}
-
-/** The three gate blocks of a `[3h]` vector. */
-function thirds(v: Array): [Array, Array, Array] {
-  const h = v.shape[0]! / 3;
-  return [lax.slice(v, [0], [h]), lax.slice(v, [h], [2 * h]), lax.slice(v, [2 * h], [3 * h])];
-}
-
 /** A GRU over a `[T, inputSize]` sequence, then a linear read-out of the last hidden state. */
 export class GRU extends eqx.Module {
-  cell: GRUCellModule;
+  cell: eqx.GRUCell;
   head: eqx.Linear;
   @eqx.field({ static: true }) hiddenSize: number;
 
   constructor(inputSize: number, hiddenSize: number, key: Array) {
     super();
     const [ckey, hkey] = jr.split(key);
-    this.cell = new GRUCellModule(inputSize, hiddenSize, ckey!);
+    this.cell = new eqx.GRUCell(inputSize, hiddenSize, { key: ckey! });
     this.head = new eqx.Linear(hiddenSize, 1, { key: hkey! });
     this.hiddenSize = hiddenSize;
   }

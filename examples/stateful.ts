@@ -31,6 +31,7 @@ export class Model extends eqx.Module {
     this.linear2 = new eqx.Linear(32, 3, { key: key4 });
   }
 
+  static callParameters = ["x", "state"]; // Partial binds keywords by these (Python reads __call__'s signature)
   __call__(x: Array, state: eqx.State): [Array, eqx.State] {
     [x, state] = this.norm1(x, state);
     [x, state] = this.spectralLinear(x, state);

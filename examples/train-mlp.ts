@@ -41,6 +41,8 @@ export class Classifier extends eqx.Module {
     ]);
   }
 
+  static callParameters = ["x", "state"]; // for Partial's keywords
+
   __call__(x: Array, state: eqx.State, opts: { key?: Array } = {}): [Array, eqx.State] {
     return this.layers(x, state, opts);
   }

@@ -12,7 +12,8 @@
  * device single-threaded. It must stay removed: kernel codegen checks it again to decide
  * whether to import shared memory.
  */
-import type { Bench, EmbeddingSpec, MatmulSpec, MlpSpec, Peer } from "../types";
+import type { Bench, EmbeddingSpec, MatmulSpec, MlpSpec, Peer, SeedSpec } from "../types";
+import { jaxJsSeed } from "./jax-js-seed";
 import { summary } from "../data";
 
 export async function createJaxJs(): Promise<Peer> {
@@ -170,5 +171,7 @@ export async function createJaxJs(): Promise<Peer> {
       const check = summary(out);
       return { run: () => void (out = f(xa.ref).dataSync()), dispose: () => release([xa], f), check };
     },
+    seed: (spec: SeedSpec) => jaxJsSeed(jax, spec, true),
+    seedEager: (spec: SeedSpec) => jaxJsSeed(jax, spec, false),
   };
 }

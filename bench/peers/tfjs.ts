@@ -4,7 +4,7 @@
  * tfjs-backend-wasm never uses threads in Node (its WASM_HAS_MULTITHREAD_SUPPORT flag is false
  * there); `setThreadsCount(1)` makes that explicit.
  */
-import type { Bench, MatmulSpec, MlpSpec, Peer } from "../types";
+import type { Bench, CnnSpec, MatmulSpec, MlpSpec, Peer } from "../types";
 import { summary } from "../data";
 
 type Backend = "wasm" | "cpu";
@@ -79,6 +79,38 @@ export async function createTfjs(backend: Backend): Promise<Peer> {
       const check = summary(out);
       return { run: () => void (out = call()), dispose: () => xa.dispose(), check };
     },
+    cnn(s: CnnSpec): Bench {
+      if (backend === "wasm") registerWasmFilterGradient(tf);
+      // NHWC, as tfjs's conv2d and maxPool want; the flatten goes back to NCHW order to match.
+      const x = tf.transpose(tf.tensor4d(s.x, [s.batch, 1, s.size, s.size]), [0, 2, 3, 1]);
+      const onehot = tf.oneHot(tf.tensor1d(s.labels, "int32"), s.classes);
+      const flat = s.c2 * (s.size / 4) ** 2;
+      const kernel = (d: CnnSpec["conv1"], cin: number, cout: number) => tf.transpose(tf.tensor4d(d.w, [cout, cin, 3, 3]), [2, 3, 1, 0]);
+      let p: T[] = [kernel(s.conv1, 1, s.c1), tf.tensor1d(s.conv1.b), kernel(s.conv2, s.c1, s.c2), tf.tensor1d(s.conv2.b), tf.transpose(tf.tensor2d(s.linear.w, [s.classes, flat])), tf.tensor1d(s.linear.b)];
+      const loss = (w1: T, b1: T, w2: T, b2: T, wl: T, bl: T): T => {
+        type T4 = ReturnType<typeof tf.tensor4d>;
+        const block = (h: T, w: T, b: T): T => tf.maxPool(tf.relu(tf.add(tf.conv2d(h as T4, w as T4, 1, "same"), b)) as T4, 2, 2, "valid");
+        const h = block(block(x, w1, b1), w2, b2);
+        const logits = tf.add(tf.matMul(tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [s.batch, flat]), wl), bl);
+        return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), onehot), -1)));
+      };
+      const vg = tf.valueAndGrads(loss as (...a: T[]) => T);
+      let lossVal = 0;
+      const run = () => {
+        const o = tf.tidy(() => {
+          const { value, grads } = vg(p);
+          return { p: p.map((pi, i) => tf.sub(pi, tf.mul(grads[i]!, s.lr))), loss: value };
+        });
+        tf.dispose(p);
+        p = o.p;
+        lossVal = read(o.loss)[0]!;
+      };
+      run();
+      const check = [lossVal];
+      run();
+      check.push(lossVal);
+      return { run, dispose: () => tf.dispose([...p, x, onehot]), check };
+    },
     mlp(s: MlpSpec): Bench {
       const { lr, b1, b2, eps } = s;
       const nl = s.layers.length;
@@ -132,4 +164,34 @@ export async function createTfjs(backend: Backend): Promise<Peer> {
       return { run, dispose: () => tf.dispose([...p, ...m, ...v, t, x, y]), check };
     },
   };
+}
+
+/**
+ * tfjs-backend-wasm has no `Conv2DBackpropFilter` kernel (a CNN cannot train on it as
+ * shipped); this one computes it with the backend's own ops, as im2col: one XNNPACK matmul
+ * per kernel tap, `dW[kh, kw] = x_pad[:, kh::stride, kw::stride, :]ᵀ · dy`. Stride 1 and
+ * "same"/"valid" padding, no dilation: what the CNN case uses.
+ */
+function registerWasmFilterGradient(tf: typeof import("@tensorflow/tfjs-core")): void {
+  if (tf.getKernel("Conv2DBackpropFilter", "wasm")) return;
+  tf.registerKernel({
+    kernelName: "Conv2DBackpropFilter",
+    backendName: "wasm",
+    kernelFunc: ({ inputs, attrs }) => {
+      const { x, dy } = inputs as unknown as { x: ReturnType<typeof tf.tensor4d>; dy: ReturnType<typeof tf.tensor4d> };
+      const { filterShape, pad, strides } = attrs as unknown as { filterShape: [number, number, number, number]; pad: string; strides: number | [number, number] };
+      const [kh, kw, cin, cout] = filterShape;
+      if ((typeof strides === "number" ? strides : Math.max(...strides)) !== 1) throw new Error("bench's Conv2DBackpropFilter for wasm: stride 1 only");
+      return tf.tidy(() => {
+        const [n, h, w] = [dy.shape[0], dy.shape[1], dy.shape[2]];
+        const xt = tf.tensor4d(x.dataSync() as Float32Array, x.shape);
+        const dyt = tf.reshape(tf.tensor4d(dy.dataSync() as Float32Array, dy.shape), [n * h * w, cout]);
+        const [ph, pw] = pad === "same" ? [kh - 1, kw - 1] : [0, 0];
+        const xp = tf.pad(xt, [[0, 0], [Math.floor(ph / 2), ph - Math.floor(ph / 2)], [Math.floor(pw / 2), pw - Math.floor(pw / 2)], [0, 0]]);
+        const taps: ReturnType<typeof tf.tensor2d>[] = [];
+        for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tf.matMul(tf.reshape(tf.slice(xp, [0, i, j, 0], [n, h, w, cin]), [n * h * w, cin]), dyt, true, false));
+        return tf.reshape(tf.stack(taps), filterShape);
+      });
+    },
+  });
 }

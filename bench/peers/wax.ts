@@ -1,8 +1,10 @@
 /** wax: every case is one `filterJit` function (one WebAssembly module); outputs come back as arrays. */
 import { filterJit } from "@wax/compiler";
-import { array, grad, lax, np, valueAndGrad, vmap, type Array } from "@wax/tracer";
+import { array, grad, lax, nn as jnn, np, random, valueAndGrad, vmap, type Array } from "@wax/tracer";
+import { Conv2d, Linear, MaxPool2d, Module, filterValueAndGrad, treeAt } from "@wax/nn";
 import { summary } from "../data";
-import type { Bench, EmbeddingSpec, MatmulSpec, MlpSpec, Peer, RnnSpec } from "../types";
+import type { Bench, CnnSpec, EmbeddingSpec, MatmulSpec, MlpSpec, Peer, RnnSpec, SeedSpec } from "../types";
+import { waxSeed } from "../seed";
 
 type Layer = { w: Array; b: Array };
 type State = { p: Layer[]; m: Layer[]; v: Layer[]; t: Array };
@@ -58,6 +60,31 @@ function rnnSum(s: RnnSpec) {
     for (let t = 0; t < s.steps; t++) h = cell(W, U, b, h, xs.get(t));
     return np.sum(h);
   };
+}
+
+/** The CNN of `CnnSpec` with Equinox-style layers (one example, batched by vmap), weights set from the spec. */
+class Cnn extends Module {
+  conv1: Conv2d;
+  conv2: Conv2d;
+  linear: Linear;
+  pool: MaxPool2d;
+  constructor(s: CnnSpec) {
+    super();
+    const key = random.key(0);
+    const conv = (cin: number, cout: number, d: CnnSpec["conv1"]) => {
+      const c = new Conv2d(cin, cout, 3, { padding: 1, key });
+      return treeAt((c: Conv2d) => [c.weight, c.bias!], c, [array(d.w, { shape: [cout, cin, 3, 3] }), array(d.b, { shape: [cout, 1, 1] })]);
+    };
+    const flat = s.c2 * (s.size / 4) ** 2;
+    this.conv1 = conv(1, s.c1, s.conv1);
+    this.conv2 = conv(s.c1, s.c2, s.conv2);
+    this.linear = treeAt((l: Linear) => [l.weight, l.bias!], new Linear(flat, s.classes, { key }), [array(s.linear.w, { shape: [s.classes, flat] }), array(s.linear.b)]);
+    this.pool = new MaxPool2d({ kernelSize: 2, stride: 2 });
+  }
+  __call__(x: Array): Array {
+    const h = this.pool(jnn.relu(this.conv1(x)));
+    return this.linear(np.reshape(this.pool(jnn.relu(this.conv2(h))), [-1]));
+  }
 }
 
 export function createWax(): Peer {
@@ -157,6 +184,45 @@ export function createWax(): Peer {
       out = f(table, ids).data;
       return { run: () => void (out = f(table, ids).data), dispose() {}, check, compileMs: first - (performance.now() - t1), internalCompileMs: f.stats().compileMs };
     },
+    cnn(s: CnnSpec): Bench {
+      const loss = (m: Cnn, x: Array, labels: Array) => {
+        const logp = jnn.logSoftmax(vmap(m)(x) as Array, -1);
+        return np.negative(np.mean(np.sum(np.multiply(logp, jnn.oneHot(labels, s.classes)), { axis: -1 })));
+      };
+      const step = filterJit(
+        function cnnStep(m: Cnn, x: Array, labels: Array) {
+          const [l, g] = filterValueAndGrad(loss)(m, x, labels) as [Array, Cnn];
+          const sgd = (p: Array, d: Array) => np.subtract(p, np.multiply(d, s.lr));
+          const next = treeAt((m: Cnn) => [m.conv1.weight, m.conv1.bias!, m.conv2.weight, m.conv2.bias!, m.linear.weight, m.linear.bias!], m, [
+            sgd(m.conv1.weight, g.conv1.weight),
+            sgd(m.conv1.bias!, g.conv1.bias!),
+            sgd(m.conv2.weight, g.conv2.weight),
+            sgd(m.conv2.bias!, g.conv2.bias!),
+            sgd(m.linear.weight, g.linear.weight),
+            sgd(m.linear.bias!, g.linear.bias!),
+          ]);
+          return [next, l] as const;
+        },
+        { name: "cnnStep" },
+      );
+      let model = new Cnn(s);
+      const x = array(s.x, { shape: [s.batch, 1, s.size, s.size] });
+      const labels = array(s.labels, { shape: [s.batch], dtype: "int32" });
+      let lossVal = 0;
+      const run = () => {
+        const [m, l] = step(model, x, labels);
+        model = m;
+        lossVal = l.data[0]!;
+      };
+      const t0 = performance.now();
+      run();
+      const first = performance.now() - t0;
+      const check = [lossVal];
+      const t1 = performance.now();
+      run();
+      check.push(lossVal);
+      return { run, dispose() {}, check, compileMs: first - (performance.now() - t1), internalCompileMs: step.stats().compileMs };
+    },
     argsort(x: Float32Array): Bench {
       const f = filterJit((a: Array) => np.argsort(a), { name: "argsort" });
       const xa = array(x);
@@ -164,5 +230,7 @@ export function createWax(): Peer {
       const check = summary(out);
       return { run: () => void (out = f(xa).data), dispose() {}, check };
     },
+    seed: (spec: SeedSpec) => waxSeed(spec, true),
+    seedEager: (spec: SeedSpec) => waxSeed(spec, false),
   };
 }

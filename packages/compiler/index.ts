@@ -15,6 +15,7 @@ export { planMemory, schedule, type MemoryPlan } from "./src/memory/plan";
 export { codegen, type CodegenOptions, type CodegenResult } from "./src/codegen/module";
 export { compileJaxpr, type Compiled } from "./src/compile";
 export { filterJit, jitMethod, type Jitted, type JitOptions, type CacheStats, type CacheEntryInfo } from "./src/jit";
+export { eagerKernelStats, setEagerKernelThreshold, type EagerKernelStats } from "./src/eager";
 export { CompileError } from "./src/errors";
 export { exportCompiled, exportNamed, traceWithPaths, type Artifact, type Traced, type TracedLeaf } from "./src/export";
 export { WAX_VERSION } from "./src/version";

@@ -6,7 +6,7 @@ export { Module, ModuleError, field, isModule } from "./src/module";
 export { isArray, isArrayLike, isInexactArray, filter, partition, combine, type FilterSpec, type FilterOptions } from "./src/filters";
 export { treeAt, type TreeAtOptions } from "./src/tree-at";
 export { applyUpdates } from "./src/update";
-export { Partial } from "./src/partial";
+export { Partial, withCallParameters, callParameters } from "./src/partial";
 export { State, StateIndex, StateError, makeWithState, deleteInitState } from "./src/stateful";
 export { inferenceMode } from "./src/inference";
 export { filterGrad, filterValueAndGrad, type FilterGradOptions } from "./src/ad";
@@ -23,4 +23,30 @@ export { Lambda } from "./src/layers/lambda";
 export { MLP, identity, type MLPOptions, type Activation } from "./src/layers/mlp";
 export { Embedding, type EmbeddingOptions } from "./src/layers/embedding";
 export { Conv, Conv1d, Conv2d, type ConvOptions, type ConvPadding, type PaddingMode } from "./src/layers/conv";
+export { RMSNorm, type RMSNormOptions } from "./src/layers/rms-norm";
+export { GroupNorm, type GroupNormOptions } from "./src/layers/group-norm";
+export { GRUCell, type GRUCellOptions } from "./src/layers/gru-cell";
+export { LSTMCell, type LSTMCellOptions } from "./src/layers/lstm-cell";
+export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionCallOptions, type ProcessHeads } from "./src/layers/multihead-attention";
+export { RotaryPositionalEmbedding, type RotaryPositionalEmbeddingOptions } from "./src/layers/rotary-positional-embedding";
+export { ConvTranspose, ConvTranspose1d, ConvTranspose2d, type ConvTransposeOptions } from "./src/layers/conv-transpose";
+export {
+  Pool,
+  MaxPool,
+  MaxPool1d,
+  MaxPool2d,
+  MaxPool3d,
+  AvgPool,
+  AvgPool1d,
+  AvgPool2d,
+  AvgPool3d,
+  AdaptivePool,
+  AdaptiveAvgPool1d,
+  AdaptiveAvgPool2d,
+  AdaptiveAvgPool3d,
+  AdaptiveMaxPool1d,
+  AdaptiveMaxPool2d,
+  AdaptiveMaxPool3d,
+  type PoolOptions,
+} from "./src/layers/pool";
 export { treeSerialiseLeaves, treeDeserialiseLeaves, serialiseLeaves, deserialiseLeaves, tensorName, SerialisationError } from "./src/serialise";

@@ -5,7 +5,7 @@
 export { Executable, typedArrayDtype, type Layout, type Slot, type RuntimeDType, type HostArray } from "./src/executable";
 export { hostMath, type HostMathName } from "./src/host-imports";
 export { erf, erfInv } from "./src/special";
-export { load, parseManifest, pathString, type LoadedFunction } from "./src/load";
+export { load, parseManifest, pathString, type LoadedFunction, type RuntimeTree } from "./src/load";
 export { manifestSchema, FORMAT_VERSION, type Manifest, type ManifestLeaf, type ManifestKey } from "./src/manifest";
 export { RuntimeArray } from "./src/runtime-array";
 export { ArtifactError } from "./src/errors";

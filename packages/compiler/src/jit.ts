@@ -42,7 +42,9 @@ export interface CacheEntryInfo {
   avals: string[];
   staticLeaves: unknown[];
   hits: number;
+  /** Milliseconds of trace + compile, and of the trace alone. */
   compileMs: number;
+  traceMs: number;
   arenaBytes: number;
   totalBufferBytes: number;
   kernels: number;
@@ -75,9 +77,28 @@ interface Entry {
   flatArrays: boolean;
   /** Reused input list (no per-call allocation for it). */
   inputScratch: HostArray[];
-  /** Reused lists of the structural fast path: all leaves, and the array leaves. */
+  /** Flatten plan of the argument structure and unflatten plan of the output structure. */
+  inPlan: TreePlan;
+  outPlan: TreePlan;
+  /** Per input leaf: 1 for an array leaf, 0 for a static one (the mask, as numbers). */
+  isArrayLeaf: Uint8Array;
+  /** Reused lists of the structural fast path: all leaves, the array leaves, the output leaves. */
   leafScratch: unknown[];
   dynScratch: unknown[];
+  outScratch: unknown[];
+}
+
+type TreePlan = ReturnType<TreeDef["plan"]>;
+
+/** Same dtype, weak type and shape (avals of outputs fed back in are equal, not identical). */
+function sameAval(got: Aval, want: Aval): boolean {
+  if (got === want) return true;
+  if (got.dtype !== want.dtype || got.weakType !== want.weakType) return false;
+  const a = got.shape;
+  const b = want.shape;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export type Jitted<F extends (...args: any[]) => any> = F & {
@@ -126,41 +147,41 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     if (e === null || !e.flatArrays || args.length !== e.avals.length || currentTrace() !== evalTrace) return null;
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
-      if (!(a instanceof ConcreteArray)) return null;
-      const want = e.avals[i]!;
-      const got = a.aval;
-      if (got !== want && (got.dtype !== want.dtype || got.weakType !== want.weakType || got.shape.length !== want.shape.length || got.shape.some((d, k) => d !== want.shape[k]))) return null;
+      if (!(a instanceof ConcreteArray) || !sameAval(a.aval, e.avals[i]!)) return null;
     }
     if (axisEnvKey() !== "") return null;
     return e;
   };
 
   /**
-   * Structural fast path: the arguments have the previous entry's treedef (checked by walking
-   * them along it, without building a treedef or hashing), its static leaves by value and its
-   * avals. Returns the entry with its dynamic leaves in `entry.dynScratch`, or null.
+   * Structural fast path: the arguments have the previous entry's treedef (checked by its
+   * flatten plan, which reads the fields and writes the leaves to fixed slots without building
+   * a treedef or hashing), its static leaves by value and its avals. Returns the entry with its
+   * dynamic leaves in `entry.dynScratch`, or null.
    */
   const structuralHit = (args: unknown[]): Entry | null => {
     const e = last;
     if (e === null || e.flatArrays || currentTrace() !== evalTrace) return null;
     const leaves = e.leafScratch;
-    leaves.length = 0;
-    if (!e.treedef.matchLeaves(args, leaves) || leaves.length !== e.mask.length) return null;
+    // Leaf positions are checked below: array leaves by type, static leaves against the entry's.
+    if (!e.inPlan.readLeaves(args, leaves)) return null;
     const dyn = e.dynScratch;
+    const isArrayLeaf = e.isArrayLeaf;
     let k = 0;
     let st = 0;
-    for (let i = 0; i < leaves.length; i++) {
+    for (let i = 0; i < isArrayLeaf.length; i++) {
       const l = leaves[i];
-      if (e.mask.charCodeAt(i) === 97 /* "a" */) {
+      if (isArrayLeaf[i] === 1) {
         let got: Aval;
         if (l instanceof ConcreteArray) got = l.aval;
         else if (l instanceof Tracer || !isDynamic(l)) return null;
         else got = avalOf(l);
-        const want = e.avals[k]!;
-        if (got !== want && (got.dtype !== want.dtype || got.weakType !== want.weakType || got.shape.length !== want.shape.length || got.shape.some((d, q) => d !== want.shape[q]))) return null;
+        if (!sameAval(got, e.avals[k]!)) return null;
         dyn[k++] = l;
       } else {
-        if (isDynamic(l) || l instanceof Tracer || !staticEqual(e.statics[st++], l)) return null;
+        // The entry's static leaf is a leaf and not an array, so an equal one is too.
+        const want = e.statics[st++];
+        if (!Object.is(want, l) && !staticEqual(want, l)) return null;
       }
     }
     if (axisEnvKey() !== "") return null;
@@ -174,17 +195,22 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       inputs[i] = x instanceof Array ? (x.concreteValue()!.data as HostArray) : (x as HostArray);
     }
     const outs = entry.compiled.executable.call(inputs);
-    if (entry.outIsArray.length === 1 && entry.outIsArray[0] && entry.outTree.kind === "leaf") {
+    const outIsArray = entry.outIsArray;
+    if (outIsArray.length === 1 && outIsArray[0] && entry.outTree.kind === "leaf") {
       return new ConcreteArray(entry.outAvals[0]!, outs[0] as TypedArray);
     }
+    const outLeaves = entry.outScratch;
     let k = 0;
     let s = 0;
-    const outLeaves = entry.outIsArray.map((isArr) => {
-      if (!isArr) return entry.outStatic[s++];
-      const i = k++;
-      return new ConcreteArray(entry.outAvals[i]!, outs[i] as TypedArray);
-    });
-    return entry.outTree.unflatten(outLeaves);
+    for (let i = 0; i < outIsArray.length; i++) {
+      if (outIsArray[i]) {
+        outLeaves[i] = new ConcreteArray(entry.outAvals[k]!, outs[k] as TypedArray);
+        k++;
+      } else outLeaves[i] = entry.outStatic[s++];
+    }
+    const out = entry.outPlan.unflatten(outLeaves);
+    outLeaves.fill(undefined);
+    return out;
   };
 
   const jitted = function (this: unknown, ...args: unknown[]) {
@@ -300,9 +326,13 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       hits: 0,
       traceMs,
       flatArrays: treedef.kind === "array" && treedef.children.every((c) => c.kind === "leaf") && leaves.every((l) => l instanceof ConcreteArray),
+      inPlan: treedef.plan(),
+      outPlan: outTree!.plan(),
+      isArrayLeaf: Uint8Array.from(leaves, (l) => (isDynamic(l) ? 1 : 0)),
       inputScratch: new globalThis.Array<HostArray>(avals.length),
-      leafScratch: [],
+      leafScratch: new globalThis.Array<unknown>(treedef.numLeaves),
       dynScratch: new globalThis.Array<unknown>(avals.length),
+      outScratch: new globalThis.Array<unknown>(outTree!.numLeaves),
     };
   }
 
@@ -318,6 +348,7 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
           staticLeaves: e.statics,
           hits: e.hits,
           compileMs: e.traceMs + e.compiled.compileMs,
+          traceMs: e.traceMs,
           arenaBytes: e.compiled.plan.arenaBytes,
           totalBufferBytes: e.compiled.plan.totalBytes,
           kernels: e.compiled.program.kernels.length,

@@ -1060,6 +1060,8 @@ describe("coverage", () => {
     for (const p of ["gather", "scatter", "scatter-add", "scatter-mul", "scatter-min", "scatter-max", "rev"]) elsewhere.add(p);
     // sort and top_k: jit-sort.test.ts.
     for (const p of ["sort", "top_k"]) elsewhere.add(p);
+    // custom_vjp_call (inlined like custom_jvp_call) and custom_lin (never compiled): custom-vjp-jit.test.ts.
+    for (const p of ["custom_vjp_call", "custom_lin"]) elsewhere.add(p);
     const missing = [...primitives.keys()].filter((p) => !elsewhere.has(p) && !tested.has(p));
     expect(missing).toEqual([]);
   });

@@ -1,33 +1,42 @@
 /**
  * `Module`: Equinox's immutable, callable pytree classes.
  *
- * A Module's fields are its pytree children, in the order they were first defined (inherited
+ * A Module's fields are its pytree children, in the order they are declared (inherited
  * fields first, as dataclass fields); fields marked `@field({ static: true })` are part of the
  * treedef instead (compared by value, part of `filterJit`'s cache key), like Equinox's
- * `field(static=True)`.
+ * `field(static=True)`. Every instance of a class has the same fields.
  *
  * Modules are callable like Python objects with `__call__`: an instance is a function object
  * whose prototype is the class's, so `model(x, state)` runs `model.__call__(x, state)`, and a
  * model can be passed wherever a function goes (`vmap(model, ...)`, `filterJit`, `Partial`).
  *
- * Use module-level functions rather than `#private` members: a Module is a Proxy, and
- * copies made by `treeAt`/`filterJit` are rebuilt without running the constructor.
+ * Construction and sealing (Equinox's metaclass `__call__`, which JS has no hook for): a
+ * constructor works on a Proxy that records which declared fields it assigns. Each field may
+ * be assigned once, an undeclared name never, and nothing may be deleted, so a Module accepts
+ * no change once its constructor returns. It is then *finalised*: every declared field must
+ * have been assigned ("field 'x' was not initialized"), static fields holding arrays warn, and
+ * the instance is frozen. Finalising happens when the Module is stored in a field of the
+ * Module under construction (so every sub-layer is checked before its parent's constructor
+ * returns), and otherwise at its first use: a call, a flatten (`filterJit`, `vmap`, `treeAt`,
+ * ...), `makeWithState`, printing.
  *
- * Immutability: each field is assigned once, in the constructor. Reassigning a field, adding
- * a field or deleting one throws a `ModuleError` — build changed copies with `treeAt`. A
- * Module is sealed completely (no new fields either) when it is first flattened or called, or
- * at the end of the current task, whichever comes first.
+ * Rebuilt Modules (unflatten: `treeAt`, `filter`, `applyUpdates`, every `filterJit` output)
+ * run no constructor and make no Proxy: a function object gets the fields and the class's
+ * prototype, and is frozen. They have the same fields, class, callability and treedef as the
+ * Module they were flattened from. Adding a field to one throws the same `ModuleError`;
+ * reassigning a field throws the engine's `TypeError` for a frozen object.
+ *
+ * Declare fields in the class body (`weight: Array;`) and assign them in the constructor.
+ * Use module-level functions rather than `#private` members: copies are rebuilt without the
+ * constructor.
  */
-import { WaxError, registerPytreeNode, type KeyEntry } from "@wax/tracer";
+import { Array as WaxArray, WaxError, registerPytreeNode, type KeyEntry } from "@wax/tracer";
+import { Layout, anonymous, type Aux, type ModuleBody } from "./module-layout";
 
-/** Misuse of a Module: mutation after construction, a missing `__call__`, a bad field. */
+/** Misuse of a Module: mutation after construction, a missing `__call__`, a missing field. */
 export class ModuleError extends WaxError {}
 
 const staticNames = new WeakMap<Function, Set<string>>();
-const sealed = new WeakSet<object>();
-const targets = new WeakMap<object, ModuleBody>();
-
-type ModuleBody = ((...args: unknown[]) => unknown) & Record<string, unknown>;
 
 /**
  * Field decorator: `@field({ static: true }) inFeatures: number;` makes the field part of the
@@ -47,6 +56,31 @@ export function field(opts: { static?: boolean } = {}) {
   };
 }
 
+// ---- layouts: the fields of a class --------------------------------------------------------
+
+const layouts = new WeakMap<Function, Layout>();
+
+/**
+ * The layout of `ctor`, made from the first finalised instance. Later instances must have the
+ * same fields: the treedef of every instance, and so every flatten plan, relies on it.
+ */
+function classLayout(ctor: Function, names: readonly string[], isStatic: readonly boolean[]): Layout {
+  const known = layouts.get(ctor);
+  if (known === undefined) {
+    const layout = new Layout(ctor, names, isStatic);
+    layouts.set(ctor, layout);
+    return layout;
+  }
+  if (known.names.length !== names.length || known.names.some((n, i) => n !== names[i] || known.isStatic[i] !== isStatic[i])) {
+    throw new ModuleError(
+      `${ctor.name}: this instance has the fields (${names.join(", ")}) but an earlier one had (${known.names.join(", ")}) — every instance of a Module class has the same fields: declare each in the class body and assign it in every construction (null when there is no value)`,
+    );
+  }
+  return known;
+}
+
+// ---- construction ---------------------------------------------------------------------------
+
 function className(x: object): string {
   return (x as { constructor?: { name?: string } }).constructor?.name ?? "Module";
 }
@@ -57,46 +91,142 @@ function mutationError(target: object, key: string | symbol, what: string): Modu
   );
 }
 
-const handler: ProxyHandler<ModuleBody> = {
-  set(target, key, value) {
-    if (sealed.has(target)) throw mutationError(target, key, "cannot assign after construction");
-    if (Object.hasOwn(target, key) && target[key as string] !== undefined) {
-      throw mutationError(target, key, "is already set (assign each field once in the constructor; use a local variable for intermediate values)");
-    }
-    if (Object.hasOwn(target, key)) target[key as string] = value;
-    else Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-    return true;
-  },
-  defineProperty(target, key, desc) {
-    if (sealed.has(target)) throw mutationError(target, key, "cannot define a field after construction");
-    if (Object.hasOwn(target, key) && target[key as string] !== undefined) throw mutationError(target, key, "is already set");
-    return Reflect.defineProperty(target, key, { ...desc, writable: true, enumerable: true, configurable: true });
-  },
-  deleteProperty(target, key) {
-    throw mutationError(target, key, "cannot delete a field");
-  },
-};
-
-function seal(target: object): void {
-  sealed.add(target);
+function invoke(self: ModuleBody, args: unknown[]): unknown {
+  const call = self.__call__;
+  if (typeof call !== "function") throw new ModuleError(`${className(self)}: is not callable — define a __call__(...) method on the class`);
+  return (call as (...a: unknown[]) => unknown).apply(self, args);
 }
 
-function makeBody(proto: object): [ModuleBody, ModuleBody] {
-  // An arrow function: no own `prototype`; `name` and `length` are removed so fields may use them.
-  const body = ((...args: unknown[]) => {
-    seal(body);
-    const call = (proxy as unknown as { __call__?: (...a: unknown[]) => unknown }).__call__;
-    if (typeof call !== "function") {
-      throw new ModuleError(`${className(body)}: is not callable — define a __call__(...) method on the class`);
+/**
+ * The construction of one user-built Module: the Proxy handler its constructor assigns
+ * through, and the record of what it assigned.
+ */
+class Construction implements ProxyHandler<ModuleBody> {
+  done = false;
+  readonly assigned = new Set<string>();
+  body!: ModuleBody;
+  /** The name an `in` test just found missing: transpiled class fields test `key in this` before assigning their initial value. */
+  declaring: string | symbol | null = null;
+
+  has(target: ModuleBody, key: string | symbol): boolean {
+    const found = Reflect.has(target, key);
+    this.declaring = found || this.done ? null : key;
+    return found;
+  }
+
+  set(target: ModuleBody, key: string | symbol, value: unknown, receiver: unknown): boolean {
+    if (this.done) throw mutationError(target, key, "cannot assign after construction");
+    if (typeof key === "symbol") throw mutationError(target, key, "symbol-keyed properties are not Module fields");
+    if (!Object.hasOwn(target, key)) {
+      const desc = accessorUpChain(target, key);
+      if (desc?.set) return Reflect.set(target, key, value, receiver);
+      // A class field declared by assignment (esbuild's and Babel's class-field helpers): its
+      // initial value, `undefined` when it has no initializer. Anything else adds a field.
+      if (value !== undefined && this.declaring !== key) {
+        throw mutationError(
+          target,
+          key,
+          `is not a declared field, and fields cannot be added after construction — declare it in the class body (${key}: T;); Modules need ES2022 class fields (TypeScript's useDefineForClassFields, the default from target ES2022)`,
+        );
+      }
+      this.declaring = null;
+      return Reflect.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
     }
-    return call.apply(proxy, args);
-  }) as ModuleBody;
-  delete (body as { name?: string }).name;
-  delete (body as { length?: number }).length;
-  Object.setPrototypeOf(body, proto);
-  const proxy = new Proxy(body, handler);
-  targets.set(proxy, body);
-  return [body, proxy];
+    if (this.assigned.has(key) && target[key] !== undefined) {
+      throw mutationError(target, key, "is already set (assign each field once in the constructor; use a local variable for intermediate values)");
+    }
+    target[key] = value;
+    this.assigned.add(key);
+    finaliseWithin(value, 0);
+    return true;
+  }
+
+  defineProperty(target: ModuleBody, key: string | symbol, desc: PropertyDescriptor): boolean {
+    // Class fields are defined (ES2022 [[Define]] semantics) as `undefined` or their initial value.
+    if (this.done) throw mutationError(target, key, "cannot define a field after construction");
+    if (typeof key === "symbol") throw mutationError(target, key, "symbol-keyed properties are not Module fields");
+    if (this.assigned.has(key) && target[key] !== undefined) throw mutationError(target, key, "is already set");
+    if (!("value" in desc)) throw mutationError(target, key, "accessor fields are not supported; declare a getter on the class instead");
+    return Reflect.defineProperty(target, key, { value: desc.value, writable: true, enumerable: true, configurable: true });
+  }
+
+  deleteProperty(target: ModuleBody, key: string | symbol): boolean {
+    throw mutationError(target, key, "cannot delete a field");
+  }
+}
+
+function accessorUpChain(target: object, key: string): PropertyDescriptor | undefined {
+  for (let p = Object.getPrototypeOf(target) as object | null; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(p, key);
+    if (d) return d.get || d.set ? d : undefined;
+  }
+  return undefined;
+}
+
+/** Constructed Modules (the Proxies their constructors returned), by Proxy. */
+const constructions = new WeakMap<object, Construction>();
+const warnedStatic = new WeakMap<Function, Set<string>>();
+
+/**
+ * Checks and freezes a constructed Module (see the file comment); idempotent. Throws a
+ * ModuleError naming the first declared field its constructor did not assign.
+ */
+function finalise(c: Construction): void {
+  if (c.done) return;
+  const body = c.body;
+  const names = Object.keys(body);
+  for (const n of names) {
+    if (body[n] === undefined && !c.assigned.has(n)) {
+      throw new ModuleError(`${className(body)}: field '${n}' was not initialized — assign this.${n} in the constructor (null when there is no value)`);
+    }
+  }
+  const ctor = body.constructor as Function;
+  const statics = staticNames.get(ctor);
+  const layout = classLayout(ctor, names, names.map((n) => statics?.has(n) ?? false));
+  for (const n of layout.staticNames) {
+    if (!containsArray(body[n], 0)) continue;
+    let warned = warnedStatic.get(ctor);
+    if (!warned) warnedStatic.set(ctor, (warned = new Set()));
+    if (warned.has(n)) continue;
+    warned.add(n);
+    console.warn(`${ctor.name}.${n}: an array is set as a static field — static fields are part of the treedef (compared by value, baked into compiled code), so its values are not traced; make it an ordinary field`);
+  }
+  c.done = true;
+  Object.freeze(body);
+}
+
+function containsArray(v: unknown, depth: number): boolean {
+  if (v instanceof WaxArray || ArrayBuffer.isView(v)) return true;
+  if (depth > 8 || v === null || typeof v !== "object") return false;
+  if (globalThis.Array.isArray(v)) return v.some((x) => containsArray(x, depth + 1));
+  const proto = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && Object.values(v).some((x) => containsArray(x, depth + 1));
+}
+
+/** Finalises the constructed Modules inside a value stored in a field (their constructors have returned). */
+function finaliseWithin(v: unknown, depth: number): void {
+  if (v === null || (typeof v !== "object" && typeof v !== "function") || depth > 32) return;
+  const c = constructions.get(v);
+  if (c !== undefined) {
+    finalise(c);
+    return;
+  }
+  if (globalThis.Array.isArray(v)) {
+    for (const x of v) finaliseWithin(x, depth + 1);
+    return;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) for (const x of Object.values(v as object)) finaliseWithin(x, depth + 1);
+}
+
+/** The layout of a Module, finalising it first if it was constructed and not yet finalised. */
+function layoutOfInstance(m: unknown): Layout {
+  const c = constructions.get(m as object);
+  if (c !== undefined) finalise(c);
+  const ctor = (m as { constructor: Function }).constructor;
+  const layout = layouts.get(ctor);
+  if (layout === undefined) throw new ModuleError(`${ctor.name}: is not a constructed Module — build Modules with new, or rebuild them with treeUnflatten`);
+  return layout;
 }
 
 /** Call signature of Modules: `model(...args)` runs `model.__call__(...args)`. */
@@ -119,18 +249,30 @@ export interface Module {
  * const m = new Affine(3);
  * m(np.ones([3]));                     // callable
  * treeAt((m: Affine) => m.w, m, np.zeros([3]));   // changed copy
+ *
+ * A class may declare the names of `__call__`'s parameters, `static callParameters = ["x",
+ * "state"];`, so that `Partial` can bind them by keyword (Python reads them from the signature;
+ * JS source is no reliable place to read them, as minifiers rename parameters).
  */
 export abstract class Module {
   constructor() {
-    const [body, proxy] = makeBody(new.target.prototype as object);
-    queueMicrotask(() => seal(body));
-    return proxy as unknown as Module;
+    const c = new Construction();
+    let self: ModuleBody;
+    const body = anonymous(((...args: unknown[]) => {
+      if (!c.done) finalise(c);
+      return invoke(self, args);
+    }) as ModuleBody);
+    Object.setPrototypeOf(body, new.target.prototype as object);
+    c.body = body;
+    self = new Proxy(body, c);
+    constructions.set(self, c);
+    return self as unknown as Module;
   }
 
   /** Readable form: `Linear(weight=f32[32,3], bias=f32[32], inFeatures=3, ...)`. */
   toString(): string {
-    const body = targets.get(this) ?? (this as unknown as ModuleBody);
-    const parts = Object.keys(body).map((k) => `${k}=${describeValue(body[k])}`);
+    const self = this as unknown as ModuleBody;
+    const parts = Object.keys(self).map((k) => `${k}=${describeValue(self[k])}`);
     return `${className(this)}(${parts.join(", ")})`;
   }
 
@@ -138,8 +280,19 @@ export abstract class Module {
     return this.toString();
   }
 }
-// Modules are function objects: keep `call`/`apply`/`bind` available on them.
-Object.setPrototypeOf(Module.prototype, Function.prototype);
+// Modules are function objects: keep `call`/`apply`/`bind` available on them. Between
+// `Module.prototype` and `Function.prototype` sits a guard: assigning a name that a Module
+// instance does not have reaches it (a frozen rebuilt Module has no trap of its own), and it
+// throws the ModuleError that points to treeAt. Reads pass through it untouched.
+Object.setPrototypeOf(
+  Module.prototype,
+  new Proxy(Function.prototype, {
+    set(target, key, value, receiver) {
+      if (typeof receiver === "function" && receiver instanceof Module) throw mutationError(receiver, key, "cannot add a field after construction");
+      return Reflect.set(target, key, value, receiver);
+    },
+  }),
+);
 
 function describeValue(v: unknown): string {
   if (v === null || v === undefined) return String(v);
@@ -150,49 +303,47 @@ function describeValue(v: unknown): string {
   return String(v);
 }
 
-/** Static field names declared on `ctor` or its ancestors. */
-function staticSet(ctor: Function): Set<string> | undefined {
-  return staticNames.get(ctor);
-}
+// ---- pytree registration --------------------------------------------------------------------
 
-type Aux = [names: string[], isStatic: boolean[], staticValues: unknown[]];
+/**
+ * A Module rebuilt from its treedef data and children: no constructor, no Proxy. The fields
+ * are stored before the prototype is set, while the function's chain is still plain
+ * `Function.prototype` (the Module chain ends in the guard above).
+ */
+function rebuild(aux: Aux, children: readonly unknown[], ctor: Function): ModuleBody {
+  const body = anonymous(((...args: unknown[]) => invoke(body, args)) as ModuleBody);
+  aux[0].store(body, children, aux[1]);
+  Object.setPrototypeOf(body, ctor.prototype as object);
+  return Object.freeze(body);
+}
 
 registerPytreeNode<Module>(Module, {
   flatten(m) {
-    const body = targets.get(m) ?? (m as unknown as ModuleBody);
-    seal(body);
-    const statics = staticSet(body.constructor);
-    const names = Object.keys(body);
-    const isStatic = names.map((n) => statics?.has(n) ?? false);
-    const children: unknown[] = [];
-    const staticValues: unknown[] = [];
-    names.forEach((n, i) => (isStatic[i] ? staticValues : children).push(body[n]));
-    return [children, [names, isStatic, staticValues] satisfies Aux];
+    const layout = layoutOfInstance(m);
+    const body = m as unknown as ModuleBody;
+    return [layout.dynamicNames.map((n) => body[n]), layout.aux(layout.staticNames.map((n) => body[n]))];
   },
+  childrenInto: (m, aux, out) => (aux as Aux)[0].read(m as unknown as ModuleBody, (aux as Aux)[1], out),
+  immutable: true,
+  reusableChildren: true,
   unflatten(aux, children, ctor) {
-    const [names, isStatic, staticValues] = aux as Aux;
-    const [body, proxy] = makeBody(ctor.prototype as object);
-    let c = 0;
-    let s = 0;
-    names.forEach((n, i) => {
-      Object.defineProperty(body, n, { value: isStatic[i] ? staticValues[s++] : children[c++], writable: true, enumerable: true, configurable: true });
-    });
-    seal(body);
-    return proxy as unknown as Module;
+    const a = aux as Aux;
+    if (a[0].ctor !== ctor) throw new ModuleError(`treeUnflatten: a ${a[0].ctor.name} treedef cannot rebuild a ${ctor.name}`);
+    return rebuild(a, children, ctor) as unknown as Module;
   },
   describe(aux, children, name) {
-    const [names, isStatic, staticValues] = aux as Aux;
+    const [layout, staticValues] = aux as Aux;
     let c = 0;
     let s = 0;
-    return `${name}(${names.map((n, i) => `${n}=${isStatic[i] ? JSON.stringify(staticValues[s++]) ?? String(staticValues[s - 1]) : children[c++]}`).join(", ")})`;
+    return `${name}(${layout.names
+      .map((n, i) => {
+        if (!layout.isStatic[i]) return `${n}=${children[c++]}`;
+        const v = staticValues[s++];
+        return `${n}=${JSON.stringify(v) ?? String(v)}`;
+      })
+      .join(", ")})`;
   },
-  keys(m) {
-    const body = targets.get(m) ?? (m as unknown as ModuleBody);
-    const statics = staticSet(body.constructor);
-    return Object.keys(body)
-      .filter((n) => !statics?.has(n))
-      .map((name): KeyEntry => ({ kind: "attr", name }));
-  },
+  keys: (m) => layoutOfInstance(m).keys as KeyEntry[],
 });
 
 /** True for Module instances (they are function objects, so `typeof` says "function"). */

@@ -2,67 +2,54 @@
 import { ArgumentError } from "@wax/tracer";
 import { Module, ModuleError } from "./module";
 
-const paramCache = new WeakMap<Function, (string | null)[]>();
+const PARAMETERS = Symbol.for("wax.callParameters");
 
 /**
- * Names of a function's positional parameters, read from its source (`null` for destructured
- * parameters; a rest parameter ends the list). Used to bind keywords by name, as Python does.
+ * Declares the parameter names of a plain function, so that `Partial` can bind its
+ * parameters by keyword: `withCallParameters((a, b) => a - b, ["a", "b"])`. Returns `fn`
+ * itself. (Modules declare theirs with `static callParameters = [...]`.)
  */
-export function parameterNames(fn: Function): (string | null)[] {
-  const cached = paramCache.get(fn);
-  if (cached) return cached;
-  const src = Function.prototype.toString.call(fn);
-  let list: string;
-  const open = src.indexOf("(");
-  const arrow = src.indexOf("=>");
-  if (arrow >= 0 && (open < 0 || arrow < open)) list = src.slice(0, arrow).replace(/^async\s+/, "");
-  else {
-    let depth = 0;
-    let end = open;
-    for (let i = open; i < src.length; i++) {
-      const c = src[i];
-      if (c === "(" || c === "[" || c === "{") depth++;
-      else if (c === ")" || c === "]" || c === "}") {
-        depth--;
-        if (depth === 0) {
-          end = i;
-          break;
-        }
-      }
-    }
-    list = src.slice(open + 1, end);
+export function withCallParameters<F extends Function>(fn: F, names: readonly string[]): F {
+  if (!globalThis.Array.isArray(names) || names.some((n) => typeof n !== "string")) {
+    throw new ArgumentError(`withCallParameters: names must be an array of strings, got ${String(names)}`);
   }
-  const params: string[] = [];
-  let depth = 0;
-  let cur = "";
-  for (const c of list) {
-    if (c === "(" || c === "[" || c === "{") depth++;
-    if (c === ")" || c === "]" || c === "}") depth--;
-    if (c === "," && depth === 0) {
-      params.push(cur);
-      cur = "";
-    } else cur += c;
-  }
-  if (cur.trim() !== "") params.push(cur);
-  const names: (string | null)[] = [];
-  for (const p of params) {
-    const t = p.trim();
-    if (t.startsWith("...")) break;
-    const name = t.split("=")[0]!.trim();
-    names.push(/^[A-Za-z_$][\w$]*$/.test(name) ? name : null);
-  }
-  paramCache.set(fn, names);
-  return names;
+  Object.defineProperty(fn, PARAMETERS, { value: Object.freeze([...names]), configurable: true });
+  return fn;
 }
 
-function callTarget(f: unknown): Function {
+/**
+ * The declared names of the leading positional parameters of a callable, or `null` when it
+ * declares none: a Module's `static callParameters`, a function's `withCallParameters`, and
+ * for a `Partial` the names its target leaves unbound.
+ */
+export function callParameters(f: unknown): readonly string[] | null {
+  if (f instanceof Partial) {
+    const inner = callParameters(f.func);
+    if (inner === null) return null;
+    return inner.slice(f.args.length).filter((n) => !Object.hasOwn(f.keywords, n));
+  }
   if (f instanceof Module) {
-    const call = (f as unknown as { __call__?: Function }).__call__;
-    if (typeof call !== "function") throw new ModuleError(`Partial: ${String(f)} is not callable — define __call__`);
-    return call;
+    const names = (f.constructor as { callParameters?: unknown }).callParameters;
+    return globalThis.Array.isArray(names) ? (names as string[]) : null;
+  }
+  if (typeof f === "function") {
+    const names = (f as unknown as Record<symbol, unknown>)[PARAMETERS];
+    return globalThis.Array.isArray(names) ? (names as string[]) : null;
+  }
+  return null;
+}
+
+function describeCallable(f: unknown): string {
+  if (f instanceof Module) return (f.constructor as { name?: string }).name || "the Module";
+  return (f as { name?: string }).name || "the function";
+}
+
+function checkCallable(f: unknown): void {
+  if (f instanceof Module) {
+    if (typeof (f as unknown as { __call__?: unknown }).__call__ !== "function") throw new ModuleError(`Partial: ${describeCallable(f)} is not callable — define __call__`);
+    return;
   }
   if (typeof f !== "function") throw new ArgumentError(`Partial: expected a function or a callable Module, got ${typeof f}`);
-  return f;
 }
 
 /**
@@ -70,11 +57,14 @@ function callTarget(f: unknown): Function {
  * `func`, `args` and `keywords` are all pytree children, so arrays inside them (the model's
  * weights, a bound state) are traced by `filterJit` rather than baked in.
  *
- * `keywords` bind parameters by name (read from the function's parameter list, as Python's
- * keyword arguments); `args` bind the leading positional parameters. Binding a parameter that
- * the call also passes throws, as Equinox does.
+ * `args` bind the leading positional parameters. `keywords` bind parameters by name, as
+ * Python's keyword arguments, using the names the callable declares: a Module's
+ * `static callParameters = ["x", "state"]`, or `withCallParameters(fn, names)` for a plain
+ * function (names are not read from the source text, which minifiers rewrite). Binding a
+ * parameter that the call also passes throws, as Equinox does.
  *
  * @example
+ * class Model extends Module { static callParameters = ["x", "state"]; __call__(x, state) { ... } }
  * const inferenceModel = new Partial(inferenceMode(model), { state });   // eqx.Partial(model, state=state)
  * inferenceModel(x)  // model(x, state)
  */
@@ -85,13 +75,21 @@ export class Partial extends Module {
 
   constructor(func: unknown, keywords: Record<string, unknown> = {}, args: unknown[] = []) {
     super();
-    const target = callTarget(func);
-    const names = parameterNames(target);
-    for (const k of Object.keys(keywords)) {
-      if (!names.includes(k)) {
+    checkCallable(func);
+    const bound = Object.keys(keywords);
+    if (bound.length > 0) {
+      const names = callParameters(func);
+      if (names === null) {
         throw new ArgumentError(
-          `Partial: cannot bind keyword '${k}': the parameters of ${target.name || "the function"} are (${names.map((n) => n ?? "<destructured>").join(", ")}) — use one of these names, or bind leading arguments positionally with new Partial(f, {}, [args])`,
+          `Partial: cannot bind keyword '${bound[0]}': ${describeCallable(func)} does not declare its parameter names — give the class \`static callParameters = ["x", "${bound[0]}", ...]\` (the names of __call__'s parameters), wrap a plain function with withCallParameters(fn, names), or bind leading arguments positionally with new Partial(f, {}, [args])`,
         );
+      }
+      for (const k of bound) {
+        if (!names.includes(k)) {
+          throw new ArgumentError(
+            `Partial: cannot bind keyword '${k}': the parameters of ${describeCallable(func)} are (${names.join(", ")}) — use one of these names, or bind leading arguments positionally with new Partial(f, {}, [args])`,
+          );
+        }
       }
     }
     this.func = func;
@@ -100,16 +98,18 @@ export class Partial extends Module {
   }
 
   __call__(...callArgs: unknown[]): unknown {
-    const target = callTarget(this.func);
-    const names = parameterNames(target);
     const full: unknown[] = [...this.args, ...callArgs];
-    for (const [k, v] of Object.entries(this.keywords)) {
-      const i = names.indexOf(k);
-      if (i < full.length && full[i] !== undefined) {
-        throw new ArgumentError(`Partial: got multiple values for argument '${k}' (bound by Partial and passed at position ${i}) — pass fewer positional arguments`);
+    const bound = Object.keys(this.keywords);
+    if (bound.length > 0) {
+      const names = callParameters(this.func)!;
+      for (const k of bound) {
+        const i = names.indexOf(k);
+        if (i < full.length && full[i] !== undefined) {
+          throw new ArgumentError(`Partial: got multiple values for argument '${k}' (bound by Partial and passed at position ${i}) — pass fewer positional arguments`);
+        }
+        while (full.length < i) full.push(undefined);
+        full[i] = this.keywords[k];
       }
-      while (full.length < i) full.push(undefined);
-      full[i] = v;
     }
     return (this.func as (...a: unknown[]) => unknown)(...full);
   }

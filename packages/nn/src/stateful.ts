@@ -3,7 +3,7 @@
  * values (outside the model, threaded in and out of calls like any other argument), and
  * `makeWithState` splits a freshly built model into the two.
  */
-import { Array, Aval, WaxError, asArray, keystr, registerPytreeNode, treeFlatten, treeFlattenWithPath, treeLeaves, treeMap, type ArrayLike } from "@wax/tracer";
+import { Array, Aval, WaxError, asArray, keystr, registerPytreeNode, staticEqual, treeFlatten, treeFlattenWithPath, treeLeaves, treeMap, type ArrayLike } from "@wax/tracer";
 import { Module, field } from "./module";
 
 /** Misuse of `State`: a stale (already updated) state, a missing slot, a changed shape. */
@@ -41,94 +41,121 @@ function avalsOf(tree: unknown): [string, Aval[]] {
 /**
  * The values of a model's state slots. Immutable in effect: `set` returns a new `State` and
  * marks this one as used, so that a stale state cannot be threaded by mistake.
+ *
+ * A State keeps its markers and values as two parallel arrays. The markers array is shared by
+ * every State derived from another by `set` and by every State rebuilt from one treedef, so
+ * a flatten plan checks a State's structure (its markers) by identity and copies its values.
  */
 export class State {
-  #values: Map<unknown, unknown> | null;
+  #keys: readonly unknown[];
+  #values: unknown[] | null;
 
   /** Scans `model` for `StateIndex` markers (depth first) and takes their initial values. */
   constructor(model: unknown) {
-    this.#values = new Map();
+    this.#keys = [];
+    this.#values = [];
     if (model === FROM_VALUES) return;
+    const keys: unknown[] = [];
     for (const idx of treeLeaves(model, isStateIndex)) {
       if (!(idx instanceof StateIndex)) continue;
       if (idx.init instanceof InitMoved) {
         throw new StateError("State: this model's initial state was already moved out by makeWithState — use the state that makeWithState returned");
       }
-      this.#values.set(idx.marker, treeMap((x: ArrayLike) => asArray(x), idx.init));
+      const value = treeMap((x: ArrayLike) => asArray(x), idx.init);
+      const at = keys.indexOf(idx.marker);
+      if (at >= 0) this.#values[at] = value;
+      else {
+        keys.push(idx.marker);
+        this.#values.push(value);
+      }
     }
+    this.#keys = keys;
   }
 
-  static #fromMap(values: Map<unknown, unknown>): State {
+  static #from(keys: readonly unknown[], values: unknown[]): State {
     const s = new State(FROM_VALUES);
+    s.#keys = keys;
     s.#values = values;
     return s;
   }
 
-  #live(op: string): Map<unknown, unknown> {
+  #live(op: string): unknown[] {
     if (this.#values === null) {
       throw new StateError(`State.${op}: Attempted to use old state: this State was already updated by set/update — use the State they returned`);
     }
     return this.#values;
   }
 
+  #slot(op: string, index: unknown): number {
+    if (!(index instanceof StateIndex)) throw new StateError(`State.${op}: expected a StateIndex, got ${String(index)}`);
+    const i = this.#keys.indexOf(index.marker);
+    if (i < 0) throw new StateError(`State.${op}: no state for ${String(index.marker)} — was this state made from this model?`);
+    return i;
+  }
+
   /** The value stored for `index`. */
   get<T>(index: StateIndex<T>): T {
     const values = this.#live("get");
-    if (!(index instanceof StateIndex)) throw new StateError(`State.get: expected a StateIndex, got ${String(index)}`);
-    if (!values.has(index.marker)) throw new StateError(`State.get: no state for ${String(index.marker)} — was this state made from this model?`);
-    return values.get(index.marker) as T;
+    return values[this.#slot("get", index)] as T;
   }
 
   /** A new State with `index` set to `value` (same structure, shapes and dtypes as before). */
   set<T>(index: StateIndex<T>, value: T): State {
     const values = this.#live("set");
-    if (!(index instanceof StateIndex)) throw new StateError(`State.set: expected a StateIndex, got ${String(index)}`);
-    if (!values.has(index.marker)) throw new StateError(`State.set: no state for ${String(index.marker)}`);
+    const i = this.#slot("set", index);
     const v = treeMap((x: ArrayLike) => asArray(x), value);
-    const [oldDef, oldAvals] = avalsOf(values.get(index.marker));
+    const [oldDef, oldAvals] = avalsOf(values[i]);
     const [newDef, newAvals] = avalsOf(v);
-    if (oldDef !== newDef || oldAvals.length !== newAvals.length || oldAvals.some((a, i) => !a.equals(newAvals[i]!))) {
+    if (oldDef !== newDef || oldAvals.length !== newAvals.length || oldAvals.some((a, j) => !a.equals(newAvals[j]!))) {
       throw new StateError(
         `State.set: Old and new values have different structures/shapes/dtypes for ${String(index.marker)}: ${oldDef} [${oldAvals.join(", ")}] vs ${newDef} [${newAvals.join(", ")}] — state slots keep their shape; under vmap, make sure the new value is not batched (use pmean or outAxes null)`,
       );
     }
-    const next = new Map(values);
-    next.set(index.marker, v);
+    const next = values.slice();
+    next[i] = v;
     this.#values = null;
-    return State.#fromMap(next);
+    return State.#from(this.#keys, next);
   }
 
   /** The part of this state used by the `StateIndex`es in `tree` (this state stays valid). */
   substate(tree: unknown): State {
     const values = this.#live("substate");
-    const sub = new Map<unknown, unknown>();
+    const keys: unknown[] = [];
+    const sub: unknown[] = [];
     for (const idx of treeLeaves(tree, isStateIndex)) {
-      if (idx instanceof StateIndex) sub.set(idx.marker, values.get(idx.marker));
+      if (!(idx instanceof StateIndex) || keys.includes(idx.marker)) continue;
+      const i = this.#keys.indexOf(idx.marker);
+      keys.push(idx.marker);
+      sub.push(i < 0 ? undefined : values[i]);
     }
-    return State.#fromMap(sub);
+    return State.#from(keys, sub);
   }
 
   /** A new State with the slots of `sub` replaced (they must exist here). */
   update(sub: State): State {
     const values = this.#live("update");
     if (!(sub instanceof State)) throw new StateError("State.update: expected a State");
-    const next = new Map(values);
-    for (const [k, v] of sub.#live("update")) {
-      if (!next.has(k)) throw new StateError(`State.update: the substate has a slot ${String(k)} that this state lacks`);
-      next.set(k, v);
-    }
+    const subValues = sub.#live("update");
+    const next = values.slice();
+    sub.#keys.forEach((k, j) => {
+      const i = this.#keys.indexOf(k);
+      if (i < 0) throw new StateError(`State.update: the substate has a slot ${String(k)} that this state lacks`);
+      next[i] = subValues[j];
+    });
     this.#values = null;
-    return State.#fromMap(next);
+    return State.#from(this.#keys, next);
   }
 
   /** Markers and values, in insertion order. */
   entries(): [unknown, unknown][] {
-    return [...this.#live("entries")];
+    const values = this.#live("entries");
+    return this.#keys.map((k, i) => [k, values[i]]);
   }
 
   toString(): string {
     if (this.#values === null) return "State(<used>)";
-    return `State(${[...this.#values].map(([k, v]) => `${String(k)}: ${treeLeaves(v).map((l) => String((l as Array).aval)).join(", ")}`).join("; ")})`;
+    const values = this.#values;
+    return `State(${this.#keys.map((k, i) => `${String(k)}: ${treeLeaves(values[i]).map((l) => String((l as Array).aval)).join(", ")}`).join("; ")})`;
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {
@@ -137,13 +164,16 @@ export class State {
 
   static {
     registerPytreeNode<State>(State, {
-      flatten: (s) => {
-        const values = s.#live("flatten");
-        return [[...values.values()], [...values.keys()]];
+      flatten: (s) => [s.#live("flatten"), s.#keys],
+      childrenInto: (s, keys, out) => {
+        const values = s.#values;
+        if (values === null || (s.#keys !== keys && !staticEqual(s.#keys, keys))) return false;
+        for (let i = 0; i < values.length; i++) out[i] = values[i];
+        return true;
       },
-      unflatten: (keys, children) => State.#fromMap(new Map((keys as unknown[]).map((k, i) => [k, children[i]]))),
+      unflatten: (keys, children) => State.#from(keys as unknown[], children),
       describe: (keys, children) => `State(${(keys as unknown[]).map((k, i) => `${String(k)}: ${children[i]}`).join(", ")})`,
-      keys: (s) => [...s.#live("flatten").keys()].map((k) => ({ kind: "key" as const, name: String(k) })),
+      keys: (s) => s.#keys.map((k) => ({ kind: "key" as const, name: String(k) })),
     });
   }
 }

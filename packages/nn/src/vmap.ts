@@ -1,5 +1,5 @@
 /** `filterVmap`: vmap over the array leaves of arbitrary pytrees (Equinox's `filter_vmap`). */
-import { Array, TransformError, treeFlatten, vmap, type TreeDef } from "@wax/tracer";
+import { Array, TransformError, treeFlatten, vmap, type AnyFn, type ArrayTree, type TreeDef } from "@wax/tracer";
 
 /** An axis spec leaf: an axis, `null` (broadcast), or a function of the leaf giving one. */
 export type AxisLeaf = number | null | ((leaf: unknown) => number | null);
@@ -42,7 +42,8 @@ function expandAxes(op: string, prefix: unknown, tree: unknown, what: string): (
  * filterVmap((model, x) => model(x), { inAxes: [null, 0] })(model, xs)   // one model, a batch of xs
  * filterVmap(makeModel, { axisSize: 4 })(keys)                          // an ensemble of 4 models
  */
-export function filterVmap(f: (...args: any[]) => unknown, opts: FilterVmapOptions = {}): (...args: any[]) => any {
+export function filterVmap<F extends AnyFn>(f: F, opts?: FilterVmapOptions): (...args: Parameters<F>) => ArrayTree<ReturnType<F>>;
+export function filterVmap(f: AnyFn, opts: FilterVmapOptions = {}): (...args: unknown[]) => unknown {
   const { inAxes = ifArray(0), outAxes = ifArray(0), axisName, axisSize } = opts;
   return (...args: unknown[]) => {
     const axes = expandAxes("filterVmap", globalThis.Array.isArray(inAxes) ? inAxes : args.map(() => inAxes), args, "inAxes");
@@ -63,7 +64,7 @@ export function filterVmap(f: (...args: any[]) => unknown, opts: FilterVmapOptio
       return outLeaves.filter((l): l is Array => l instanceof Array);
     };
     // vmap sees only the array outputs; their axes are known once the call has run.
-    const mapped = vmap(inner, { inAxes: dynIdx.map((i) => axes[i]!), outAxes: () => outSpec, axisName, axisSize })(...dynIdx.map((i) => leaves[i])) as Array[];
+    const mapped = vmap(inner, { inAxes: dynIdx.map((i) => axes[i]!), outAxes: () => outSpec, axisName, axisSize })(...dynIdx.map((i) => leaves[i] as Array));
     let k = 0;
     return outDef!.unflatten(outLeaves.map((l) => (l instanceof Array ? mapped[k++] : l)));
   };

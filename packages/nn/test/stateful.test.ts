@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { Array, array, np, treeFlatten, treeLeaves, vmap, zeros } from "@wax/tracer";
-import { BatchNorm, Module, Partial, State, StateError, StateIndex, deleteInitState, filterJit, inferenceMode, makeWithState } from "@wax/nn";
+import { BatchNorm, Module, Partial, State, StateError, StateIndex, deleteInitState, filterJit, inferenceMode, makeWithState, withCallParameters } from "@wax/nn";
 
 class Counter extends Module {
   index: StateIndex<Array>;
@@ -12,6 +12,7 @@ class Counter extends Module {
     this.inner = { index: new StateIndex<[Array, Array]>([zeros([2]), np.ones([3])]) };
     this.inference = false;
   }
+  static callParameters = ["x", "state"];
   __call__(x: Array, state: State): [Array, State] {
     const c = state.get(this.index);
     if (!this.inference) state = state.set(this.index, c.add(1));
@@ -106,7 +107,7 @@ describe("State and StateIndex", () => {
 
 describe("Partial", () => {
   test("binds keywords by parameter name and positional args in front", () => {
-    const f = (a: number, b: number, c: number) => a * 100 + b * 10 + c;
+    const f = withCallParameters((a: number, b: number, c: number) => a * 100 + b * 10 + c, ["a", "b", "c"]);
     expect(new Partial(f, { c: 3 })(1, 2)).toBe(123);
     expect(new Partial(f, { b: 2 }, [1])(undefined, 3)).toBe(123);
     expect(new Partial(f, {}, [1, 2])(3)).toBe(123);
@@ -115,7 +116,7 @@ describe("Partial", () => {
   });
 
   test("its arrays are pytree leaves, traced by filterJit rather than baked in", () => {
-    const scale = (x: Array, w: Array) => x.mul(w);
+    const scale = withCallParameters((x: Array, w: Array) => x.mul(w), ["x", "w"]);
     const run = filterJit((p: Partial, x: Array) => p(x) as Array);
     expect(run(new Partial(scale, { w: array([2, 3]) }), array([1, 1])).tolist()).toEqual([2, 3]);
     expect(run(new Partial(scale, { w: array([4, 5]) }), array([1, 1])).tolist()).toEqual([4, 5]);

@@ -21,7 +21,7 @@ describe("filterGrad / filterValueAndGrad", () => {
     const [g2, aux2] = filterGrad((m: ReturnType<typeof model>, x: Array) => [f(m, x), 1], { hasAux: true })(model(), array([1, 1]));
     expect(g2.w.tolist()).toEqual([2.5, 2.5]);
     expect(aux2).toBe(1);
-    expect(() => filterGrad(f)()).toThrow(/at least one argument/);
+    expect(() => (filterGrad(f) as (...args: unknown[]) => unknown)()).toThrow(/at least one argument/);
   });
 
   test("gradients of a Linear match central finite differences (fast-check over inputs)", () => {

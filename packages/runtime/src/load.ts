@@ -10,9 +10,19 @@ import { hasFeature } from "./feature-check";
 import { FORMAT_VERSION, manifestSchema, type ArrayLeaf, type Manifest, type ManifestKey } from "./manifest";
 import { RuntimeArray } from "./runtime-array";
 
-/** A loaded artifact: call it with the pytrees it was exported for. */
-export interface LoadedFunction {
-  (...args: unknown[]): unknown;
+/**
+ * What a loaded artifact returns: the exported function's output pytree, with `RuntimeArray`s
+ * for its arrays and the static values it was exported with elsewhere.
+ */
+export type RuntimeTree = RuntimeArray | number | string | boolean | null | undefined | readonly RuntimeTree[] | { readonly [key: string]: RuntimeTree };
+
+/**
+ * A loaded artifact: call it with the pytrees it was exported for. `Out` types the result; the
+ * manifest is only known at run time, so say what you exported: `load<RuntimeArray>(...)` for a
+ * function returning one array, `load<[RuntimeArray, RuntimeArray]>(...)` for a pair.
+ */
+export interface LoadedFunction<Out = RuntimeTree> {
+  (...args: unknown[]): Out;
   readonly manifest: Manifest;
 }
 
@@ -51,7 +61,7 @@ const SIZE = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  * const f = await load(JSON.parse(readFileSync("out/evaluate.manifest.json", "utf8")), readFileSync("out/evaluate.wasm"));
  * const y = f(new Float32Array([...]));   // RuntimeArray
  */
-export async function load(manifest: unknown, wasm?: ArrayBuffer | ArrayBufferView): Promise<LoadedFunction> {
+export async function load<Out = RuntimeTree>(manifest: unknown, wasm?: ArrayBuffer | ArrayBufferView): Promise<LoadedFunction<Out>> {
   let json = manifest;
   let base: URL | null = null;
   if (manifest instanceof URL || (typeof manifest === "string" && !manifest.trimStart().startsWith("{"))) {
@@ -124,7 +134,7 @@ export async function load(manifest: unknown, wasm?: ArrayBuffer | ArrayBufferVi
     const outs = exe.call(hostInputs);
     return buildOutput(m, outs);
   };
-  return Object.assign(fn, { manifest: m });
+  return Object.assign(fn, { manifest: m }) as LoadedFunction<Out>;
 }
 
 function getAt(m: Manifest, args: unknown[], path: readonly ManifestKey[]): unknown {

@@ -6,7 +6,24 @@ import { Array } from "./array";
 import type { DType } from "./dtype";
 import * as np from "./numpy/index";
 import type { Index, IndexUpdateRef } from "./numpy/indexing";
-import type { ReduceOptions } from "./numpy/reduce";
+import type { ArgReduceOptions, ReduceArg, ReduceOptions, VarOptions } from "./numpy/reduce";
+import type { AxisArg } from "./numpy/axes";
+import { ArgumentError } from "./errors";
+
+type KwOptions = Omit<ReduceOptions, "axis">;
+
+function shapeArgsEmpty(args: unknown[]): boolean {
+  return args.length === 0 || (args.length === 1 && (args[0] === undefined || args[0] === null));
+}
+
+/** numpy's `x.reshape(3, 2)` / `x.reshape([3, 2])` (and the same for `transpose`). */
+function varargs(op: string, args: unknown[]): number[] {
+  const list = args.length === 1 && globalThis.Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
+  if (!list.every((d) => Number.isInteger(d))) {
+    throw new ArgumentError(`${op}: expected integers or one list of integers, got (${args.map((a) => JSON.stringify(a) ?? String(a)).join(", ")}) — e.g. x.${op}(3, 2) or x.${op}([3, 2])`);
+  }
+  return list as number[];
+}
 import type { ArrayLike } from "./values";
 
 declare module "./array" {
@@ -36,16 +53,22 @@ declare module "./array" {
     ge(y: ArrayLike): Array;
     matmul(y: ArrayLike): Array;
     dot(y: ArrayLike): Array;
-    sum(opts?: ReduceOptions): Array;
-    mean(opts?: ReduceOptions): Array;
-    var(opts?: ReduceOptions & { ddof?: number }): Array;
-    max(opts?: ReduceOptions): Array;
-    min(opts?: ReduceOptions): Array;
-    prod(opts?: ReduceOptions): Array;
-    argmax(opts?: { axis?: number | null; keepdims?: boolean }): Array;
-    argmin(opts?: { axis?: number | null; keepdims?: boolean }): Array;
+    /** `x.sum()`, `x.sum(-1)`, `x.sum([0, 1])`, `x.sum(0, {keepdims: true})`, `x.sum({axis, keepdims, dtype})`. */
+    sum(axis?: ReduceArg, opts?: Omit<ReduceOptions, "axis">): Array;
+    mean(axis?: ReduceArg, opts?: Omit<ReduceOptions, "axis">): Array;
+    var(axis?: AxisArg | VarOptions, opts?: Omit<VarOptions, "axis">): Array;
+    std(axis?: AxisArg | VarOptions, opts?: Omit<VarOptions, "axis">): Array;
+    max(axis?: ReduceArg, opts?: Omit<ReduceOptions, "axis">): Array;
+    min(axis?: ReduceArg, opts?: Omit<ReduceOptions, "axis">): Array;
+    prod(axis?: ReduceArg, opts?: Omit<ReduceOptions, "axis">): Array;
+    argmax(axis?: number | null | ArgReduceOptions, opts?: Omit<ArgReduceOptions, "axis">): Array;
+    argmin(axis?: number | null | ArgReduceOptions, opts?: Omit<ArgReduceOptions, "axis">): Array;
+    /** `x.reshape([3, 2])` or numpy's varargs `x.reshape(3, 2)`; one dimension may be -1. */
     reshape(shape: readonly number[]): Array;
+    reshape(...shape: number[]): Array;
+    /** `x.transpose()` (reversed), `x.transpose([1, 0])` or numpy's varargs `x.transpose(1, 0)`. */
     transpose(axes?: readonly number[]): Array;
+    transpose(...axes: number[]): Array;
     /** Reversed axes (`x.T` as in numpy). */
     readonly T: Array;
     squeeze(axis?: number | readonly number[]): Array;
@@ -96,16 +119,17 @@ const methods: Partial<Record<keyof Methods, (this: Array, ...args: never[]) => 
   ge(y: ArrayLike) { return np.greaterEqual(this, y); },
   matmul(y: ArrayLike) { return np.matmul(this, y); },
   dot(y: ArrayLike) { return np.dot(this, y); },
-  sum(opts?: ReduceOptions) { return np.sum(this, opts); },
-  mean(opts?: ReduceOptions) { return np.mean(this, opts); },
-  var(opts?: ReduceOptions) { return np.variance(this, opts); },
-  max(opts?: ReduceOptions) { return np.max(this, opts); },
-  min(opts?: ReduceOptions) { return np.min(this, opts); },
-  prod(opts?: ReduceOptions) { return np.prod(this, opts); },
-  argmax(opts?: { axis?: number | null }) { return np.argmax(this, opts); },
-  argmin(opts?: { axis?: number | null }) { return np.argmin(this, opts); },
-  reshape(shape: readonly number[]) { return np.reshape(this, shape); },
-  transpose(axes?: readonly number[]) { return np.transpose(this, axes); },
+  sum(axis?: ReduceArg, opts?: KwOptions) { return np.sum(this, axis, opts); },
+  mean(axis?: ReduceArg, opts?: KwOptions) { return np.mean(this, axis, opts); },
+  var(axis?: AxisArg | VarOptions, opts?: Omit<VarOptions, "axis">) { return np.variance(this, axis, opts); },
+  std(axis?: AxisArg | VarOptions, opts?: Omit<VarOptions, "axis">) { return np.std(this, axis, opts); },
+  max(axis?: ReduceArg, opts?: KwOptions) { return np.max(this, axis, opts); },
+  min(axis?: ReduceArg, opts?: KwOptions) { return np.min(this, axis, opts); },
+  prod(axis?: ReduceArg, opts?: KwOptions) { return np.prod(this, axis, opts); },
+  argmax(axis?: number | null | ArgReduceOptions, opts?: Omit<ArgReduceOptions, "axis">) { return np.argmax(this, axis, opts); },
+  argmin(axis?: number | null | ArgReduceOptions, opts?: Omit<ArgReduceOptions, "axis">) { return np.argmin(this, axis, opts); },
+  reshape(...shape: unknown[]) { return np.reshape(this, varargs("reshape", shape)); },
+  transpose(...axes: unknown[]) { return shapeArgsEmpty(axes) ? np.transpose(this) : np.transpose(this, varargs("transpose", axes)); },
   squeeze(axis?: number | readonly number[]) { return np.squeeze(this, axis); },
   expandDims(axis: number | readonly number[]) { return np.expandDims(this, axis); },
   ravel() { return np.ravel(this); },

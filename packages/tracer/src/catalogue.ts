@@ -186,6 +186,16 @@ export interface PrimitiveParamsMap {
   psum_scatter: { readonly axis_name: string; readonly scatter_dimension: number };
   // higher-order
   custom_jvp_call: { readonly name: string; readonly call_jaxpr: ClosedJaxpr; readonly jvp: string; readonly jvp_id: number };
+  custom_vjp_call: { readonly name: string; readonly call_jaxpr: ClosedJaxpr; readonly bwd: string; readonly vjp_id: number };
+  /** The linear part of a linearized `custom_vjp_call`: inputs are `num_res` residuals, then tangents. */
+  custom_lin: {
+    readonly name: string;
+    readonly bwd: string;
+    readonly vjp_id: number;
+    readonly res_tree_id: number;
+    readonly num_res: number;
+    readonly out_avals: readonly { readonly shape: Ints; readonly dtype: DType }[];
+  };
   cond: CondParams;
   while: WhileParams;
   scan: ScanParams;

@@ -155,6 +155,8 @@ export function threefry2x32(k1: ArrayLike, k2: ArrayLike, x1: ArrayLike, x2: Ar
   return [r0!, r1!];
 }
 export { sort, sortKeyVal, topK, type SortOptions } from "./lax-sort";
+export { clamp } from "./lax-clamp";
+export { reduceWindow, type ReduceWindowOptions, type WindowComputation, type WindowPadding } from "./lax-window";
 
 export {
   gather,

@@ -19,18 +19,68 @@ export const relu = customJvp(
   "relu",
 );
 
-export function relu6(x: ArrayLike): Array {
-  return np.minimum(np.maximum(x, 0), 6);
-}
+/** `min(max(x, 0), 6)`, with JAX's custom JVP: the derivative is 0 at 0 and at 6. */
+export const relu6 = customJvp(
+  (x) => np.minimum(np.maximum(x, 0), 6),
+  ([x], [t]) => [[np.minimum(np.maximum(x!, 0), 6)], [np.where(np.logicalAnd(np.greater(x!, 0), np.less(x!, 6)), t!, np.zerosLike(t!))]],
+  "relu6",
+);
 
 export function sigmoid(x: ArrayLike): Array {
   return lax.logistic(inexact(x));
 }
 
-/** `log(1 + exp(x))`, computed stably as `log1p(exp(-|x|)) + max(x, 0)`. */
+const softplusRaw = (a: Array): Array => np.add(lax.log1p(lax.exp(lax.neg(lax.abs(a)))), np.maximum(a, 0));
+const replaceInf = (a: Array): Array => np.where(np.isinf(a), 0, a);
+
+/**
+ * `log(1 + exp(x))`, computed stably as `log1p(exp(-|x|)) + max(x, 0)` (JAX's
+ * `logaddexp(x, 0)`), with `logaddexp`'s custom JVP `t · exp(x - softplus(x))` (infinities
+ * replaced by 0), so the derivative at 0 is 0.5, not the 0 of the formula's `abs`/`max` ties.
+ */
+const softplusJvp = customJvp(
+  (a) => softplusRaw(a),
+  ([a], [t]) => {
+    const out = softplusRaw(a!);
+    return [[out], [np.multiply(t!, lax.exp(np.subtract(replaceInf(a!), replaceInf(out))))]];
+  },
+  "softplus",
+);
 export function softplus(x: ArrayLike): Array {
+  return softplusJvp(inexact(x));
+}
+
+/** `log σ(x) = -softplus(-x)` (JAX's `log_sigmoid`). */
+export function logSigmoid(x: ArrayLike): Array {
+  return np.negative(softplus(np.negative(inexact(x))));
+}
+
+/** Scaled ELU (Klambauer et al. 2017): `scale · elu(x, alpha)` with JAX's constants. */
+export function selu(x: ArrayLike): Array {
+  return np.multiply(1.0507009873554804934193349852946, elu(x, 1.6732632423543772848170429916717));
+}
+
+/** `max(x, 0) + alpha · expm1(min(x, 0) / alpha)` (JAX's `celu`). */
+export function celu(x: ArrayLike, alpha = 1): Array {
   const a = inexact(x);
-  return np.add(lax.log1p(lax.exp(lax.neg(lax.abs(a)))), np.maximum(a, 0));
+  return np.add(np.maximum(a, 0), np.multiply(alpha, lax.expm1(np.divide(np.minimum(a, 0), alpha))));
+}
+
+/** `x` clipped to [-1, 1] by `where`s, as JAX (derivative 1 at ±1). */
+export function hardTanh(x: ArrayLike): Array {
+  const a = inexact(x);
+  return np.where(np.greater(a, 1), 1, np.where(np.less(a, -1), -1, a));
+}
+
+/** `relu6(x + 3) / 6` (JAX's `hard_sigmoid`). */
+export function hardSigmoid(x: ArrayLike): Array {
+  return np.divide(relu6(np.add(inexact(x), 3)), 6);
+}
+
+/** `x · hardSigmoid(x)` (JAX's `hard_silu` / `hard_swish`). */
+export function hardSilu(x: ArrayLike): Array {
+  const a = inexact(x);
+  return np.multiply(a, hardSigmoid(a));
 }
 
 export function silu(x: ArrayLike): Array {
@@ -55,9 +105,12 @@ export function leakyRelu(x: ArrayLike, negativeSlope = 0.01): Array {
   return np.where(np.greaterEqual(a, 0), a, np.multiply(negativeSlope, a));
 }
 
+/** `x` for `x > 0`, `alpha (exp(x) - 1)` otherwise; as JAX, the derivative at 0 is `alpha` (the negative branch's). */
 export function elu(x: ArrayLike, alpha = 1): Array {
   const a = inexact(x);
-  return np.where(np.greater(a, 0), a, np.multiply(alpha, lax.expm1(np.minimum(a, 0))));
+  // JAX's safe_x = where(x > 0, 0, x): no min/max tie, so the gradient at 0 is the expm1 branch's.
+  const safe = np.where(np.greater(a, 0), 0, a);
+  return np.where(np.greater(a, 0), a, np.multiply(alpha, lax.expm1(safe)));
 }
 
 /** `log(sum(exp(x)))` along `axis`, stable (max subtracted, as a stop-gradient constant). */
@@ -121,3 +174,5 @@ export function standardize(x: ArrayLike, axis: number | readonly number[] = -1,
   const v = np.variance(a, { axis, keepdims: true });
   return np.multiply(np.subtract(a, mean), lax.rsqrt(np.add(v, eps)));
 }
+
+export { dotProductAttention, type DotProductAttentionOptions } from "./attention";

@@ -6,6 +6,7 @@
  * the treedef and compared by value. Treedefs hash and compare in O(size).
  */
 import { PytreeError } from "./errors";
+import { TreePlan } from "./pytree-plan";
 
 /** How a registered class flattens and unflattens. */
 export interface PytreeNodeDef<T = unknown> {
@@ -19,6 +20,19 @@ export interface PytreeNodeDef<T = unknown> {
   keys?(node: T): KeyEntry[];
   /** Treedef printing: the node from its static part and its children's printed forms. */
   describe?(aux: unknown, children: string[], name: string): string;
+  /**
+   * Fast path of plans (optional): if `node`'s static part equals `aux` (what `flatten` would
+   * return, compared with `staticEqual`), writes its children to `out[0..)` and returns true;
+   * otherwise returns false. Must not allocate: a plan calls it on every call.
+   */
+  childrenInto?(node: T, aux: unknown, out: unknown[]): boolean;
+  /**
+   * Nodes of this class never change after construction, so a plan may build a subtree of
+   * them without leaves once and return that same object on every unflatten.
+   */
+  immutable?: boolean;
+  /** `unflatten` only reads its `children` array (keeps no reference), so a plan may reuse one. */
+  reusableChildren?: boolean;
 }
 
 /**
@@ -72,14 +86,14 @@ function lookupNode(x: object): PytreeNodeDef<never> | undefined {
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /** Whether `x` flattens to itself (is not a node), decided without allocating. */
-function isLeafValue(x: unknown): boolean {
+export function isLeafValue(x: unknown): boolean {
   if (x === null || x === undefined) return false;
   if (typeof x !== "object" && typeof x !== "function") return true;
   if (globalThis.Array.isArray(x) || (typeof x === "object" && isPlainObject(x))) return false;
   return lookupNode(x) === undefined;
 }
 
-function isPlainObject(x: object): boolean {
+export function isPlainObject(x: object): boolean {
   const proto = Object.getPrototypeOf(x);
   return proto === Object.prototype || proto === null;
 }
@@ -209,6 +223,17 @@ export class TreeDef {
     this.numLeaves = leaves;
     this.numNodes = nodes;
     this.hash = h;
+  }
+
+  #plan: TreePlan | null = null;
+
+  /**
+   * The flatten/unflatten plan of this structure, built on first use and kept: callers that
+   * see the same structure on every call (a `filterJit` cache entry) flatten and rebuild
+   * through it without building treedefs or intermediate lists.
+   */
+  plan(): TreePlan {
+    return (this.#plan ??= new TreePlan(this));
   }
 
   /** Structural equality, including static parts (by value). */
@@ -355,7 +380,7 @@ export class TreeDef {
 
 const KIND_CODE: Record<NodeKind, number> = { leaf: 1, null: 2, undefined: 3, array: 4, object: 5, custom: 6 };
 
-function lookupNodeByCtor(ctor: Ctor): PytreeNodeDef<never> | undefined {
+export function lookupNodeByCtor(ctor: Ctor): PytreeNodeDef<never> | undefined {
   return lookupNode(Object.create(ctor.prototype as object) as object);
 }
 

@@ -27,6 +27,15 @@ export function key(seed: number): Array {
 }
 export const PRNGKey = key;
 
+/** A sample shape: a list of dimensions, or one integer for a 1-D sample (`normal(key, 3)`). */
+export type ShapeArg = number | readonly number[];
+
+function toShape(op: string, shape: unknown): readonly number[] {
+  if (typeof shape === "number" && Number.isInteger(shape) && shape >= 0) return [shape];
+  if (globalThis.Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) return shape as number[];
+  throw new ArgumentError(`${op}: shape must be a non-negative integer or a list of them, got ${JSON.stringify(shape) ?? String(shape)} — e.g. ${op}(key, [2, 3])`);
+}
+
 function checkKey(op: string, k: Array): void {
   if (k.dtype !== "uint32" || k.ndim !== 1 || k.shape[0] !== 2) {
     throw new ShapeError(`${op}: a key is a uint32[2] array (from key(seed) or split), got ${k.aval} — use random.key(seed)`);
@@ -62,8 +71,9 @@ export function foldIn(k: Array, data: number): Array {
 }
 
 /** Random uint32 bits of `shape`. */
-export function bits(k: Array, shape: readonly number[] = []): Array {
+export function bits(k: Array, shapeArg: ShapeArg = []): Array {
   checkKey("bits", k);
+  const shape = toShape("bits", shapeArg);
   const [y0, y1] = hashCounters(k, shape);
   return lax.xor(y0, y1);
 }
@@ -75,8 +85,9 @@ export interface UniformOptions {
 }
 
 /** Uniform floats in `[minval, maxval)` (JAX's construction from the top 23 bits). */
-export function uniform(k: Array, shape: readonly number[] = [], opts: UniformOptions = {}): Array {
+export function uniform(k: Array, shapeArg: ShapeArg = [], opts: UniformOptions = {}): Array {
   checkKey("uniform", k);
+  const shape = toShape("uniform", shapeArg);
   const dtype = opts.dtype ?? "float32";
   if (dtype !== "float32") throw new ArgumentError(`uniform: dtype ${dtype} is not supported — use float32`);
   const b = bits(k, shape);
@@ -94,14 +105,16 @@ function asArrayF(v: ArrayLike): Array {
 }
 
 /** Standard normal samples: `sqrt(2) · erf_inv(u)` with `u` uniform on (-1, 1), as JAX. */
-export function normal(k: Array, shape: readonly number[] = [], opts: { dtype?: DType } = {}): Array {
+export function normal(k: Array, shapeArg: ShapeArg = [], opts: { dtype?: DType } = {}): Array {
+  const shape = toShape("normal", shapeArg);
   const lo = -0.99999994; // nextafter(-1, 0) in float32
   const u = uniform(k, shape, { minval: lo, maxval: 1, dtype: opts.dtype });
   return lax.mul(lax.erfInv(u), asArrayF(Math.SQRT2));
 }
 
 /** Booleans that are true with probability `p`. */
-export function bernoulli(k: Array, p: ArrayLike = 0.5, shape: readonly number[] = []): Array {
+export function bernoulli(k: Array, p: ArrayLike = 0.5, shapeArg: ShapeArg = []): Array {
+  const shape = toShape("bernoulli", shapeArg);
   const u = uniform(k, shape);
   const pa = asArrayF(p);
   return lax.lt(u, pa.ndim === 0 ? pa : lax.broadcastInDim(pa, shape, pa.shape.map((_, i) => shape.length - pa.ndim + i)));
@@ -132,8 +145,9 @@ function asInt32(op: string, v: ArrayLike, what: string): Array {
  * random bits per value reduced modulo the span (a tiny bias when the span is not a power of
  * two, as in JAX); `maxval <= minval` gives `minval`.
  */
-export function randint(k: Array, shape: readonly number[], minval: ArrayLike, maxval: ArrayLike): Array {
+export function randint(k: Array, shapeArg: ShapeArg, minval: ArrayLike, maxval: ArrayLike): Array {
   checkKey("randint", k);
+  const shape = toShape("randint", shapeArg);
   const lo = broadcastToRank(asInt32("randint", minval, "minval"), shape);
   const hi = broadcastToRank(asInt32("randint", maxval, "maxval"), shape);
   const ks = split(k);
@@ -149,7 +163,8 @@ export function randint(k: Array, shape: readonly number[], minval: ArrayLike, m
 }
 
 /** Standard Gumbel samples, `-log(-log(u))` with `u` uniform on `[tiny, 1)` (JAX's default "low" mode). */
-export function gumbel(k: Array, shape: readonly number[] = []): Array {
+export function gumbel(k: Array, shapeArg: ShapeArg = []): Array {
+  const shape = toShape("gumbel", shapeArg);
   const tiny = 1.1754943508222875e-38; // float32 smallest normal
   const u = uniform(k, shape, { minval: tiny, maxval: 1 });
   return lax.neg(lax.log(lax.neg(lax.log(u))));
@@ -285,4 +300,43 @@ export function choice(k: Array, a: number | Array, opts: ChoiceOptions = {}): A
   }
   if (!arr) return lax.reshape(ind, shape);
   return lax.reshape(take(arr, ind, { axis, mode: "promise_in_bounds" }), outShape);
+}
+
+/** Options of `categorical`. */
+export interface CategoricalOptions {
+  /** The class axis of `logits` (default -1). */
+  axis?: number;
+  /** Output shape; must end with the batch shape (`logits`' shape without `axis`). Default: the batch shape. */
+  shape?: ShapeArg;
+}
+
+/**
+ * Samples class indices from unnormalised log-probabilities (`jax.random.categorical`, bit
+ * for bit): `argmax(gumbel(key) + logits)` along `axis`, an int32 array of the batch shape (or
+ * `shape`, with extra leading sample dimensions).
+ *
+ * @example
+ * random.categorical(key, np.log(array([0.2, 0.8])), { shape: [1000] })   // ~80% ones
+ */
+export function categorical(k: Array, logits: ArrayLike, opts: CategoricalOptions = {}): Array {
+  checkKey("categorical", k);
+  const l = asArrayF(logits);
+  if (l.ndim === 0) throw new ShapeError(`categorical: logits must have at least one axis (the classes), got ${l.aval}`);
+  let axis = opts.axis ?? -1;
+  if (!Number.isInteger(axis) || axis < -l.ndim || axis >= l.ndim) throw new ShapeError(`categorical: axis ${axis} is out of bounds for logits ${l.aval}`);
+  if (axis >= 0) axis -= l.ndim;
+  const ax = axis + l.ndim;
+  const batchShape = l.shape.filter((_, i) => i !== ax);
+  const shape = opts.shape === undefined ? batchShape : [...toShape("categorical", opts.shape)];
+  const tail = shape.slice(shape.length - batchShape.length);
+  if (shape.length < batchShape.length || tail.some((d, i) => d !== batchShape[i])) {
+    throw new ShapeError(`categorical: shape [${shape.join(",")}] must end with the batch shape [${batchShape.join(",")}] (logits ${l.aval} without axis ${axis}) — JAX's rule for categorical's shape`);
+  }
+  const prefix = shape.slice(0, shape.length - batchShape.length);
+  const logitsShape = [...tail];
+  logitsShape.splice(ax, 0, l.shape[ax]!);
+  const full = [...prefix, ...logitsShape];
+  const g = gumbel(k, full);
+  const lb = lax.broadcastInDim(l, full, l.shape.map((_, i) => prefix.length + i));
+  return lax.argmax(lax.add(g, lb), prefix.length + ax);
 }

@@ -8,6 +8,7 @@ import { Array, ConcreteArray } from "./array";
 import type { Aval } from "./aval";
 import { ConcretizationError, TracerLeakError, WaxError } from "./errors";
 import type { ParamsOf, PrimName, Primitive } from "./primitive";
+import { eagerKernels } from "./eager-dispatch";
 
 let traceCounter = 0;
 
@@ -57,7 +58,10 @@ export function leakError(t: Tracer, what: string): TracerLeakError {
   );
 }
 
-/** The bottom trace: applies primitives eagerly with the reference interpreter. */
+/**
+ * The bottom trace: applies primitives eagerly, through installed kernels where there are
+ * some (see `eager-dispatch.ts`), else with the reference interpreter.
+ */
 export class EvalTrace extends Trace {
   constructor() {
     super(null);
@@ -79,7 +83,8 @@ export class EvalTrace extends Trace {
       concrete.map((c) => c.aval),
       params,
     );
-    const datas = prim.impl(concrete, params, outAvals);
+    const kernels = eagerKernels();
+    const datas = (kernels !== null ? kernels(prim as Primitive, concrete, params, outAvals) : null) ?? prim.impl(concrete, params, outAvals);
     return outAvals.map((aval, i) => new ConcreteArray(aval, datas[i]!));
   }
 }

@@ -51,6 +51,9 @@ export function array(
   data: ArrayLike,
   opts: { dtype?: DType; shape?: readonly number[] } = {},
 ): ConcreteArray {
+  if (typeof opts !== "object" || opts === null) {
+    throw new ArgumentError(`array: the second argument is an options object, got ${JSON.stringify(opts)} — write array(x, { dtype: "int32" })`);
+  }
   if (data instanceof Array) {
     const c = data.concreteValue();
     if (c === null) throw new ArgumentError("array: cannot copy a traced array into a concrete one — use astype/reshape on the tracer instead");

@@ -460,7 +460,7 @@ describe("np.arange, np.linspace, np.eye, np.full, np.zeros match tfjs", () => {
     const arb = fc.tuple(shapeArb(), fc.float({ noNaN: true }), fc.integer({ min: -1000, max: 1000 }));
     fc.assert(
       fc.property(arb, ([shape, v, i]) => {
-        expectExact(np.full(shape, v), oracle(() => tf.fill(shape, v, "float32")));
+        expectExact(np.full(shape, v, "float32"), oracle(() => tf.fill(shape, v, "float32")));
         expectExact(np.full(shape, i, "int32"), oracle(() => tf.fill(shape, i, "int32")), "int32");
         expectExact(np.zeros(shape), oracle(() => tf.zeros(shape)));
         expectExact(np.zeros(shape, "int32"), oracle(() => tf.zeros(shape, "int32")), "int32");

@@ -170,9 +170,14 @@ export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: 
     const r = b.local(binaryen.i32);
     const c = b.local(binaryen.i32);
     const get = (l: number, t = binaryen.v128) => m.local.get(l, t);
+    // The tile loops: the smaller packed operand's panel loop outside, so the inner loop
+    // streams panels of the smaller buffer, which stays in cache, while each panel of the
+    // larger one is reused across it (tall-skinny products such as a conv's im2col GEMMs).
+    const tiles = (body: (ip: () => ExprRef, jp: () => ExprRef) => ExprRef): ExprRef =>
+      Mp * K > K * Np ? counted(b, Mp / MR, (ip) => counted(b, Np / NR, (jp) => body(ip, jp))) : counted(b, Np / NR, (jp) => counted(b, Mp / MR, (ip) => body(ip, jp)));
     stmts.push(
-      counted(b, Np / NR, (jp) =>
-        counted(b, Mp / MR, (ip) => {
+      tiles((ip, jp) => {
+        {
           const body: ExprRef[] = acc.map((l) => m.local.set(l, m.v128.const(new globalThis.Array(16).fill(0) as number[])));
           body.push(m.local.set(pa, m.i32.shl(mul(ip(), K * MR), i32(2))));
           body.push(m.local.set(pb, m.i32.shl(mul(jp(), K * NR), i32(2))));
@@ -194,8 +199,8 @@ export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: 
           for (let rr = 0; rr < MR; rr++) for (let h = 0; h < 2; h++) body.push(m.v128.store(tileBase + 4 * (rr * NR + h * 4), 16, i32(0), get(acc[2 * rr + h]!)));
           body.push(tileStore(ctx, epilogue, { dims: [bi, ip, () => get(r, binaryen.i32), jp, () => get(c, binaryen.i32)] }, { M, N, r, c }));
           return m.block(null, body);
-        }),
-      ),
+        }
+      }),
     );
     return m.block(null, stmts);
   });

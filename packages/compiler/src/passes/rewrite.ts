@@ -105,6 +105,7 @@ export function subJaxprs(e: Eqn): readonly ClosedJaxpr[] {
   if (isEqn(e, "while")) return [e.params.cond_jaxpr, e.params.body_jaxpr];
   if (isEqn(e, "scan")) return [e.params.jaxpr];
   if (isEqn(e, "custom_jvp_call")) return [e.params.call_jaxpr];
+  if (isEqn(e, "custom_vjp_call")) return [e.params.call_jaxpr];
   return [];
 }
 
@@ -121,6 +122,7 @@ export function mapSubJaxprs(e: Eqn, f: (j: ClosedJaxpr) => ClosedJaxpr): Eqn {
   if (isEqn(e, "while")) return { ...e, params: { ...e.params, cond_jaxpr: mapped[0]!, body_jaxpr: mapped[1]! } };
   if (isEqn(e, "scan")) return { ...e, params: { ...e.params, jaxpr: mapped[0]! } };
   if (isEqn(e, "custom_jvp_call")) return { ...e, params: { ...e.params, call_jaxpr: mapped[0]! } };
+  if (isEqn(e, "custom_vjp_call")) return { ...e, params: { ...e.params, call_jaxpr: mapped[0]! } };
   return e;
 }
 

@@ -66,6 +66,8 @@ export class BatchNorm extends StatefulLayer {
     this.mode = mode;
   }
 
+  static callParameters = ["x", "state"];
+
   __call__(x: Array, state: State, opts: { key?: Array; inference?: boolean } = {}): [Array, State] {
     if (x.ndim < 1 || x.shape[0] !== this.inputSize) {
       throw new ShapeError(`BatchNorm: expected one example of shape [${this.inputSize}, ...spatial], got ${x.aval} — BatchNorm acts per example; vmap it with axisName ${JSON.stringify(this.axisName)}`);

@@ -92,6 +92,8 @@ export class Conv extends Module {
     this.paddingMode = mode;
   }
 
+  static callParameters = ["x"];
+
   /** `x` of shape `[inChannels, ...spatial]`; `key` is ignored. */
   __call__(x: ArrayLike, _opts?: { key?: Array | null }): Array {
     const xa = np.asarray(x);
@@ -132,18 +134,18 @@ export class Conv2d extends Conv {
   }
 }
 
-function positive(name: string, what: string, v: number): void {
+export function positive(name: string, what: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`${name}: ${what} must be a positive integer, got ${v}`);
 }
 
-function perDim(name: string, what: string, v: number | readonly number[], n: number): number[] {
+export function perDim(name: string, what: string, v: number | readonly number[], n: number): number[] {
   const out = typeof v === "number" ? globalThis.Array<number>(n).fill(v) : [...v];
   if (out.length !== n) throw new ArgumentError(`${name}: ${what} [${out.join(", ")}] has ${out.length} entries, expected ${n} (one per spatial dim) or one number`);
   out.forEach((d) => positive(name, what, d));
   return out;
 }
 
-function parsePadding(name: string, padding: ConvPadding, n: number): [number, number][] | StringPadding {
+export function parsePadding(name: string, padding: ConvPadding, n: number): [number, number][] | StringPadding {
   if (typeof padding === "string") {
     const p = padding.toUpperCase();
     if (p !== "SAME" && p !== "SAME_LOWER" && p !== "VALID") throw new ArgumentError(`${name}: padding string must be "SAME", "SAME_LOWER" or "VALID", got ${JSON.stringify(padding)}`);
@@ -171,7 +173,7 @@ function padtypeToPads(spatial: readonly number[], span: readonly number[], stri
 }
 
 /** numpy's `pad` modes "reflect", "edge" and "wrap" on the spatial axes, as concatenated slices. */
-function padNonZero(x: Array, pads: readonly (readonly [number, number])[], mode: PaddingMode): Array {
+export function padNonZero(x: Array, pads: readonly (readonly [number, number])[], mode: PaddingMode): Array {
   let out = x;
   pads.forEach(([lo, hi], d) => {
     const axis = d + 1;
@@ -200,7 +202,7 @@ function padNonZero(x: Array, pads: readonly (readonly [number, number])[], mode
  * ordered as the flattened weight `[out, C/groups · prod(kernel)]`; each group of input
  * channels then meets its group of output channels in one batched matrix product.
  */
-function convolve(x: Array, w: Array, stride: readonly number[], dilation: readonly number[], groups: number): Array {
+export function convolve(x: Array, w: Array, stride: readonly number[], dilation: readonly number[], groups: number): Array {
   const [channels, ...spatial] = x.shape as number[];
   const kernel = w.shape.slice(2);
   const outSpatial = spatial.map((s, i) => Math.floor((s - dilation[i]! * (kernel[i]! - 1) - 1) / stride[i]!) + 1);

@@ -32,6 +32,8 @@ export class Dropout extends Module {
     this.inference = inference;
   }
 
+  static callParameters = ["x"];
+
   /**
    * `x` of any shape. `key` is needed in training; `inference` (default: the field) overrides
    * the mode for this call.

@@ -19,6 +19,8 @@ export class Lambda extends Module {
     this.fn = fn;
   }
 
+  static callParameters = ["x"];
+
   __call__(x: Array, _opts?: { key?: Array | null }): Array {
     return this.fn(x);
   }

@@ -41,6 +41,8 @@ export class LayerNorm extends Module {
     this.useBias = useBias;
   }
 
+  static callParameters = ["x", "state"];
+
   __call__(x: ArrayLike, opts?: { key?: Array | null }): Array;
   __call__(x: ArrayLike, state: State, opts?: { key?: Array | null }): [Array, State];
   __call__(x: ArrayLike, stateOrOpts?: State | { key?: Array | null }, _opts?: { key?: Array | null }): Array | [Array, State] {

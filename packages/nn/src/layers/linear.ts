@@ -39,6 +39,8 @@ export class Linear extends Module {
     this.useBias = useBias;
   }
 
+  static callParameters = ["x"];
+
   __call__(x: Array, _opts?: { key?: Array }): Array {
     let v = x;
     if (this.inFeatures === "scalar") {

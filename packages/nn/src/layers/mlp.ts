@@ -82,6 +82,8 @@ export class MLP extends Module {
     this.useFinalBias = useFinalBias;
   }
 
+  static callParameters = ["x"];
+
   /** `x` of shape `[inSize]` (or `[]` for `"scalar"`); `key` is ignored. */
   __call__(x: Array, _opts?: { key?: Array | null }): Array {
     const want = this.inSize === "scalar" ? [] : [this.inSize];

@@ -45,6 +45,8 @@ export class Sequential extends StatefulLayer {
     return new Sequential(this.layers.slice(start, end));
   }
 
+  static callParameters = ["x", "state"];
+
   __call__(x: ArrayLike, opts?: CallOpts): Array;
   __call__(x: ArrayLike, state: State, opts?: CallOpts): [Array, State];
   __call__(x: ArrayLike, stateOrOpts?: State | CallOpts, maybeOpts?: CallOpts): Array | [Array, State] {

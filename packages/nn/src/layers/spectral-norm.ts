@@ -60,6 +60,8 @@ export class SpectralNorm<L extends Module = Module> extends StatefulLayer {
     this.inference = inference;
   }
 
+  static callParameters = ["x", "state"];
+
   __call__(x: Array, state: State, opts: { key?: Array; inference?: boolean } = {}): [Array, State] {
     let [u, v] = state.get(this.uvIndex);
     const w = (this.layer as unknown as Record<string, Array>)[this.weightName]!;

@@ -1,7 +1,7 @@
 /** `scaleByAdam`: Adam's preconditioning (Kingma & Ba 2014, Algorithm 1), as Optax's `scale_by_adam`. */
 import { Array, np } from "@wax/tracer";
 import { safeIncrement, zeroCount, type GradientTransformation } from "./base";
-import { biasCorrection, updateMoment } from "./moments";
+import { biasCorrection, oneMinus, updateMoment } from "./moments";
 import { fullLikeTree, mapUpdates } from "./tree";
 
 /** Adam's state: the step count (int32 scalar) and the first and second moments. */
@@ -12,14 +12,14 @@ export interface ScaleByAdamState {
 }
 
 export interface ScaleByAdamOptions {
-  /** Decay of the first moment. Default 0.9. */
-  b1?: number;
+  /** Decay of the first moment. Default 0.9. (Numbers or scalar arrays, as `injectHyperparams` passes.) */
+  b1?: number | Array;
   /** Decay of the second moment. Default 0.999. */
-  b2?: number;
+  b2?: number | Array;
   /** Added to the denominator outside the square root. Default 1e-8. */
-  eps?: number;
+  eps?: number | Array;
   /** Added inside the square root (for differentiating through the update). Default 0. */
-  epsRoot?: number;
+  epsRoot?: number | Array;
   /** Nesterov momentum (Dozat 2016, NAdam). Default false. */
   nesterov?: boolean;
 }
@@ -42,7 +42,7 @@ export function scaleByAdam(opts: ScaleByAdamOptions = {}): GradientTransformati
       if (nesterov) {
         const ahead = biasCorrection("scaleByAdam", mu, b1, safeIncrement(count));
         const now = biasCorrection("scaleByAdam", updates, b1, count);
-        muHat = mapUpdates("scaleByAdam", (m, g) => np.add(np.multiply(b1, m), np.multiply(1 - b1, g!)), ahead, now);
+        muHat = mapUpdates("scaleByAdam", (m, g) => np.add(np.multiply(b1, m), np.multiply(oneMinus(b1), g!)), ahead, now);
       } else {
         muHat = biasCorrection("scaleByAdam", mu, b1, count);
       }

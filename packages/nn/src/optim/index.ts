@@ -8,7 +8,7 @@ export {
   identity,
   safeIncrement,
 } from "./base";
-export { chain } from "./chain";
+export { chain, OptimizerStateError } from "./chain";
 export { scale, scaleBySchedule, scaleByLearningRate } from "./scale";
 export { scaleByAdam, type ScaleByAdamState, type ScaleByAdamOptions } from "./adam";
 export { scaleByRms, type ScaleByRmsState, type ScaleByRmsOptions } from "./rms";
@@ -31,3 +31,15 @@ export {
   type CosineDecayOptions,
   type WarmupCosineDecayOptions,
 } from "./schedules";
+export { lion, scaleByLion, type LionOptions, type ScaleByLionOptions, type ScaleByLionState } from "./lion";
+export { MultiSteps, type MultiStepsOptions, type MultiStepsState } from "./multi-steps";
+export { injectHyperparams, type InjectHyperparamsState } from "./inject";
+export {
+  l2Loss,
+  squaredError,
+  huberLoss,
+  sigmoidBinaryCrossEntropy,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyWithIntegerLabels,
+  type SoftmaxCrossEntropyOptions,
+} from "./losses";

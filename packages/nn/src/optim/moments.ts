@@ -6,8 +6,13 @@ import { mapUpdates } from "./tree";
  * `(1 - decay) * g**order + decay * moment` per leaf (`order` 1 or 2); `null` updates give
  * `null` moments (Optax's `update_moment` / `update_moment_per_elem_norm` for real inputs).
  */
-export function updateMoment(op: string, updates: unknown, moments: unknown, decay: number, order: 1 | 2): unknown {
-  return mapUpdates(op, (g, m) => np.add(np.multiply(1 - decay, order === 2 ? np.square(g) : g), np.multiply(decay, m!)), updates, moments);
+export function updateMoment(op: string, updates: unknown, moments: unknown, decay: number | Array, order: 1 | 2): unknown {
+  return mapUpdates(op, (g, m) => np.add(np.multiply(oneMinus(decay), order === 2 ? np.square(g) : g), np.multiply(decay, m!)), updates, moments);
+}
+
+/** `1 - decay`: JS arithmetic for a number (as before), an array op for an injected hyperparameter. */
+export function oneMinus(decay: number | Array): number | Array {
+  return typeof decay === "number" ? 1 - decay : np.subtract(1, decay);
 }
 
 /**
@@ -15,7 +20,7 @@ export function updateMoment(op: string, updates: unknown, moments: unknown, dec
  * count) and then cast to the leaf dtype, as Optax does, so low-precision moments never see
  * `decay**count` rounded to 1.
  */
-export function biasCorrection(op: string, moments: unknown, decay: number, count: Array): unknown {
+export function biasCorrection(op: string, moments: unknown, decay: number | Array, count: Array): unknown {
   const factor = np.subtract(1, np.power(decay, count));
   return mapUpdates(op, (m) => np.divide(m, np.astype(factor, m.dtype)), moments);
 }

@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { expect } from "vitest";
-import { Array as WaxArrayClass, array, type Array as WaxArray } from "@wax/tracer";
+import { Array as WaxArrayClass, array, isFloat, treeMap, type Array as WaxArray } from "@wax/tracer";
 import { mulberry32 } from "../../../../test/support/seeded";
 
 export { tf };
@@ -61,4 +61,9 @@ export function finiteDifferences(f: (x: WaxArray) => WaxArray, x: WaxArray, h =
     const fm = f(array(minus, { shape: [...x.shape], dtype: "float64" })).item() as number;
     return (fp - fm) / (2 * h);
   });
+}
+
+/** A copy of a Module (or any pytree) with every float leaf cast to float64, for float64 references and finite differences. */
+export function toFloat64<T>(tree: T): T {
+  return treeMap((l: unknown) => (l instanceof WaxArrayClass && isFloat(l.dtype) ? l.astype("float64") : l), tree) as T;
 }

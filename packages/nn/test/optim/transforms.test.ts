@@ -191,7 +191,7 @@ describe("chain", () => {
 
   it("rejects a state of the wrong length", () => {
     const t = chain(identity(), scale(2));
-    expect(() => t.update(array([1]), [{}])).toThrow(/chain\.update: 2 transformations but the state holds 1 states/);
+    expect(() => t.update(array([1]), [{}] as never)).toThrow(/chain\.update: 2 transformations but the state holds 1 states/);
   });
 });
 
@@ -233,7 +233,7 @@ describe("null leaves (Equinox filters)", () => {
     const p = new Layer(array([1, 2]), null, "relu");
     const optim = chain(scaleByAdam(), addDecayedWeights(0.1), scaleByLearningRate(0.5));
     const state = optim.init(p);
-    const [adamState] = state as [{ mu: Layer }];
+    const [adamState] = state as unknown as [{ mu: Layer }];
     expect(adamState.mu).toBeInstanceOf(Layer);
     expect(adamState.mu.activation).toBe("relu");
     expect(adamState.mu.bias).toBeNull();

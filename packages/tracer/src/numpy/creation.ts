@@ -14,18 +14,23 @@ function checkShape(op: string, shape: readonly number[]): number[] {
   return [...shape];
 }
 
+const isInt32 = (v: number) => Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 && !Object.is(v, -0);
+
 /**
  * An array of `shape` filled with `value`. Staged as `broadcast_in_dim` of a scalar, so
- * under tracing it costs no constant (as JAX's `jnp.full`).
+ * under tracing it costs no constant (as JAX's `jnp.full`). Without `dtype` the fill value's
+ * dtype is used, as in JAX: `full([2], 3)` is int32, `full([2], 0.5)` float32 (both weakly
+ * typed, so they adopt the dtype of what they are combined with).
  */
 export function full(shape: readonly number[], value: ArrayLike, dtype?: DType): Array {
   const s = checkShape("full", shape);
   let v = asArray(value);
   if (v.ndim !== 0) throw new ArgumentError(`full: fill value must be a scalar, got ${v.aval}`);
-  // A JS number fills float32 unless a dtype is given: JS cannot tell 3 from 3.0, and float
-  // arrays are what a fill almost always wants (numpy would give int for `full(s, 3)`).
+  // As `jnp.full`: the fill value's dtype, weakly typed for a JS number. JS cannot tell 3 from
+  // 3.0, so an integer-valued number in int32's range fills int32 (`full(s, 3.0)` too: write a
+  // dtype for floats); anything else fills float32.
   if (dtype) v = cast(v, checkDType("full", dtype));
-  else if (typeof value === "number") v = cast(v, "float32");
+  else if (typeof value === "number") v = cast(v, isInt32(value) ? "int32" : "float32", true);
   return lax.broadcastInDim(v, s, []);
 }
 

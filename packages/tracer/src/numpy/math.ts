@@ -24,13 +24,25 @@ function unaryOp(f: (x: Array) => Array, inexact = false) {
   return (x: ArrayLike): Array => f(inexact ? promoteInexact(x)[0]! : asArray(x));
 }
 
-export const add = binaryOp("add", lax.add);
-export const subtract = binaryOp("sub", lax.sub);
-export const multiply = binaryOp("mul", lax.mul);
+// As jnp: on booleans `add` is logical or, `multiply` logical and, and `subtract` an error.
+export const add = binaryOp("add", (x, y) => (x.dtype === "bool" ? lax.or(x, y) : lax.add(x, y)));
+export const subtract = binaryOp("sub", (x, y) => {
+  if (x.dtype === "bool") throw new DTypeError(`subtract: boolean operands ${x.aval} and ${y.aval} cannot be subtracted (as in numpy/JAX) — use logicalXor, or cast to int32 first`);
+  return lax.sub(x, y);
+});
+export const multiply = binaryOp("mul", (x, y) => (x.dtype === "bool" ? lax.and(x, y) : lax.mul(x, y)));
 /** True division: integers promote to float (`jnp.divide`). */
 export const divide = binaryOp("div", lax.div, true);
 export const trueDivide = divide;
-export const power = binaryOp("pow", lax.pow, true);
+const floatPower = binaryOp("pow", lax.pow, true);
+/**
+ * `x ** y` (`jnp.power`): a JS integer exponent keeps an integer base's dtype (`integer_pow`,
+ * as JAX does for Python ints); array exponents promote to float.
+ */
+export function power(x: ArrayLike, y: ArrayLike): Array {
+  if (typeof y === "number" && Number.isInteger(y) && Math.abs(y) <= 1 << 16) return pow(x, y);
+  return floatPower(x, y);
+}
 export const maximum = binaryOp("max", lax.max);
 export const minimum = binaryOp("min", lax.min);
 export const arctan2 = binaryOp("atan2", lax.atan2, true);
@@ -111,7 +123,7 @@ export function pow(x: ArrayLike, y: ArrayLike): Array {
     if (y < 0 && isInteger(a.dtype)) throw new DTypeError(`pow: negative integer power ${y} of integer ${a.aval} — convert to float first`);
     return lax.integerPow(a, y);
   }
-  return power(x, y);
+  return floatPower(x, y);
 }
 
 /** `where(cond, x, y)`: elements of `x` where `cond` is true, else of `y`; all broadcast. */

@@ -1,10 +1,10 @@
 /** Reductions with numpy's `axis`/`keepdims`: sum, mean, var, std, max, min, prod, argmax, ... */
 import type { Array } from "../array";
 import { isFloat, type DType } from "../dtype";
-import { ShapeError } from "../errors";
+import { ArgumentError, ShapeError } from "../errors";
 import * as lax from "../lax";
 import { asArray, type ArrayLike } from "../values";
-import { normAxes, normAxis } from "./axes";
+import { normAxes, normAxis, reduceArgs, type AxisArg } from "./axes";
 import { cast } from "./promote";
 import { expandDims, reshape } from "./shape";
 import { divide, subtract } from "./math";
@@ -18,6 +18,17 @@ export interface ReduceOptions {
   dtype?: DType;
 }
 
+/** A reduction's axis argument: an axis, a list of axes, `null` (all), or the options object. */
+export type ReduceArg = AxisArg | ReduceOptions;
+type KwOptions = Omit<ReduceOptions, "axis">;
+const reduceKeys = { keepdims: "boolean", dtype: "string" } as const;
+const varKeys = { ...reduceKeys, ddof: "number" } as const;
+const argKeys = { keepdims: "boolean" } as const;
+
+function opts_(op: string, arg: unknown, opts: unknown): ReduceOptions {
+  return reduceArgs<ReduceOptions>(op, arg, opts, reduceKeys);
+}
+
 function keep(r: Array, axes: number[], keepdims: boolean | undefined): Array {
   return keepdims && axes.length > 0 ? expandDims(r, axes) : r;
 }
@@ -28,13 +39,15 @@ function sumInput(x: Array, dtype?: DType): Array {
   return x.dtype === "bool" ? cast(x, "int32") : x;
 }
 
-export function sum(x: ArrayLike, opts: ReduceOptions = {}): Array {
+export function sum(x: ArrayLike, axis?: ReduceArg, options?: KwOptions): Array {
+  const opts = opts_("sum", axis, options);
   const a = sumInput(asArray(x), opts.dtype);
   const axes = normAxes("sum", opts.axis, a.ndim);
   return keep(axes.length ? lax.reduceSum(a, axes) : a, axes, opts.keepdims);
 }
 
-export function prod(x: ArrayLike, opts: ReduceOptions = {}): Array {
+export function prod(x: ArrayLike, axis?: ReduceArg, options?: KwOptions): Array {
+  const opts = opts_("prod", axis, options);
   const a = sumInput(asArray(x), opts.dtype);
   const axes = normAxes("prod", opts.axis, a.ndim);
   return keep(axes.length ? lax.reduceProd(a, axes) : a, axes, opts.keepdims);
@@ -50,12 +63,12 @@ function extremum(op: "max" | "min", reduce: (a: Array, axes: number[]) => Array
   return keep(axes.length ? reduce(a, axes) : a, axes, opts.keepdims);
 }
 
-export function max(x: ArrayLike, opts: ReduceOptions = {}): Array {
-  return extremum("max", lax.reduceMax, x, opts);
+export function max(x: ArrayLike, axis?: ReduceArg, options?: KwOptions): Array {
+  return extremum("max", lax.reduceMax, x, opts_("max", axis, options));
 }
 
-export function min(x: ArrayLike, opts: ReduceOptions = {}): Array {
-  return extremum("min", lax.reduceMin, x, opts);
+export function min(x: ArrayLike, axis?: ReduceArg, options?: KwOptions): Array {
+  return extremum("min", lax.reduceMin, x, opts_("min", axis, options));
 }
 
 export const amax = max;
@@ -65,7 +78,8 @@ function count(a: Array, axes: number[]): number {
   return axes.reduce((n, ax) => n * a.shape[ax]!, 1);
 }
 
-export function mean(x: ArrayLike, opts: ReduceOptions = {}): Array {
+export function mean(x: ArrayLike, axis?: ReduceArg, options?: KwOptions): Array {
+  const opts = opts_("mean", axis, options);
   let a = asArray(x);
   if (!isFloat(a.dtype)) a = cast(a, opts.dtype ?? "float32");
   const axes = normAxes("mean", opts.axis, a.ndim);
@@ -73,7 +87,8 @@ export function mean(x: ArrayLike, opts: ReduceOptions = {}): Array {
 }
 
 /** Variance: mean of squared deviations, divided by `N - ddof`. */
-export function variance(x: ArrayLike, opts: ReduceOptions & { ddof?: number } = {}): Array {
+export function variance(x: ArrayLike, axis?: AxisArg | VarOptions, options?: Omit<VarOptions, "axis">): Array {
+  const opts = reduceArgs<VarOptions>("var", axis, options, varKeys);
   let a = asArray(x);
   if (!isFloat(a.dtype)) a = cast(a, "float32");
   const axes = normAxes("var", opts.axis, a.ndim);
@@ -83,11 +98,24 @@ export function variance(x: ArrayLike, opts: ReduceOptions & { ddof?: number } =
 }
 export { variance as var };
 
-export function std(x: ArrayLike, opts: ReduceOptions & { ddof?: number } = {}): Array {
-  return lax.sqrt(variance(x, opts));
+/** Options of `var`/`std`: numpy's `ddof` (delta degrees of freedom) besides the reduction's. */
+export interface VarOptions extends ReduceOptions {
+  ddof?: number;
 }
 
-function argReduce(name: "argmax" | "argmin", x: ArrayLike, opts: { axis?: number | null; keepdims?: boolean }): Array {
+export function std(x: ArrayLike, axis?: AxisArg | VarOptions, options?: Omit<VarOptions, "axis">): Array {
+  return lax.sqrt(variance(x, reduceArgs<VarOptions>("std", axis, options, varKeys)));
+}
+
+/** Options of `argmax`/`argmin`: one axis (the flattened array when omitted). */
+export interface ArgReduceOptions {
+  axis?: number | null;
+  keepdims?: boolean;
+}
+
+function argReduce(name: "argmax" | "argmin", x: ArrayLike, axis: number | null | undefined | ArgReduceOptions, options: Omit<ArgReduceOptions, "axis"> | undefined): Array {
+  const opts = reduceArgs<ArgReduceOptions>(name, axis, options, argKeys);
+  if (typeof opts.axis === "object" && opts.axis !== null) throw new ArgumentError(`${name}: axis must be one integer or null, got [${String(opts.axis)}] — ${name} reduces a single axis`);
   let a = asArray(x);
   let ax: number;
   if (opts.axis === null || opts.axis === undefined) {
@@ -101,27 +129,31 @@ function argReduce(name: "argmax" | "argmin", x: ArrayLike, opts: { axis?: numbe
 }
 
 /** Index of the maximum along `axis` (of the flattened array when omitted). */
-export function argmax(x: ArrayLike, opts: { axis?: number | null; keepdims?: boolean } = {}): Array {
-  return argReduce("argmax", x, opts);
+export function argmax(x: ArrayLike, axis?: number | null | ArgReduceOptions, options?: Omit<ArgReduceOptions, "axis">): Array {
+  return argReduce("argmax", x, axis, options);
 }
-export function argmin(x: ArrayLike, opts: { axis?: number | null; keepdims?: boolean } = {}): Array {
-  return argReduce("argmin", x, opts);
+export function argmin(x: ArrayLike, axis?: number | null | ArgReduceOptions, options?: Omit<ArgReduceOptions, "axis">): Array {
+  return argReduce("argmin", x, axis, options);
 }
 
 /** Cumulative sum along `axis` (of the flattened array when omitted). */
-export function cumsum(x: ArrayLike, opts: { axis?: number | null; reverse?: boolean } = {}): Array {
+export function cumsum(x: ArrayLike, axis?: number | null | { axis?: number | null; reverse?: boolean }, options?: { reverse?: boolean }): Array {
+  const opts = reduceArgs<{ axis?: number | null; reverse?: boolean }>("cumsum", axis, options, { reverse: "boolean" });
+  if (typeof opts.axis === "object" && opts.axis !== null) throw new ArgumentError(`cumsum: axis must be one integer or null, got [${String(opts.axis)}] — cumsum runs along a single axis`);
   let a = sumInput(asArray(x));
   if (opts.axis === null || opts.axis === undefined) a = reshape(a, [-1]);
   const ax = opts.axis == null ? 0 : normAxis("cumsum", opts.axis, a.ndim);
   return lax.cumsum(a, ax, opts.reverse ?? false);
 }
 
-export function any(x: ArrayLike, opts: ReduceOptions = {}): Array {
+export function any(x: ArrayLike, axis?: ReduceArg, options?: KwOptions): Array {
+  const opts = opts_("any", axis, options);
   const a = asArray(x);
   const b = a.dtype === "bool" ? a : lax.ne(a, cast(asArray(0), a.dtype));
   return max(b, opts);
 }
-export function all(x: ArrayLike, opts: ReduceOptions = {}): Array {
+export function all(x: ArrayLike, axis?: ReduceArg, options?: KwOptions): Array {
+  const opts = opts_("all", axis, options);
   const a = asArray(x);
   const b = a.dtype === "bool" ? a : lax.ne(a, cast(asArray(0), a.dtype));
   return min(b, opts);

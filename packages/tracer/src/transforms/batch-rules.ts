@@ -133,7 +133,7 @@ function reductionRule<N extends "reduce_sum" | "reduce_max" | "reduce_min" | "r
 }
 
 /** The primitives whose batching rules live in this file. */
-export type CoreBatchNames = Exclude<PrimName, "custom_jvp_call" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
+export type CoreBatchNames = Exclude<PrimName, "custom_jvp_call" | "custom_vjp_call" | "custom_lin" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
 
 export const coreBatchRules: BatchRules<CoreBatchNames> = {
   ...ELEMENTWISE_RULES,

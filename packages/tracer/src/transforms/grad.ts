@@ -11,6 +11,7 @@ import { jvpFlat, linearizeFlat } from "./jvp";
 import type { MaybeZero } from "./rules";
 import { backwardPass } from "./transpose";
 import { zerosLikeAval } from "./zeros";
+import type { AnyFn, ArrayTree, AuxOf, GradResult, ValueAndGradResult } from "./types";
 
 function flattenArrays(op: string, tree: unknown, what: string): [Array[], TreeDef] {
   const [leaves, def] = treeFlatten(tree);
@@ -38,20 +39,20 @@ export interface VjpOptions {
  * `vjp(f, ...primals)` → `[out, vjpFn]` (or `[out, vjpFn, aux]` with `hasAux`); `vjpFn(ct)`
  * returns one cotangent pytree per primal.
  */
-export function vjp<A extends unknown[]>(
-  f: (...args: A) => unknown,
+export function vjp<A extends unknown[], R>(
+  f: (...args: A) => R,
   ...primals: A
-): [unknown, (ct: unknown) => unknown[]] {
+): [ArrayTree<R>, (ct: ArrayTree<R>) => ArrayTree<A>] {
   const [out, fn] = vjpWithOptions(f, primals, {});
-  return [out, fn];
+  return [out as ArrayTree<R>, fn as (ct: ArrayTree<R>) => ArrayTree<A>];
 }
 
 /** `vjp` of a function returning `[output, aux]`: → `[out, vjpFn, aux]` (JAX's `has_aux=True`). */
-export function vjpWithAux<A extends unknown[]>(
-  f: (...args: A) => [unknown, unknown],
+export function vjpWithAux<A extends unknown[], R, X>(
+  f: (...args: A) => readonly [R, X],
   ...primals: A
-): [unknown, (ct: unknown) => unknown[], unknown] {
-  return vjpWithOptions(f, primals, { hasAux: true });
+): [ArrayTree<R>, (ct: ArrayTree<R>) => ArrayTree<A>, X] {
+  return vjpWithOptions(f, primals, { hasAux: true }) as [ArrayTree<R>, (ct: ArrayTree<R>) => ArrayTree<A>, X];
 }
 
 export function vjpWithOptions(f: (...args: any[]) => unknown, primals: readonly unknown[], opts: VjpOptions, op = "vjp"): [unknown, (ct: unknown) => unknown[], unknown] {
@@ -110,7 +111,8 @@ export interface GradOptions {
  * `valueAndGrad(f, {argnums, hasAux})(...args)` → `[value, grads]` (or `[[value, aux], grads]`
  * with `hasAux`, as JAX). `f` must return a float scalar.
  */
-export function valueAndGrad(f: (...args: any[]) => unknown, opts: GradOptions = {}): (...args: any[]) => [unknown, unknown] {
+export function valueAndGrad<F extends AnyFn, const O extends GradOptions = {}>(f: F, opts?: O): (...args: Parameters<F>) => ValueAndGradResult<F, O>;
+export function valueAndGrad(f: AnyFn, opts: GradOptions = {}): (...args: unknown[]) => [unknown, unknown] {
   return (...args: unknown[]) => {
     const argnums = opts.argnums ?? 0;
     const nums = typeof argnums === "number" ? [argnums] : [...argnums];
@@ -152,9 +154,13 @@ export function valueAndGrad(f: (...args: any[]) => unknown, opts: GradOptions =
   };
 }
 
-/** `grad(f, {argnums, hasAux})(...args)` → gradient (or `[gradient, aux]` with `hasAux`). */
-export function grad(f: (...args: any[]) => unknown, opts: GradOptions = {}): (...args: any[]) => unknown {
-  const vg = valueAndGrad(f, opts);
+/**
+ * `grad(f, {argnums, hasAux})(...args)` → gradient (or `[gradient, aux]` with `hasAux`), typed
+ * like the differentiated argument(s): `grad((w: Array) => ...)(w)` is an `Array`.
+ */
+export function grad<F extends AnyFn, const O extends GradOptions = {}>(f: F, opts?: O): (...args: Parameters<F>) => GradResult<F, O>;
+export function grad(f: AnyFn, opts: GradOptions = {}): (...args: unknown[]) => unknown {
+  const vg = valueAndGrad(f, opts) as (...args: unknown[]) => [unknown, unknown];
   return (...args: unknown[]) => {
     const [v, g] = vg(...args);
     return opts.hasAux ? [g, (v as [unknown, unknown])[1]] : g;

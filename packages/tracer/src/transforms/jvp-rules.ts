@@ -133,7 +133,7 @@ function pExtremumJvp<N extends "pmax" | "pmin">(p: Primitive<N>): JvpRule<N> {
 }
 
 /** The primitives whose JVP rules live in this file (every family but the higher-order ones and those of their own files). */
-export type CoreJvpNames = Exclude<PrimName, "custom_jvp_call" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
+export type CoreJvpNames = Exclude<PrimName, "custom_jvp_call" | "custom_vjp_call" | "custom_lin" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
 
 export const coreJvpRules: JvpRules<CoreJvpNames> = {
   // ---- elementwise ------------------------------------------------------------------------

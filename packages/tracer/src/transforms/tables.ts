@@ -6,6 +6,7 @@
  */
 import type { PrimName, Primitive } from "../primitive";
 import { customJvpBatchRules, customJvpJvpRules, customJvpTransposeRules } from "./custom-jvp-rules";
+import { customVjpBatchRules, customVjpJvpRules, customVjpTransposeRules } from "./custom-vjp-rules";
 import { coreBatchRules } from "./batch-rules";
 import { controlFlowJvpRules, controlFlowTransposeRules } from "./control-flow-ad";
 import { controlFlowBatchRules } from "./control-flow-batch";
@@ -18,6 +19,7 @@ import { sortBatchRules, sortJvpRules, sortTransposeRules } from "./sort-rules";
 export const jvpRules: JvpRules<PrimName> = {
   ...coreJvpRules,
   ...customJvpJvpRules,
+  ...customVjpJvpRules,
   ...sortJvpRules,
   ...indexingJvpRules,
   ...controlFlowJvpRules,
@@ -26,6 +28,7 @@ export const jvpRules: JvpRules<PrimName> = {
 export const transposeRules: TransposeRules<PrimName> = {
   ...coreTransposeRules,
   ...customJvpTransposeRules,
+  ...customVjpTransposeRules,
   ...sortTransposeRules,
   ...indexingTransposeRules,
   ...controlFlowTransposeRules,
@@ -34,6 +37,7 @@ export const transposeRules: TransposeRules<PrimName> = {
 export const batchRules: BatchRules<PrimName> = {
   ...coreBatchRules,
   ...customJvpBatchRules,
+  ...customVjpBatchRules,
   ...sortBatchRules,
   ...indexingBatchRules,
   ...controlFlowBatchRules,

@@ -51,7 +51,7 @@ function dotTransposeOperand(ct: Array, other: Array, operand: Aval, dims: DotDi
 }
 
 /** The primitives that can be linear in a tangent program, and those that never are (`null`). */
-export type CoreTransposeNames = Exclude<PrimName, "custom_jvp_call" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
+export type CoreTransposeNames = Exclude<PrimName, "custom_jvp_call" | "custom_vjp_call" | "custom_lin" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
 
 export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
   add: ([ct], args) => args.map(() => ct ?? null),

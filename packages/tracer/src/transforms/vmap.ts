@@ -4,6 +4,7 @@
  * environment while the body is traced, so collectives (`psum`, `pmean`, ...) over it are
  * rewritten into reductions over the batch dimension.
  */
+import type { AnyFn, ArrayTree } from "./types";
 import { Array, type ConcreteArray } from "../array";
 import { Aval } from "../aval";
 import { withAxis, type AxisFrame } from "../axis-env";
@@ -157,7 +158,8 @@ let anonymousAxes = 0;
  * vmap((x, w) => x.matmul(w), {inAxes: [0, null]})(xs, w)   // per-example matmul
  * vmap(f, {axisName: "batch"})  // inside f, pmean(x, "batch") averages over the batch
  */
-export function vmap(f: (...args: any[]) => unknown, opts: VmapOptions = {}): (...args: any[]) => any {
+export function vmap<F extends AnyFn>(f: F, opts?: VmapOptions): (...args: Parameters<F>) => ArrayTree<ReturnType<F>>;
+export function vmap(f: AnyFn, opts: VmapOptions = {}): (...args: unknown[]) => unknown {
   const { inAxes = 0, outAxes = 0, axisName, axisSize } = opts;
   return (...args: unknown[]) => {
     const [leaves, inTree] = treeFlatten(args);

@@ -414,7 +414,7 @@ describe("tracing a deep MLP", () => {
     const L = 20;
     const width = 64;
     const batch = 8;
-    const layers = range(L).map((l) => ({ w: np.full([width, width], 0.01 * ((l % 3) - 1)), b: np.zeros([width]) }));
+    const layers = range(L).map((l) => ({ w: np.full([width, width], 0.01 * ((l % 3) - 1), "float32"), b: np.zeros([width]) }));
     const xs = np.ones([batch, width]);
     type Layer = (typeof layers)[number];
     const loss = (ps: Layer[], x: WaxArray) => {
