@@ -143,7 +143,7 @@ export async function exportNamed(name: string, fn: (...args: any[]) => unknown,
   const traced = traceWithPaths(fn, args, name);
   let compiled: Compiled;
   try {
-    compiled = compileJaxpr(traced.jaxpr, { name });
+    compiled = compileJaxpr(traced.jaxpr, { name, optimize: true });
   } catch (e) {
     if (e instanceof CompileError) throw new CompileError(`export(${name}): ${e.message}`);
     throw e;

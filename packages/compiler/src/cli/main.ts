@@ -26,7 +26,7 @@ export async function main(argv: readonly string[], io: { out: (s: string) => vo
     const ex = await loadExample(opts.file, opts.fn);
     if (opts.command === "ir") {
       const traced = traceWithPaths(ex.fn, ex.args, ex.name);
-      const compiled = compileJaxpr(traced.jaxpr, { name: ex.name, text: opts.stage === "wat" });
+      const compiled = compileJaxpr(traced.jaxpr, { name: ex.name, text: opts.stage === "wat", optimize: true });
       const text = renderIr(opts.stage, opts.format, traced, compiled);
       if (opts.out) {
         writeFileSync(opts.out, text);

@@ -37,6 +37,12 @@ export interface CodegenOptions {
    * engine may refuse.
    */
   relaxedSimd?: boolean;
+  /**
+   * Run Binaryen's clean-up passes (smaller modules: what exported artifacts want). Off for
+   * `filterJit`: V8's TurboFan does the same work, the kernels run as fast without them, and
+   * the passes are most of a first call's compile time while Binaryen's own code is cold.
+   */
+  optimize?: boolean;
 }
 
 const PAGE = 65536;
@@ -137,7 +143,7 @@ export function codegen(prog: Program, plan: MemoryPlan, opts: CodegenOptions = 
     // Binaryen v132's -O1 pipeline (its coalesce-locals + reorder-locals pair) gives i32x4
     // shifts an i32 local in threefry's rotations; this subset cleans up our code safely
     // (TurboFan does the rest: Binaryen's optimizer brings no kernel speed here).
-    m.runPasses(SAFE_PASSES);
+    if (opts.optimize) m.runPasses(SAFE_PASSES);
     const binary = m.emitBinary();
     return { binary, text: opts.text ? m.emitText() : undefined, relaxedSimd };
   } finally {
