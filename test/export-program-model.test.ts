@@ -47,3 +47,16 @@ describe("export of control flow, gather and sort", () => {
     expect(bits(waxData(ref.picked))).toEqual(bits(waxData(eager.picked)));
   });
 });
+
+describe("artifact outputs with hostile keys", () => {
+  it("an output key \"__proto__\" becomes a field of the result and pollutes no prototype", async () => {
+    const f = (x: Array) => Object.fromEntries([["__proto__", { inner: np.multiply(x, 2) }]]);
+    const { wasm, manifest } = await exportCompiled(f, array([1, 2]));
+    const g = await load(JSON.parse(JSON.stringify(manifest)), wasm);
+    const out = g(new Float32Array([1, 2])) as Record<string, { inner: RuntimeArray }>;
+    expect(({} as Record<string, unknown>)["inner"]).toBeUndefined();
+    expect(Object.prototype.hasOwnProperty.call(Object.prototype, "inner")).toBe(false);
+    expect(Object.hasOwn(out, "__proto__")).toBe(true);
+    expect(out["__proto__"]!.inner.tolist()).toEqual([2, 4]);
+  });
+});

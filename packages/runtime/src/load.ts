@@ -236,7 +236,12 @@ function buildOutput(m: Manifest, outs: HostArray[]): unknown {
   const values = m.outputs.map((l) => (l.kind === "array" ? new RuntimeArray(outs[k++]!, l.shape, l.dtype) : l.value));
   if (m.outputs.length === 1 && m.outputs[0]!.path.length === 0) return values[0];
   let root: unknown = undefined;
+  // Keys come from the manifest: write them as own data properties (defineProperty), never
+  // through `obj[key] = …`, so a key such as "__proto__" makes a field, not a prototype change.
   const container = (next: ManifestKey) => ("index" in next ? [] : {});
+  const put = (obj: Record<string | number, unknown>, name: string | number, v: unknown) =>
+    Object.defineProperty(obj, name, { value: v, writable: true, enumerable: true, configurable: true });
+  const own = (obj: Record<string | number, unknown>, name: string | number): unknown => (Object.hasOwn(obj, name) ? obj[name] : undefined);
   m.outputs.forEach((l, i) => {
     if (l.path.length === 0) {
       root = values[i];
@@ -246,10 +251,12 @@ function buildOutput(m: Manifest, outs: HostArray[]): unknown {
     let cur = root as Record<string | number, unknown>;
     l.path.forEach((key, d) => {
       const name = "attr" in key ? key.attr : "key" in key ? key.key : key.index;
-      if (d === l.path.length - 1) cur[name] = values[i];
+      if (d === l.path.length - 1) put(cur, name, values[i]);
       else {
-        cur[name] ??= container(l.path[d + 1]!);
-        cur = cur[name] as Record<string | number, unknown>;
+        let next = own(cur, name);
+        if (next === undefined) put(cur, name, (next = container(l.path[d + 1]!)));
+        if (typeof next !== "object" || next === null) throw new ArtifactError(`load: output path ${l.path.map((k) => JSON.stringify(k)).join(".")} goes through a leaf — the manifest's outputs are inconsistent; re-export the artifact`);
+        cur = next as Record<string | number, unknown>;
       }
     });
   });
