@@ -54,9 +54,9 @@ export function computeLoss(model: Model, state: eqx.State, xs: Array, ys: Array
 
 export function makeStepFor(optim: optax.GradientTransformation) {
   return eqx.filterJit(function makeStep(model: Model, state: eqx.State, optState: unknown, xs: Array, ys: Array) {
-    let grads: unknown;
+    let grads: Model;
     [grads, state] = eqx.filterGrad(computeLoss, { hasAux: true })(model, state, xs, ys);
-    let updates: unknown;
+    let updates: Model;
     [updates, optState] = optim.update(grads, optState);
     model = eqx.applyUpdates(model, updates);
     return [model, state, optState] as const;

@@ -75,6 +75,6 @@ export { psum, pmean, pmax, pmin, axisIndex, allGather } from "./src/collectives
 export { stopGradient } from "./src/lax";
 export { axisEnvKey } from "./src/axis-env";
 export { customJvp, customJvpRegistrySize, type CustomJvpRule } from "./src/custom-jvp";
-export { customVjp, customVjpRegistrySize, type CustomVjpFunction, type VjpFwd, type VjpBwd } from "./src/custom-vjp";
+export { customVjp, customVjpRegistrySize, type CustomVjpFunction, type VjpFwd, type VjpBwd, type VjpCotangents } from "./src/custom-vjp";
 export { checkpoint } from "./src/checkpoint";
 export * as random from "./src/random";

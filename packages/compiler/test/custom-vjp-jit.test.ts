@@ -3,8 +3,8 @@
  * runs the user's rule, and the compiled values equal the eager ones.
  */
 import { describe, expect, test } from "vitest";
-import { array, checkpoint, customVjp, grad, jvp, nn, np, valueAndGrad, vmap, type Array as WaxArray } from "@wax/tracer";
-import { filterJit } from "../index";
+import { array, checkpoint, customVjp, grad, jvp, makeJaxpr, nn, np, valueAndGrad, vmap, type Array as WaxArray } from "@wax/tracer";
+import { filterJit, optimize } from "../index";
 
 const clipGradient = customVjp((x: WaxArray) => x.mul(3), "clipGradient");
 clipGradient.defvjp(
@@ -32,6 +32,19 @@ describe("custom_vjp_call compiled", () => {
     const [ve, ge] = valueAndGrad(loss)(xs);
     expect(v.item()).toBeCloseTo(ve.item(), 5);
     (g.ravel().tolist() as number[]).forEach((x, i) => expect(x).toBeCloseTo((ge.ravel().tolist() as number[])[i]!, 5));
+  });
+  test("checkpoint recomputes in the optimized program too: CSE does not merge the recomputation back", () => {
+    const f = (x: WaxArray) => np.sin(np.sin(x)).sum();
+    const count = (g: (x: WaxArray) => unknown) => {
+      const j = optimize(makeJaxpr(g)(array([0.5, 1.5])));
+      return j.jaxpr.eqns.filter((e) => e.prim.name === "sin").length;
+    };
+    // plain: the backward pass reuses the forward's sin(x)
+    expect(count(valueAndGrad(f))).toBe(2);
+    // checkpointed: the backward pass computes sin(x) again, and the passes keep it
+    expect(count(valueAndGrad(checkpoint(f)))).toBe(3);
+    const g = filterJit(grad(checkpoint(f)));
+    expect(g(array([0.5, 1.5])).tolist()).toEqual(filterJit(grad(f))(array([0.5, 1.5])).tolist());
   });
   test("jvp of a custom_vjp function is refused when compiled too", () => {
     const f = filterJit((x: WaxArray) => jvp((v: WaxArray) => clipGradient(v), [x], [np.onesLike(x)])[1]);

@@ -140,6 +140,8 @@ export interface PrimitiveParamsMap {
   convert_element_type: { readonly new_dtype: DType; readonly weak_type: boolean };
   bitcast_convert_type: { readonly new_dtype: DType };
   stop_gradient: NoParams;
+  /** Identity on its operands that no pass looks through (JAX's `optimization_barrier`). */
+  optimization_barrier: NoParams;
   // structural
   broadcast_in_dim: { readonly shape: Ints; readonly broadcast_dimensions: Ints };
   reshape: { readonly new_sizes: Ints; readonly dimensions: null };

@@ -1,8 +1,10 @@
 /**
  * `checkpoint` (JAX's `jax.checkpoint` / `remat`) as a custom VJP whose residuals are the
- * inputs and whose backward pass re-runs the forward under `vjp`.
+ * inputs and whose backward pass re-runs the forward under `vjp`, on inputs passed through an
+ * `optimization_barrier` so that compiled code recomputes too.
  */
 import { customVjp } from "./custom-vjp";
+import { optimizationBarrier } from "./lax";
 import { vjp } from "./transforms/grad";
 
 /**
@@ -17,9 +19,10 @@ export function checkpoint<A extends unknown[], R>(f: (...args: A) => R): (...ar
   const g = customVjp(f, `checkpoint(${f.name || "f"})`);
   return g.defvjp(
     (...args: A) => [f(...args), args] as const,
-    (args: A, ct: unknown) => {
-      const [, pullback] = vjp((...xs: unknown[]) => f(...(xs as A)), ...args);
-      return pullback(ct as never) as unknown[];
+    (args: A, ct) => {
+      // The barrier keeps the compiler's CSE from merging the recomputation into the forward pass.
+      const [, pullback] = vjp((...xs: unknown[]) => f(...(xs as A)), ...optimizationBarrier(args));
+      return pullback(ct as never) as never;
     },
   );
 }

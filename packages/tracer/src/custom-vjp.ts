@@ -16,6 +16,7 @@ import { treeFlatten, type TreeDef } from "./pytree";
 import { traceFlat } from "./staging";
 import { bind, currentTrace } from "./trace";
 import { asArray } from "./values";
+import type { ArrayTree } from "./transforms/types";
 
 /** A flat custom-VJP function: arrays in, arrays out, with its rule on flat arrays. */
 export interface VjpEntry {
@@ -114,15 +115,17 @@ function arrayLeaves(op: string, tree: unknown, what: string): [Array[], TreeDef
 }
 
 /** `fwd(...args)` → `[output, residuals]`, as in JAX. */
-export type VjpFwd<A extends unknown[], R> = (...args: A) => readonly [R, unknown];
-/** `bwd(residuals, outputCotangent)` → one cotangent per argument (`null` for a zero one), as in JAX. */
-export type VjpBwd<A extends unknown[]> = (residuals: any, g: any) => { [K in keyof A]: unknown } | readonly unknown[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type VjpFwd<A extends unknown[], R, Res> = (...args: A) => readonly [R, Res];
+/** One cotangent per argument, shaped like it; `null` for a zero one (JAX's `None`). */
+export type VjpCotangents<A extends unknown[]> = { [K in keyof A]: ArrayTree<A[K]> | null };
+/** `bwd(residuals, outputCotangent)` → one cotangent per argument, as in JAX. */
+export type VjpBwd<A extends unknown[], R, Res> = (residuals: Res, g: ArrayTree<R>) => VjpCotangents<A>;
 
 /** A function made by `customVjp`: call it, after giving its rule with `defvjp`. */
 export interface CustomVjpFunction<A extends unknown[], R> {
   (...args: A): R;
   /** Sets the rule (JAX's `f.defvjp(fwd, bwd)`); returns the function. */
-  defvjp(fwd: VjpFwd<A, R>, bwd: VjpBwd<A>): CustomVjpFunction<A, R>;
+  defvjp<Res>(fwd: VjpFwd<A, R, Res>, bwd: VjpBwd<A, R, Res>): CustomVjpFunction<A, R>;
 }
 
 /**
@@ -136,7 +139,7 @@ export interface CustomVjpFunction<A extends unknown[], R> {
  * clipGradient.defvjp((x) => [x, null], (_res, g) => [np.clip(g, -1, 1)]);
  */
 export function customVjp<A extends unknown[], R>(f: (...args: A) => R, name = f.name || "f"): CustomVjpFunction<A, R> {
-  let rule: { fwd: VjpFwd<A, R>; bwd: VjpBwd<A> } | null = null;
+  let rule: { fwd: VjpFwd<A, R, unknown>; bwd: VjpBwd<A, R, unknown> } | null = null;
   /** Per input structure: the flat entry, and the output structure (known once `f` is traced). */
   const byInTree = new Map<string, { id: number; out: { tree: TreeDef | null } }>();
   const op = `customVjp(${name})`;
@@ -161,7 +164,7 @@ export function customVjp<A extends unknown[], R>(f: (...args: A) => R, name = f
         return [flatOut(res[0], "fwd's output"), rs, resTree];
       },
       bwd: (res, resTree, cts) => {
-        const got = bwd(resTree.unflatten(res), out.tree!.unflatten(cts)) as unknown;
+        const got = bwd(resTree.unflatten(res), out.tree!.unflatten(cts) as ArrayTree<R>) as unknown;
         if (!globalThis.Array.isArray(got) || got.length !== argDefs.length) {
           const n = globalThis.Array.isArray(got) ? `${got.length} values` : typeof got;
           throw new TransformError(`${op}: bwd must return one cotangent per argument (${argDefs.length}), got ${n} — return a list, e.g. [gx] for one argument`);
@@ -189,8 +192,8 @@ export function customVjp<A extends unknown[], R>(f: (...args: A) => R, name = f
     const outs = callVjpEntry(rec.id, leaves);
     return rec.out.tree!.unflatten(outs) as R;
   }) as CustomVjpFunction<A, R>;
-  call.defvjp = (fwd, bwd) => {
-    rule = { fwd, bwd };
+  call.defvjp = <Res>(fwd: VjpFwd<A, R, Res>, bwd: VjpBwd<A, R, Res>) => {
+    rule = { fwd, bwd: bwd as VjpBwd<A, R, unknown> };
     byInTree.clear();
     return call;
   };

@@ -161,9 +161,19 @@ function extremumFirst(name: "max" | "min", pattern: string): (x: Array) => Arra
         best = lax.selectN(moves, best, v);
         first = lax.selectN(moves, first, lax.broadcastInDim(lax.convertElementType(i + 1, "int32"), ans.shape, []));
       });
+      // A reduction over a unit axis stores `first` once per window (a kernel boundary);
+      // otherwise its select chain would be fused into, and recomputed by, every element of
+      // the gradient's broadcast.
+      first = lax.reduceMax(lax.reshape(first, [...first.shape, 1]), [first.ndim]);
       const chosen = lax.eq(position, lax.broadcastInDim(first, x!.shape, keep));
       const tzero = lax.broadcastInDim(lax.convertElementType(0, t!.dtype), x!.shape, []);
-      return [[ans], [lax.reduceSum(lax.selectN(chosen, tzero, t!), axes)]];
+      const tangent = lax.reduceSum(lax.selectN(chosen, tzero, t!), axes);
+      // The same trick for the reverse pass: the transpose of this unit broadcast is a
+      // reduction that stores the incoming cotangent once per window before it is spread
+      // over the window's elements (it is often a long fused expression, such as a conv's
+      // input gradient).
+      const unit = lax.reshape(lax.broadcastInDim(tangent, [...tangent.shape, 1], tangent.shape.map((_, i) => i)), tangent.shape);
+      return [[ans], [unit]];
     },
     `reduce_window_${name}`,
   );

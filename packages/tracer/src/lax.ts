@@ -2,7 +2,8 @@
  * `lax`: thin, strict wrappers over the primitives (no broadcasting or promotion: operands
  * must already agree, as in `jax.lax`). The numpy-like namespace is built on these.
  */
-import type { Array } from "./array";
+import { Array as ArrayClass, type Array } from "./array";
+import { treeFlatten } from "./pytree";
 import type { DType } from "./dtype";
 import * as P from "./primitives/all";
 import { bind, bind1 } from "./trace";
@@ -174,3 +175,21 @@ export {
 } from "./lax-indexing";
 
 export { cond, switch_ as switch, whileLoop, foriLoop, scan, map, type ScanOptions, type Traced, type Returned } from "./control-flow";
+
+/**
+ * The identity on a pytree whose array leaves no compiler pass looks through (JAX's
+ * `lax.optimization_barrier`): computations on the results are not merged with the same
+ * computations on the inputs. Other leaves pass unchanged.
+ */
+export function optimizationBarrier<T>(tree: T): T {
+  const [leaves, def] = treeFlatten(tree);
+  const idx: number[] = [];
+  leaves.forEach((l, i) => {
+    if (l instanceof ArrayClass) idx.push(i);
+  });
+  if (idx.length === 0) return tree;
+  const outs = bind(P.optimizationBarrier, idx.map((i) => leaves[i] as Array));
+  const full = leaves.slice();
+  idx.forEach((i, k) => (full[i] = outs[k]));
+  return def.unflatten(full) as T;
+}

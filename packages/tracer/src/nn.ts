@@ -6,6 +6,7 @@ import * as np from "./numpy/index";
 import { promoteInexact } from "./numpy/promote";
 import { asArray, type ArrayLike } from "./values";
 import { customJvp } from "./custom-jvp";
+import { reduceArgs } from "./numpy/axes";
 
 const inexact = (x: ArrayLike): Array => promoteInexact(x)[0]!;
 
@@ -114,7 +115,13 @@ export function elu(x: ArrayLike, alpha = 1): Array {
 }
 
 /** `log(sum(exp(x)))` along `axis`, stable (max subtracted, as a stop-gradient constant). */
-export function logsumexp(x: ArrayLike, opts: { axis?: number | readonly number[] | null; keepdims?: boolean } = {}): Array {
+export function logsumexp(
+  x: ArrayLike,
+  axis?: number | readonly number[] | null | { axis?: number | readonly number[] | null; keepdims?: boolean },
+  options?: { keepdims?: boolean },
+): Array {
+  // JAX's `logsumexp(a, axis)`: the axis positionally, or an options object.
+  const opts = reduceArgs<{ axis?: number | readonly number[] | null; keepdims?: boolean }>("logsumexp", axis, options, { keepdims: "boolean" });
   const a = inexact(x);
   const m = np.max(a, { axis: opts.axis, keepdims: true });
   // Where the max is infinite (all -inf, or +inf present), shift by 0 instead.

@@ -158,8 +158,26 @@ export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: 
   const batchLoop = (body: (bi: () => ExprRef) => ExprRef) => (g.batch === 1 ? body(() => i32(0)) : counted(b, g.batch, body));
   return batchLoop((bi) => {
     const stmts: ExprRef[] = [];
-    stmts.push(pack(b, { W: NR, extent: N, K, sw: g.bn, sk: g.bk, sBatch: g.bBatch, srcBase: off(k.b.buf) + k.b.map.offset * 4, dstBase: bpBase, bi }));
-    stmts.push(pack(b, { W: MR, extent: M, K, sw: g.am, sk: g.ak, sBatch: g.aBatch, srcBase: off(k.a.buf) + k.a.map.offset * 4, dstBase: apBase, bi }));
+    // Skinny products (one side ≥ 8× the other, such as a conv's im2col GEMMs): the larger
+    // operand's panel loop outside, each of its panels packed just before use (it stays in
+    // L1 across the inner loop) instead of megabytes of packed panels written and re-read;
+    // the smaller operand packed whole up front. Otherwise both are packed up front.
+    const skinny = Mp >= 8 * Np || Np >= 8 * Mp;
+    const outerM = skinny && Mp > Np;
+    const perPanel = skinny;
+    const aOp = { W: MR, extent: M, K, sw: g.am, sk: g.ak, sBatch: g.aBatch, srcBase: off(k.a.buf) + k.a.map.offset * 4, dstBase: apBase, bi };
+    const bOp = { W: NR, extent: N, K, sw: g.bn, sk: g.bk, sBatch: g.bBatch, srcBase: off(k.b.buf) + k.b.map.offset * 4, dstBase: bpBase, bi };
+    if (!perPanel || outerM) stmts.push(pack(b, bOp));
+    if (!perPanel || !outerM) stmts.push(pack(b, aOp));
+    /** Packs panel `q` of `op` alone at the start of its packed buffer. */
+    const packPanel = (op: typeof aOp, q: () => ExprRef): ExprRef => {
+      const at = () => m.i32.add(mul(bi(), op.sBatch), mul(q(), op.W * op.sw));
+      const one = (extent: number) => pack(b, { ...op, extent, sBatch: 1, bi: at });
+      const full = Math.floor(op.extent / op.W);
+      if (op.extent % op.W === 0) return one(op.W);
+      if (full === 0) return one(op.extent % op.W);
+      return m.if(m.i32.lt_s(q(), i32(full)), one(op.W), one(op.extent % op.W));
+    };
     // Microkernel over all (jp, ip) tiles.
     const acc = globalThis.Array.from({ length: MR * 2 }, () => b.local(binaryen.v128));
     const pa = b.local(binaryen.i32);
@@ -170,17 +188,18 @@ export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: 
     const r = b.local(binaryen.i32);
     const c = b.local(binaryen.i32);
     const get = (l: number, t = binaryen.v128) => m.local.get(l, t);
-    // The tile loops: the smaller packed operand's panel loop outside, so the inner loop
-    // streams panels of the smaller buffer, which stays in cache, while each panel of the
-    // larger one is reused across it (tall-skinny products such as a conv's im2col GEMMs).
     const tiles = (body: (ip: () => ExprRef, jp: () => ExprRef) => ExprRef): ExprRef =>
-      Mp * K > K * Np ? counted(b, Mp / MR, (ip) => counted(b, Np / NR, (jp) => body(ip, jp))) : counted(b, Np / NR, (jp) => counted(b, Mp / MR, (ip) => body(ip, jp)));
+      !perPanel
+        ? counted(b, Np / NR, (jp) => counted(b, Mp / MR, (ip) => body(ip, jp)))
+        : outerM
+          ? counted(b, Mp / MR, (ip) => m.block(null, [packPanel(aOp, ip), counted(b, Np / NR, (jp) => body(ip, jp))]))
+          : counted(b, Np / NR, (jp) => m.block(null, [packPanel(bOp, jp), counted(b, Mp / MR, (ip) => body(ip, jp))]));
     stmts.push(
       tiles((ip, jp) => {
         {
           const body: ExprRef[] = acc.map((l) => m.local.set(l, m.v128.const(new globalThis.Array(16).fill(0) as number[])));
-          body.push(m.local.set(pa, m.i32.shl(mul(ip(), K * MR), i32(2))));
-          body.push(m.local.set(pb, m.i32.shl(mul(jp(), K * NR), i32(2))));
+          body.push(m.local.set(pa, perPanel && outerM ? i32(0) : m.i32.shl(mul(ip(), K * MR), i32(2))));
+          body.push(m.local.set(pb, perPanel && !outerM ? i32(0) : m.i32.shl(mul(jp(), K * NR), i32(2))));
           const inner: ExprRef[] = [
             m.local.set(b0, m.v128.load(bpBase, 16, get(pb, binaryen.i32))),
             m.local.set(b1, m.v128.load(bpBase + 16, 16, get(pb, binaryen.i32))),

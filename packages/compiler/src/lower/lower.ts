@@ -33,6 +33,8 @@ export const loweringRules: LowerRules<PrimName> = {
   axis_index: collective,
   all_gather: collective,
   psum_scatter: collective,
+  // Passes are done: the barrier is the identity.
+  optimization_barrier: (_ctx, _e, ins) => ins,
   // A custom-VJP call runs its function's body (the rule only matters for differentiation).
   custom_vjp_call: (ctx, _e, ins, p) => ctx.lowerJaxpr(p.call_jaxpr, ins),
   custom_lin: unsupported("the linear part of a custom_vjp function has no forward evaluation — compile grad/vjp of the function, not jvp"),

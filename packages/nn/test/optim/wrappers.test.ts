@@ -140,6 +140,21 @@ describe("injectHyperparams", () => {
   });
 });
 
+it("a learning rate changed with treeAt between compiled steps does not recompile", () => {
+  const optim = injectHyperparams(adam)({ learningRate: 0.1 });
+  const params = array([1, 2]);
+  let s = optim.init(params);
+  const step = filterJit((g: WaxArray, st: typeof s) => optim.update(g, st, params));
+  let u1: unknown, u2: unknown;
+  [u1, s] = step(array([1, 1]), s);
+  s = treeAt((st) => st.hyperparams.learningRate, s, array(0.01));
+  [u2, s] = step(array([1, 1]), s);
+  expect(step.stats().misses).toBe(1);
+  // Adam's second-step direction with equal gradients is 1: the update is -lr.
+  expectClose(u1, [-0.1, -0.1], 1e-5);
+  expectClose(u2, [-0.01, -0.01], 1e-5);
+});
+
 describe("a state that does not match its optimizer", () => {
   const params = { w: array([1, 2]), b: array([3]) };
   it("names the path in the state and both structures", () => {

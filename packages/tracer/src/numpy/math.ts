@@ -41,7 +41,28 @@ const floatPower = binaryOp("pow", lax.pow, true);
  */
 export function power(x: ArrayLike, y: ArrayLike): Array {
   if (typeof y === "number" && Number.isInteger(y) && Math.abs(y) <= 1 << 16) return pow(x, y);
+  const [a, b] = broadcastAll("pow", promote(x, y)) as [Array, Array];
+  if (isInteger(a.dtype)) return intPower(a, b);
   return floatPower(x, y);
+}
+
+/**
+ * Integer `x ** y` for integer arrays, JAX's `_pow_int_int`: six rounds of binary
+ * exponentiation (more would overflow for any |x| > 1), `0 ** 0 = 1`.
+ */
+function intPower(x: Array, y: Array): Array {
+  const c = (v: number, like: Array) => cast(asArray(v), like.dtype, true);
+  const bc = (v: Array, like: Array) => (v.ndim === like.ndim ? v : lax.broadcastInDim(v, like.shape, []));
+  const shape = x.ndim >= y.ndim ? x : y;
+  let base = bc(x, shape);
+  let e = bc(y, shape);
+  let acc = lax.selectN(lax.and(lax.eq(base, c(0, base)), lax.ne(e, c(0, e))), bc(c(1, base), shape), bc(c(0, base), shape));
+  for (let i = 0; i < 6; i++) {
+    acc = lax.selectN(lax.ne(lax.and(e, c(1, e)), c(0, e)), acc, lax.mul(acc, base));
+    base = lax.mul(base, base);
+    e = lax.shiftRightLogical(e, c(1, e));
+  }
+  return acc;
 }
 export const maximum = binaryOp("max", lax.max);
 export const minimum = binaryOp("min", lax.min);
@@ -111,7 +132,7 @@ export const ceil = unaryOp((x) => (isFloat(x.dtype) ? lax.ceil(x) : x));
 /** Rounds half to even, as `jnp.round`. */
 export const round = unaryOp((x) => (isFloat(x.dtype) ? lax.round(x, 1) : x));
 export const reciprocal = (x: ArrayLike): Array => divide(1, x);
-export const exp2 = (x: ArrayLike): Array => power(2, x);
+export const exp2 = (x: ArrayLike): Array => floatPower(2, x);
 export const log2 = (x: ArrayLike): Array => divide(log(x), Math.LN2);
 export const log10 = (x: ArrayLike): Array => divide(log(x), Math.LN10);
 

@@ -9,3 +9,4 @@ export * from "./collectives";
 export * from "./sort";
 export * from "./control-flow";
 export * from "./indexing";
+export * from "./barrier";

@@ -137,6 +137,7 @@ export type CoreBatchNames = Exclude<PrimName, "custom_jvp_call" | "custom_vjp_c
 
 export const coreBatchRules: BatchRules<CoreBatchNames> = {
   ...ELEMENTWISE_RULES,
+  optimization_barrier: (_axis, vals, dims) => [bind(P.optimizationBarrier, vals), dims],
   // ---- structural -------------------------------------------------------------------------
 
   broadcast_in_dim: (axis, [x], [d], params) => {

@@ -166,6 +166,8 @@ export const coreJvpRules: JvpRules<CoreJvpNames> = {
   ceil: defZero(P.ceil),
   round: defZero(P.round),
   stop_gradient: defZero(P.stopGradient),
+  // Tangents pass beside the barrier: it only has to stop passes on the primal program.
+  optimization_barrier: (primals, tangents) => [bind(P.optimizationBarrier, primals), tangents],
 
   add: addSubJvp(P.add),
   sub: addSubJvp(P.sub),

@@ -176,6 +176,7 @@ export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
   square: null, round: null, integer_pow: null, rem: null, pow: null, max: null, min: null, atan2: null,
   eq: null, ne: null, lt: null, le: null, gt: null, ge: null, and: null, or: null, xor: null,
   shift_left: null, shift_right_logical: null, shift_right_arithmetic: null, bitcast_convert_type: null,
-  stop_gradient: null, iota: null, reduce_prod: null, reduce_max: null, reduce_min: null, argmax: null, argmin: null,
+  stop_gradient: null,
+  optimization_barrier: null, iota: null, reduce_prod: null, reduce_max: null, reduce_min: null, argmax: null, argmin: null,
   threefry2x32: null, pmax: null, pmin: null, axis_index: null,
 };

@@ -121,6 +121,12 @@ describe("JAX's dtype rules", () => {
     expect(np.power(i, 0.5).dtype).toBe("float32");
     expect(i.pow(2).dtype).toBe("int32");
   });
+  test("integer arrays to integer array powers stay int32 (JAX's binary exponentiation, 0 ** 0 = 1)", () => {
+    const got = np.power(array([2, 3, -2, 0, 0, 7], { dtype: "int32" }), array([3, 0, 5, 0, 4, 2], { dtype: "int32" }));
+    expect(got.dtype).toBe("int32");
+    expect(data(got)).toEqual([8, 1, -32, 1, 0, 49]);
+    expect(data(np.power(2, array([0, 1, 10], { dtype: "int32" })))).toEqual([1, 2, 1024]);
+  });
   test("bool + bool is logical or, bool * bool logical and, bool - bool an error", () => {
     const a = array([true, true, false, false]);
     const b = array([true, false, true, false]);

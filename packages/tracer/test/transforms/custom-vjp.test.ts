@@ -12,7 +12,7 @@ const f64 = (x: number | number[]) => array(x, { dtype: "float64" });
 const f = customVjp((x: WaxArray, y: WaxArray) => np.sin(x).mul(y));
 f.defvjp(
   (x, y) => [np.sin(x).mul(y), [np.cos(x), np.sin(x), y]] as const,
-  ([cosX, sinX, y]: WaxArray[], g: WaxArray) => [cosX!.mul(g).mul(y!), sinX!.mul(g)],
+  ([cosX, sinX, y], g) => [cosX.mul(g).mul(y), sinX.mul(g)],
 );
 
 /** A rule that differs from the function's derivative, so using it is observable. */
