@@ -87,7 +87,7 @@ describe("load refuses", () => {
 
   it("a sha256 mismatch", async () => {
     const { wasm, manifest } = await fresh();
-    wasm[wasm.length - 1] ^= 0xff;
+    wasm[wasm.length - 1]! ^= 0xff;
     await expect(load(manifest, wasm)).rejects.toThrow(/sha256 is [0-9a-f]{64} but the manifest says/);
   });
 

@@ -44,7 +44,6 @@ export async function createTfjs(backend: Backend): Promise<Peer> {
     info = "@tensorflow/tfjs-backend-cpu (plain JS), eager";
   }
   type T = InstanceType<typeof tf.Tensor>;
-  type Layer = { w: T; b: T };
 
   const read = (t: T): Float32Array => {
     const d = t.dataSync() as Float32Array;

@@ -27,6 +27,7 @@ import type { HostArray } from "@wax/runtime";
 import { compileJaxpr, type Compiled } from "./compile";
 import { avalOf, isDynamic } from "./leaves";
 import { CompileError } from "./errors";
+import { capturedUnchanged, fingerprintCaptured, type CapturedFingerprint } from "./captured";
 
 export interface JitOptions {
   /** Name used in errors and statistics (defaults to the function's name). */
@@ -86,6 +87,13 @@ interface Entry {
   leafScratch: unknown[];
   dynScratch: unknown[];
   outScratch: unknown[];
+  /** Samples of the closed-over arrays baked in as constants (null: none), to catch in-place writes. */
+  captured: CapturedFingerprint | null;
+}
+
+/** Whether the entry's baked-in captured constants still hold the values it was compiled with. */
+function fresh(e: Entry): boolean {
+  return e.captured === null || capturedUnchanged(e.captured);
 }
 
 type TreePlan = ReturnType<TreeDef["plan"]>;
@@ -140,6 +148,10 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
   let warned = false;
   let last: Entry | null = null;
   let evicted: Pick<Entry, "hash" | "mask" | "treedef" | "statics" | "avals">[] = [];
+  /** Calls with a `this` go through this inner jit of `(self, ...args)`: `this` is traced like an
+   * argument (its arrays are inputs, its other leaves join the cache key). */
+  let bound: Jitted<(self: unknown, ...args: unknown[]) => unknown> | null = null;
+  let lastWasBound = false;
 
   /** Fast path: the previous entry took only arrays as positional arguments; same avals → hit. */
   const fastHit = (args: unknown[]): Entry | null => {
@@ -214,15 +226,23 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
   };
 
   const jitted = function (this: unknown, ...args: unknown[]) {
+    if (this !== undefined && this !== globalThis) {
+      bound ??= filterJit(function (self: unknown, ...rest: unknown[]) {
+        return fn.apply(self, rest);
+      }, { ...opts, name });
+      lastWasBound = true;
+      return bound(this, ...args);
+    }
+    lastWasBound = false;
     const fast = fastHit(args);
-    if (fast) {
+    if (fast && fresh(fast)) {
       hits++;
       fast.hits++;
       lastMiss = null;
       return run(fast, args);
     }
     const hit = structuralHit(args);
-    if (hit) {
+    if (hit && fresh(hit)) {
       hits++;
       hit.hits++;
       lastMiss = null;
@@ -240,6 +260,11 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     let h = staticHash(mask, treedef.hash);
     for (const s of statics) h = staticHash(s, h);
     for (const a of avals) h = hashAval(a, h);
+    const stale = entries.filter((e) => !fresh(e));
+    if (stale.length > 0) {
+      entries = entries.filter((e) => !stale.includes(e));
+      if (last !== null && stale.includes(last)) last = null;
+    }
     let entry = entries.find(
       (e) =>
         e.hash === h &&
@@ -257,7 +282,7 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     } else {
       misses++;
       const ev = evicted.find((e) => e.hash === h && e.mask === mask && e.treedef.equals(treedef) && e.statics.every((s, i) => staticEqual(s, statics[i])) && e.avals.every((a, i) => a.equals(avals[i]!) && a.weakType === avals[i]!.weakType));
-      lastMiss = ev ? `its entry was evicted from the bounded cache (maxEntries ${maxEntries})` : entries.length === 0 ? "first call" : explain(entries[0]!, treedef, mask, statics, avals);
+      lastMiss = stale.length > 0 ? "an array it closed over was modified in place after it was compiled (captured arrays are baked in as constants; pass arrays that change as arguments)" : ev ? `its entry was evicted from the bounded cache (maxEntries ${maxEntries})` : entries.length === 0 ? "first call" : explain(entries[0]!, treedef, mask, statics, avals);
       entry = compileEntry(this, leaves, treedef, statics, avals, h);
       entry.mask = mask;
       evicted = evicted.filter((e) => e !== ev);
@@ -333,16 +358,18 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       leafScratch: new globalThis.Array<unknown>(treedef.numLeaves),
       dynScratch: new globalThis.Array<unknown>(avals.length),
       outScratch: new globalThis.Array<unknown>(outTree!.numLeaves),
+      captured: fingerprintCaptured(jaxpr),
     };
   }
 
   return Object.assign(jitted as unknown as F, {
     stats(): CacheStats {
+      const b = bound?.stats();
       return {
-        hits,
-        misses,
-        compileMs,
-        entries: entries.map((e) => ({
+        hits: hits + (b?.hits ?? 0),
+        misses: misses + (b?.misses ?? 0),
+        compileMs: compileMs + (b?.compileMs ?? 0),
+        entries: [...entries.map((e) => ({
           inTree: String(e.treedef),
           avals: e.avals.map(String),
           staticLeaves: e.statics,
@@ -352,14 +379,15 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
           arenaBytes: e.compiled.plan.arenaBytes,
           totalBufferBytes: e.compiled.plan.totalBytes,
           kernels: e.compiled.program.kernels.length,
-        })),
+        })), ...(b?.entries ?? [])],
       };
     },
-    explainLastMiss: () => lastMiss,
-    lastJaxpr: () => last?.jaxpr ?? null,
+    explainLastMiss: () => (lastWasBound ? bound!.explainLastMiss() : lastMiss),
+    lastJaxpr: () => (lastWasBound ? bound!.lastJaxpr() : last?.jaxpr ?? null),
     clear: () => {
       entries = [];
       last = null;
+      bound?.clear();
     },
   }) as Jitted<F>;
 }

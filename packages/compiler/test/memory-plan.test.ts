@@ -155,7 +155,7 @@ function checkPlan(c: Compiled): { arena: number; total: number; fixed: number; 
     if (b.kind === "input" || b.kind === "const") return [-1, n];
     const iv = own[id];
     if (b.kind === "output") return [iv ? iv[0] : 0, n];
-    return iv;
+    return iv ?? null;
   };
   const used = bufs.filter((b) => b.size > 0 && live(b.id) !== null);
   for (let i = 0; i < used.length; i++) {

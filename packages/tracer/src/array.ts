@@ -174,19 +174,47 @@ export function formatElement(v: number, dtype: DType): string {
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
 
+/** numpy's print options: arrays of more than `SUMMARY_THRESHOLD` elements show the first and
+ * last `EDGE_ITEMS` entries of each long axis around a `...`. */
+const SUMMARY_THRESHOLD = 1000;
+const EDGE_ITEMS = 3;
+
 function formatArray(c: ConcreteArray): string {
-  const items = globalThis.Array.from(c.data, (v) => formatElement(v, c.dtype));
-  const width = Math.max(0, ...items.map((s) => s.length));
   const shape = c.shape;
-  let k = 0;
-  const rec = (dim: number, indent: string): string => {
-    if (dim === shape.length) return items[k++]!.padStart(width);
-    const parts: string[] = [];
-    for (let i = 0; i < shape[dim]!; i++) parts.push(rec(dim + 1, indent + " "));
+  const weak = c.weakType ? " weak" : "";
+  // Nothing to show: no walk over the (possibly huge) non-zero axes, as numpy/JAX print it.
+  if (c.size === 0) {
+    const shapeNote = shape.length === 1 ? "" : `, shape=(${shape.join(", ")}${shape.length === 1 ? "," : ""})`;
+    return `Array([]${shapeNote}, dtype=${c.dtype}${weak})`;
+  }
+  const summarise = c.size > SUMMARY_THRESHOLD;
+  const strides = stridesOf(shape);
+  /** Indices shown along an axis of length n; -1 stands for the `...`. */
+  const shown = (n: number): number[] => {
+    if (!summarise || n <= 2 * EDGE_ITEMS) return globalThis.Array.from({ length: n }, (_, i) => i);
+    const tail = globalThis.Array.from({ length: EDGE_ITEMS }, (_, i) => n - EDGE_ITEMS + i);
+    return [...globalThis.Array.from({ length: EDGE_ITEMS }, (_, i) => i), -1, ...tail];
+  };
+  const axes = shape.map(shown);
+  // Format the shown elements first: the column width is the widest of them.
+  let width = 0;
+  const text = new Map<number, string>();
+  const visit = (dim: number, offset: number): void => {
+    if (dim === shape.length) {
+      const t = formatElement(c.data[offset]!, c.dtype);
+      text.set(offset, t);
+      if (t.length > width) width = t.length;
+      return;
+    }
+    for (const i of axes[dim]!) if (i >= 0) visit(dim + 1, offset + i * strides[dim]!);
+  };
+  visit(0, 0);
+  const rec = (dim: number, offset: number, indent: string): string => {
+    if (dim === shape.length) return text.get(offset)!.padStart(width);
+    const parts = axes[dim]!.map((i) => (i < 0 ? "..." : rec(dim + 1, offset + i * strides[dim]!, indent + " ")));
     const sep = dim === shape.length - 1 ? ", " : ",\n" + "\n".repeat(shape.length - dim - 2) + indent + " ";
     return "[" + parts.join(sep) + "]";
   };
-  const body = shape.length === 0 ? items[0]! : rec(0, "");
-  const weak = c.weakType ? " weak" : "";
+  const body = rec(0, 0, "");
   return `Array(${body.replace(/\n/g, "\n      ")}, dtype=${c.dtype}${weak})`;
 }

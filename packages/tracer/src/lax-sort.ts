@@ -30,7 +30,7 @@ export interface SortOptions {
  * lax.sort([keys, values], { numKeys: 1 })            // [sortedKeys, values in key order]
  */
 export function sort(operand: Array, opts?: SortOptions): Array;
-export function sort(operands: readonly Array[], opts?: SortOptions): Array[];
+export function sort<const T extends readonly Array[]>(operands: T, opts?: SortOptions): { -readonly [K in keyof T]: Array };
 export function sort(operands: Array | readonly Array[], opts: SortOptions = {}): Array | Array[] {
   const single = operands instanceof Array;
   const ops = single ? [operands] : operands.map((x: ArrayLike) => asArray(x));

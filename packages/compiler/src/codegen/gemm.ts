@@ -9,6 +9,8 @@
  * contiguous along k is transposed in registers 4×4 at a time (8 shuffles per 16 elements),
  * anything else element by element. Each finished 4×8 tile goes through a 32-float scratch
  * tile to the (fused) epilogue, which writes the output: no padded C and no copy-out pass.
+ * Skinny products (one side ≥ 8× the other) pack the larger side one panel at a time, just
+ * before its tiles, so its packed copy never leaves L1.
  * With relaxed SIMD the multiply-add is one `f32x4.relaxed_madd` (an FMA where the engine
  * has one); it is emitted only when asked (see `relaxedSimdAvailable` in `@wax/runtime`).
  */
@@ -196,29 +198,27 @@ export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: 
           : counted(b, Np / NR, (jp) => m.block(null, [packPanel(bOp, jp), counted(b, Mp / MR, (ip) => body(ip, jp))]));
     stmts.push(
       tiles((ip, jp) => {
-        {
-          const body: ExprRef[] = acc.map((l) => m.local.set(l, m.v128.const(new globalThis.Array(16).fill(0) as number[])));
-          body.push(m.local.set(pa, perPanel && outerM ? i32(0) : m.i32.shl(mul(ip(), K * MR), i32(2))));
-          body.push(m.local.set(pb, perPanel && !outerM ? i32(0) : m.i32.shl(mul(jp(), K * NR), i32(2))));
-          const inner: ExprRef[] = [
-            m.local.set(b0, m.v128.load(bpBase, 16, get(pb, binaryen.i32))),
-            m.local.set(b1, m.v128.load(bpBase + 16, 16, get(pb, binaryen.i32))),
-          ];
-          for (let rr = 0; rr < MR; rr++) {
-            inner.push(m.local.set(av, m.v128.load32_splat(apBase + 4 * rr, 4, get(pa, binaryen.i32))));
-            inner.push(m.local.set(acc[2 * rr]!, madd(get(acc[2 * rr]!), get(av), get(b0))));
-            inner.push(m.local.set(acc[2 * rr + 1]!, madd(get(acc[2 * rr + 1]!), get(av), get(b1))));
-          }
-          inner.push(m.local.set(pa, add(get(pa, binaryen.i32), i32(MR * 4))));
-          inner.push(m.local.set(pb, add(get(pb, binaryen.i32), i32(NR * 4))));
-          // Not unrolled over k: unrolling by 2 or 4 (constant load offsets, fewer pointer
-          // updates) measured 35-45% slower here.
-          body.push(counted(b, K, () => m.block(null, inner)));
-          // The tile goes through scratch memory to the epilogue (locals cannot be indexed by r).
-          for (let rr = 0; rr < MR; rr++) for (let h = 0; h < 2; h++) body.push(m.v128.store(tileBase + 4 * (rr * NR + h * 4), 16, i32(0), get(acc[2 * rr + h]!)));
-          body.push(tileStore(ctx, epilogue, { dims: [bi, ip, () => get(r, binaryen.i32), jp, () => get(c, binaryen.i32)] }, { M, N, r, c }));
-          return m.block(null, body);
+        const body: ExprRef[] = acc.map((l) => m.local.set(l, m.v128.const(new globalThis.Array(16).fill(0) as number[])));
+        body.push(m.local.set(pa, perPanel && outerM ? i32(0) : m.i32.shl(mul(ip(), K * MR), i32(2))));
+        body.push(m.local.set(pb, perPanel && !outerM ? i32(0) : m.i32.shl(mul(jp(), K * NR), i32(2))));
+        const inner: ExprRef[] = [
+          m.local.set(b0, m.v128.load(bpBase, 16, get(pb, binaryen.i32))),
+          m.local.set(b1, m.v128.load(bpBase + 16, 16, get(pb, binaryen.i32))),
+        ];
+        for (let rr = 0; rr < MR; rr++) {
+          inner.push(m.local.set(av, m.v128.load32_splat(apBase + 4 * rr, 4, get(pa, binaryen.i32))));
+          inner.push(m.local.set(acc[2 * rr]!, madd(get(acc[2 * rr]!), get(av), get(b0))));
+          inner.push(m.local.set(acc[2 * rr + 1]!, madd(get(acc[2 * rr + 1]!), get(av), get(b1))));
         }
+        inner.push(m.local.set(pa, add(get(pa, binaryen.i32), i32(MR * 4))));
+        inner.push(m.local.set(pb, add(get(pb, binaryen.i32), i32(NR * 4))));
+        // Not unrolled over k: unrolling by 2 or 4 (constant load offsets, fewer pointer
+        // updates) measured 35-45% slower here.
+        body.push(counted(b, K, () => m.block(null, inner)));
+        // The tile goes through scratch memory to the epilogue (locals cannot be indexed by r).
+        for (let rr = 0; rr < MR; rr++) for (let h = 0; h < 2; h++) body.push(m.v128.store(tileBase + 4 * (rr * NR + h * 4), 16, i32(0), get(acc[2 * rr + h]!)));
+        body.push(tileStore(ctx, epilogue, { dims: [bi, ip, () => get(r, binaryen.i32), jp, () => get(c, binaryen.i32)] }, { M, N, r, c }));
+        return m.block(null, body);
       }),
     );
     return m.block(null, stmts);

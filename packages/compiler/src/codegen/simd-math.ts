@@ -12,8 +12,8 @@
  * orderings below account for.
  *
  * Error bounds, max ulp against float64 references rounded to f32, measured exhaustively over
- * every f32 input (sin/cos: every input with abs(x) ≤ 1e5); `test/codegen/simd-math.test.ts`
- * asserts them on a dense sweep that includes the worst cases found:
+ * every f32 input (sin/cos: every input with abs(x) ≤ 1e5, random ones beyond);
+ * `test/codegen/simd-math.test.ts` asserts them on a dense sweep that includes the worst cases found:
  *
  * | op | bound | notes |
  * |---|---|---|
@@ -21,7 +21,7 @@
  * | expm1 | 1 ulp | relative, so also near 0 |
  * | log | 1 ulp | subnormal inputs included |
  * | log1p | 1 ulp | relative, so also near 0 |
- * | sin, cos | 1 ulp | abs(x) ≤ 1e5; abs error ≤ abs(x)·2^-23 up to 6.59e6, NaN beyond |
+ * | sin, cos | 1 ulp | every finite f32: f32 Cody–Waite up to 1e5, exact Payne–Hanek in f64 beyond |
  * | tanh | 3 ulp | 2 ulp except for a few hundred inputs |
  * | logistic | 2 ulp | subnormal results included |
  * | erf | 1 ulp | |
@@ -93,8 +93,6 @@ const PIO2_CHUNKS = [
 ];
 const PIO2_TAIL = 5.390302953474238e-15;
 const TWO_OVER_PI = 0.6366197466850281;
-/** 2²²·π/2, rounded down to an f32. */
-const SINCOS_MAX = 6588397;
 /** sin r = r + r³·Σ SIN_S[k]·r^2k, cos r = 1 − r²/2 + r⁴·Σ COS_C[k]·r^2k on abs(r) ≤ 1.01·π/4;
  * relative errors 2^-27.8 and 2^-32.7. */
 const SIN_S = [-0.16666653752326965, 0.008332106284797192, -0.00019507882825564593];
@@ -231,13 +229,66 @@ function log1p(s: Scope, x: Get): ExprRef {
   return where(s, f.ge(x(), s.f(-1)), res, s.f(NaN));
 }
 
+/** 2/π in 24-bit chunks (fdlibm's `ipio2`): 2/π = Σ TWO_OVER_PI_CHUNKS[j]·2^(−24(j+1)). Nine
+ * chunks (216 bits) reduce every finite f32 (up to 2¹²⁸) with ≳ 90 bits of the fraction left. */
+const TWO_OVER_PI_CHUNKS = [
+  0xa2f983, 0x6e4e44, 0x1529fc, 0x2757d1, 0xf534dd, 0xc0db62, 0x95993c, 0x439041, 0xfe5163,
+];
+/** Below this the five-chunk Cody–Waite reduction in f32 is exact (n·chunk exact for n < 2¹⁶). */
+const SINCOS_FAST_MAX = 1e5;
+
+/**
+ * Payne–Hanek reduction of one f32 lane `a` ≥ 0 in scalar f64: a·(2/π) = Σ a·P_j with P_j the
+ * chunks above, each product exact (24 × 24 bits). Each product splits exactly into an integer
+ * n_j (kept mod 4, exactly) and a fraction f_j ∈ [−½, ½]; the fractions are summed as a
+ * double-double (TwoSum), so the reduced argument keeps full precision even where it is tiny.
+ * Returns the quadrant (as f64, small) and r = a − quadrant·π/2 in f64, abs(r) ≤ π/4.
+ * inf and NaN give NaN for both.
+ */
+function payneHanek(s: Scope, a: ExprRef): { quadrant: ExprRef; r: ExprRef } {
+  const m = s.m;
+  const d = binaryen.f64;
+  const let64 = (value: ExprRef): (() => ExprRef) => {
+    const [set, get] = s.b.let(d, value);
+    s.sets.push(set);
+    return get;
+  };
+  const x = let64(m.f64.promote(a));
+  let quadrant: ExprRef = m.f64.const(0);
+  let hi: (() => ExprRef) | null = null;
+  let lo: ExprRef = m.f64.const(0);
+  for (const [j, chunk] of TWO_OVER_PI_CHUNKS.entries()) {
+    const p = let64(m.f64.mul(x(), m.f64.const(chunk * 2 ** (-24 * (j + 1)))));
+    const n = let64(m.f64.nearest(p()));
+    const f = let64(m.f64.sub(p(), n()));
+    // n mod 4, exact: n/4 and 4·floor(n/4) are exact, and so is their difference.
+    quadrant = m.f64.add(quadrant, m.f64.sub(n(), m.f64.mul(m.f64.floor(m.f64.mul(n(), m.f64.const(0.25))), m.f64.const(4))));
+    if (hi === null) {
+      hi = f;
+      continue;
+    }
+    // TwoSum: sum + err = prevHi + f exactly.
+    const prevHi: () => ExprRef = hi;
+    const sum = let64(m.f64.add(prevHi(), f()));
+    const bb = let64(m.f64.sub(sum(), prevHi()));
+    const err = m.f64.add(m.f64.sub(prevHi(), m.f64.sub(sum(), bb())), m.f64.sub(f(), bb()));
+    lo = m.f64.add(lo, err);
+    hi = sum;
+  }
+  const sumHi = hi!;
+  const n = let64(m.f64.nearest(sumHi()));
+  const frac = m.f64.add(m.f64.sub(sumHi(), n()), lo); // sumHi − n is exact
+  return { quadrant: m.f64.add(quadrant, n()), r: m.f64.mul(frac, m.f64.const(Math.PI / 2)) };
+}
+
 /** sin (quadrantOffset 0) or cos (1) of abs(x): reduction by π/2 carried as rh + rl, then the
  * sin or cos polynomial by quadrant parity and the sign by quadrant bit 1. */
 function sinCos(s: Scope, a: Get, quadrantOffset: 0 | 1): ExprRef {
   const { f32x4: f, i32x4: i, v128: v } = s.m;
+  const m = s.m;
   const z = s.let(f.add(f.mul(a(), s.f(TWO_OVER_PI)), s.f(MAGIC)));
   const n = s.let(f.sub(z(), s.f(MAGIC)));
-  const q = s.let(i.add(i.sub(z(), s.i(MAGIC_BITS)), s.i(quadrantOffset)));
+  const qFast = s.let(i.sub(z(), s.i(MAGIC_BITS)));
   // a − n·π/2 chunk by chunk. The first two subtractions are exact (Sterbenz / few bits); the
   // later ones may round when r is large, so their errors are collected (Fast2Sum) into rl.
   // When r is small every step is exact, which is what keeps the relative error of r tiny
@@ -252,8 +303,37 @@ function sinCos(s: Scope, a: Get, quadrantOffset: 0 | 1): ExprRef {
     const err = f.sub(f.sub(prev(), t()), pn());
     lo = lo === null ? err : f.add(lo, err);
   }
-  const rh = t;
-  const rl = s.let(f.sub(lo!, f.mul(n(), s.f(PIO2_TAIL))));
+  const rhFast = t;
+  const rlFast = s.let(f.sub(lo!, f.mul(n(), s.f(PIO2_TAIL))));
+  // Lanes past SINCOS_FAST_MAX (and ±inf) take the exact Payne–Hanek reduction, lane by lane in
+  // f64; it runs only when some lane needs it, so the common case stays pure f32x4.
+  const large = s.let(f.gt(a(), s.f(SINCOS_FAST_MAX)));
+  const [rhL, rlL, qL] = [s.b.local(binaryen.v128), s.b.local(binaryen.v128), s.b.local(binaryen.v128)];
+  const get = (k: number) => (): ExprRef => m.local.get(k, binaryen.v128);
+  const slow: ExprRef[] = [];
+  let rhVec = s.f(0);
+  let rlVec = s.f(0);
+  let qVec = s.f(0);
+  const inner = new Scope(s.b);
+  for (let lane = 0; lane < 4; lane++) {
+    const { quadrant, r } = payneHanek(inner, f.extract_lane(a(), lane));
+    const [setR, r64] = s.b.let(binaryen.f64, r);
+    const [setH, rh32] = s.b.let(binaryen.f32, m.f32.demote(r64()));
+    inner.sets.push(setR, setH);
+    rhVec = f.replace_lane(rhVec, lane, rh32());
+    rlVec = f.replace_lane(rlVec, lane, m.f32.demote(m.f64.sub(r64(), m.f64.promote(rh32()))));
+    qVec = f.replace_lane(qVec, lane, m.f32.demote(quadrant));
+  }
+  slow.push(...inner.sets);
+  // NaN quadrants (inf inputs) saturate to 0; r is NaN there, so the result is NaN anyway.
+  slow.push(m.local.set(rhL, v.bitselect(rhVec, rhFast(), large())));
+  slow.push(m.local.set(rlL, v.bitselect(rlVec, rlFast(), large())));
+  slow.push(m.local.set(qL, v.bitselect(i.trunc_sat_f32x4_s(qVec), qFast(), large())));
+  const fast = [m.local.set(rhL, rhFast()), m.local.set(rlL, rlFast()), m.local.set(qL, qFast())];
+  s.sets.push(m.if(v.any_true(large()), m.block(null, slow), m.block(null, fast)));
+  const rh = get(rhL);
+  const rl = get(rlL);
+  const q = s.let(i.add(get(qL)(), s.i(quadrantOffset)));
   const r2 = s.let(f.mul(rh(), rh()));
   const sinR = f.add(rh(), f.add(rl(), f.mul(f.mul(rh(), r2()), horner(s, r2, SIN_S))));
   const cosR = f.add(
@@ -262,10 +342,7 @@ function sinCos(s: Scope, a: Get, quadrantOffset: 0 | 1): ExprRef {
   );
   const odd = i.shr_s(i.shl(q(), s.m.i32.const(31)), s.m.i32.const(31));
   const sign = i.shl(v.and(q(), s.i(2)), s.m.i32.const(30));
-  // Past 2²² quadrants the magic-bias rounding no longer yields n, nor its low bits: NaN (all
-  // bits set) rather than a silently meaningless value.
-  const lost = f.gt(a(), s.f(SINCOS_MAX));
-  return v.or(v.xor(where(s, odd, cosR, sinR), sign), lost);
+  return v.xor(where(s, odd, cosR, sinR), sign);
 }
 
 function sin(s: Scope, x: Get): ExprRef {
@@ -337,12 +414,9 @@ export const logF32x4 = unary(log);
 export const log1pF32x4 = unary(log1p);
 
 /**
- * `sin` of each f32 lane, within 1 ulp for abs(x) ≤ 1e5, where the Cody–Waite reduction by π/2
- * (five 8-bit chunks) is exact. Beyond, n·π/2 is no longer exact in f32 and the absolute error
- * grows with abs(x), staying below abs(x)·2^-23 (measured: 0.03 at 1e6, 0.25 at 4e6). Past 2²²
- * quadrants (abs(x) > 6588397) the quadrant itself is lost and the result is NaN, as for ±inf
- * and NaN. (Reducing huge arguments exactly needs Payne–Hanek with a table of 2/π, which does
- * not fit inline SIMD.)
+ * `sin` of each f32 lane, within 1 ulp over the whole f32 range; ±inf and NaN give NaN. Up to
+ * abs(x) = 1e5 the argument is reduced by π/2 in f32 (Cody–Waite, five 8-bit chunks: exact);
+ * lanes beyond take an exact Payne–Hanek reduction in scalar f64 (only when a vector has one).
  * Same parameters as {@link expF32x4}.
  */
 export const sinF32x4 = unary(sin);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "vitest";
-import { array, grad, np, random, vmap, type Array } from "@wax/tracer";
+import { array, grad, np, vmap, type Array } from "@wax/tracer";
 import { State, filterJit, treeAt } from "@wax/nn";
 import { LayerNorm } from "../../src/layers/layer-norm";
 import { expectClose, finiteDifferences, oracle, randomArray, tf, toTf, useTfCpu } from "./support";

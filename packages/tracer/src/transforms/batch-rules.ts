@@ -118,7 +118,7 @@ function unbatchedLoop<N extends PrimName>(prim: Primitive<N>, axis: AxisFrame, 
 
 /** Positional reduction for this vmap's name; the other names go on to the parent trace. */
 function collectiveRule<N extends "psum" | "pmax" | "pmin">(prim: Primitive<N>, reduce: (x: Array, axes: number[]) => Array, constant: (x: Array, size: number) => Array): BatchRule<N> {
-  return (axis, [x], [d], params) => {
+  return (axis, [x], [d = null], params) => {
     const names = params.axes;
     if (!names.includes(axis.name)) return [[bind1(prim, [x!], params)], [d!]];
     const rest = names.filter((n) => n !== axis.name);
@@ -129,7 +129,7 @@ function collectiveRule<N extends "psum" | "pmax" | "pmin">(prim: Primitive<N>, 
 }
 
 function reductionRule<N extends "reduce_sum" | "reduce_max" | "reduce_min" | "reduce_prod" | "argmax" | "argmin">(p: Primitive<N>): BatchRule<N> {
-  return (axis, [x], [d], params) => [[bind1(p, [toFront(x!, d!, axis.size)], { ...params, axes: shift(params.axes) })], [0]];
+  return (axis, [x], [d = null], params) => [[bind1(p, [toFront(x!, d!, axis.size)], { ...params, axes: shift(params.axes) })], [0]];
 }
 
 /** The primitives whose batching rules live in this file. */
@@ -140,7 +140,7 @@ export const coreBatchRules: BatchRules<CoreBatchNames> = {
   optimization_barrier: (_axis, vals, dims) => [bind(P.optimizationBarrier, vals), dims],
   // ---- structural -------------------------------------------------------------------------
 
-  broadcast_in_dim: (axis, [x], [d], params) => {
+  broadcast_in_dim: (axis, [x], [d = null], params) => {
   const shape = params.shape;
   const bd = params.broadcast_dimensions;
   const out = bind1(P.broadcastInDim, [toFront(x!, d!, axis.size)], {
@@ -149,19 +149,19 @@ export const coreBatchRules: BatchRules<CoreBatchNames> = {
   });
   return [[out], [0]];
 },
-  reshape: (axis, [x], [d], params) => [
+  reshape: (axis, [x], [d = null], params) => [
   [bind1(P.reshape, [toFront(x!, d!, axis.size)], { ...params, new_sizes: [axis.size, ...(params.new_sizes)] })],
   [0],
 ],
-  transpose: (axis, [x], [d], params) => [
+  transpose: (axis, [x], [d = null], params) => [
   [bind1(P.transpose, [toFront(x!, d!, axis.size)], { permutation: [0, ...shift(params.permutation)] })],
   [0],
 ],
-  squeeze: (axis, [x], [d], params) => [
+  squeeze: (axis, [x], [d = null], params) => [
   [bind1(P.squeeze, [toFront(x!, d!, axis.size)], { dimensions: shift(params.dimensions) })],
   [0],
 ],
-  slice: (axis, [x], [d], params) => {
+  slice: (axis, [x], [d = null], params) => {
   const strides = params.strides;
   return [
     [
@@ -208,7 +208,7 @@ export const coreBatchRules: BatchRules<CoreBatchNames> = {
   reduce_prod: reductionRule(P.reduceProd),
   argmax: reductionRule(P.argmax),
   argmin: reductionRule(P.argmin),
-  cumsum: (axis, [x], [d], params) => [
+  cumsum: (axis, [x], [d = null], params) => [
   [bind1(P.cumsum, [toFront(x!, d!, axis.size)], { ...params, axis: (params.axis) + 1 })],
   [0],
 ],
@@ -260,7 +260,7 @@ export const coreBatchRules: BatchRules<CoreBatchNames> = {
   if (params.axis_name !== axis.name) return [[bind1(P.axisIndex, [], params)], [null]];
   return [[lax.iota("int32", [axis.size], 0)], [0]];
 },
-  all_gather: (axis, [x], [d], params) => {
+  all_gather: (axis, [x], [d = null], params) => {
   if (params.axis_name !== axis.name) {
     if (d === null) return [[bind1(P.allGather, [x!], params)], [null]];
     const dim = params.all_gather_dimension;
@@ -268,7 +268,7 @@ export const coreBatchRules: BatchRules<CoreBatchNames> = {
   }
   return [[moveBatch(x!, d!, params.all_gather_dimension, axis.size)], [null]];
 },
-  psum_scatter: (axis, [x], [d], params) => {
+  psum_scatter: (axis, [x], [d = null], params) => {
   const dim = params.scatter_dimension;
   if (params.axis_name !== axis.name) {
     if (d === null) return [[bind1(P.psumScatter, [x!], params)], [null]];

@@ -114,7 +114,7 @@ function condLinearize(index: Array, ops: Array[], tanVals: Array[], branches: r
 
 /** The transpose of a linear `cond`: a `cond` over the transposed branches (index and residuals stay). */
 const condTranspose: TransposeRule<"cond"> = (cts, [index, ...ops], { branches }) => {
-  if (index instanceof UndefinedPrimal) throw new TransformError("cond: the branch index is linear in a reverse-mode program — this is a wax bug");
+  if (index === undefined || index instanceof UndefinedPrimal) throw new TransformError("cond: the branch index is linear in a reverse-mode program — this is a wax bug");
   const lin = ops.map((o) => o instanceof UndefinedPrimal);
   if (cts.every((c) => c === null)) return [null, ...ops.map(() => null)];
   const res = ops.filter((o): o is Array => !(o instanceof UndefinedPrimal));

@@ -11,7 +11,7 @@ import { jvpFlat, linearizeFlat } from "./jvp";
 import type { MaybeZero } from "./rules";
 import { backwardPass } from "./transpose";
 import { zerosLikeAval } from "./zeros";
-import type { AnyFn, ArrayTree, AuxOf, GradResult, ValueAndGradResult } from "./types";
+import type { AnyFn, ArrayTree, GradResult, ValueAndGradResult } from "./types";
 
 function flattenArrays(op: string, tree: unknown, what: string): [Array[], TreeDef] {
   const [leaves, def] = treeFlatten(tree);

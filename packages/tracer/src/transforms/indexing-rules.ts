@@ -154,7 +154,7 @@ export const indexingJvpRules: JvpRules<IndexingNames> = {
 
 /** Transpose rules of the indexing primitives (`scatter-min/max` are never linear). */
 export const indexingTransposeRules: TransposeRules<IndexingNames> = {
-  gather: ([ct], [x, idx], p) => {
+  gather: ([ct = null], [x, idx], p) => {
     if (ct === null || !isUndef(x)) return [null, null];
     // wax's gather clamps unless it fills, so its transpose clamps too.
     const zeros = zerosLikeAval(x.aval);
@@ -168,17 +168,18 @@ export const indexingTransposeRules: TransposeRules<IndexingNames> = {
       null,
     ];
   },
-  "scatter-add": ([ct], [x, idx, u], p) => {
+  "scatter-add": ([ct = null], [x, idx, u], p) => {
     if (ct === null) return [null, null, null];
     const ua = u!.aval;
     return [isUndef(x) ? ct : null, null, isUndef(u) ? inverseGather(ct, idx as Array, x!.aval, ua, p, 0) : null];
   },
-  "scatter-mul": ([ct], [x, idx, u], p) => {
+  "scatter-mul": ([ct = null], args, p) => {
+    const [x, idx, u] = args as [Array | UndefinedPrimal, Array | UndefinedPrimal, Array | UndefinedPrimal];
     if (isUndef(u)) throw new TransformError("scatter-mul: its updates appear linearly in a reverse-mode program — this is a wax bug (the JVP keeps them nonlinear)");
     if (ct === null) return [null, null, null];
     return [isUndef(x) ? bind1(P.scatterMul, [ct, idx as Array, u as Array], p) : null, null, null];
   },
-  scatter: ([ct], [x, idx, u], p) => {
+  scatter: ([ct = null], [x, idx, u], p) => {
     if (!p.unique_indices) throw new TransformError("scatter: transposing a scatter with possibly repeated indices is not defined — this is a wax bug (its JVP uses scatter-add)");
     if (ct === null) return [null, null, null];
     const ua = u!.aval;
@@ -188,7 +189,7 @@ export const indexingTransposeRules: TransposeRules<IndexingNames> = {
   },
   "scatter-min": null,
   "scatter-max": null,
-  rev: ([ct], _args, p) => [ct ? bind1(P.rev, [ct], p) : null],
+  rev: ([ct = null], _args, p) => [ct ? bind1(P.rev, [ct], p) : null],
 };
 
 // ---- batching -----------------------------------------------------------------------------

@@ -57,7 +57,7 @@ function fill(v: number, like: Array): Array {
 
 /** JAX's balanced tie-breaking: at x == y each operand gets half of its tangent. */
 function minMaxJvp<N extends "max" | "min">(prim: Primitive<N>, pick: (x: Array, y: Array) => Array): JvpRule<N> {
-  return ([x, y], [tx, ty], params) => {
+  return ([x, y], [tx = null, ty = null], params) => {
     const ans = bind1(prim, [x!, y!], params);
     const shapeLike = ans;
     const wx = lax.selectN(pick(x!, y!), lax.selectN(lax.eq(x!, y!), fill(0, shapeLike), fill(0.5, shapeLike)), fill(1, shapeLike));
@@ -69,7 +69,7 @@ function minMaxJvp<N extends "max" | "min">(prim: Primitive<N>, pick: (x: Array,
 
 /** Tangent of max/min: the mean of the tangents at the positions of the extremum (ties split). */
 function extremumJvp<N extends "reduce_max" | "reduce_min">(prim: Primitive<N>): JvpRule<N> {
-  return ([x], [t], params) => {
+  return ([x], [t = null], params) => {
     const ans = bind1(prim, [x!], params);
     if (t === null) return [[ans], [null]];
     const axes = params.axes;
@@ -122,7 +122,7 @@ function addSubJvp<N extends "add" | "sub">(prim: Primitive<N>): JvpRule<N> {
 
 /** pmax/pmin select one instance's value: the mean of the tangents of the instances that attain it. */
 function pExtremumJvp<N extends "pmax" | "pmin">(p: Primitive<N>): JvpRule<N> {
-  return ([x], [t], params) => {
+  return ([x], [t = null], params) => {
     const ans = bind1(p, [x!], params);
     if (t === null) return [[ans], [null]];
     const loc = lax.convertElementType(lax.eq(x!, ans), x!.dtype);
@@ -154,7 +154,7 @@ export const coreJvpRules: JvpRules<CoreJvpNames> = {
   erf: defJvp(P.erfP, (t, _a, [x]) => lax.mul(t, lax.mul(lit(2 / Math.sqrt(Math.PI), x!), lax.exp(lax.neg(lax.square(x!)))))),
   erf_inv: defJvp(P.erfInvP, (t, ans) => lax.mul(t, lax.mul(lit(Math.sqrt(Math.PI) / 2, ans), lax.exp(lax.square(ans))))),
   square: defJvp(P.square, (t, _a, [x]) => lax.mul(t, lax.mul(lit(2, x!), x!))),
-  integer_pow: ([x], [t], params) => {
+  integer_pow: ([x], [t = null], params) => {
     const y = params.y;
     const ans = lax.integerPow(x!, y);
     if (t === null || y === 0) return [[ans], [null]];
@@ -236,7 +236,7 @@ export const coreJvpRules: JvpRules<CoreJvpNames> = {
     if (tcases.every((t) => t === null) || !isFloat(ans.dtype)) return [[ans], [null]];
     return [[ans], [lax.selectN(pred!, ...tcases.map((t, i) => instantiate(t ?? null, cases[i]!.aval)))]];
   },
-  convert_element_type: ([x], [t], params) => {
+  convert_element_type: ([x], [t = null], params) => {
     const ans = bind1(P.convertElementType, [x!], params);
     if (t === null || !isFloat(x!.dtype) || !isFloat(ans.dtype)) return [[ans], [null]];
     return [[ans], [lax.convertElementType(t, ans.dtype, false)]];
@@ -255,16 +255,16 @@ export const coreJvpRules: JvpRules<CoreJvpNames> = {
   all_gather: defLinear(P.allGather),
   psum_scatter: defLinear(P.psumScatter),
   // Index operands are not differentiated.
-  dynamic_slice: ([x, ...idx], [t], params) => {
+  dynamic_slice: ([x, ...idx], [t = null], params) => {
     const ans = bind1(P.dynamicSlice, [x!, ...idx], params);
     return [[ans], [t ? bind1(P.dynamicSlice, [t, ...idx], params) : null]];
   },
-  dynamic_update_slice: ([x, u, ...idx], [tx, tu], params) => {
+  dynamic_update_slice: ([x, u, ...idx], [tx = null, tu = null], params) => {
     const ans = bind1(P.dynamicUpdateSlice, [x!, u!, ...idx], params);
     if (!tx && !tu) return [[ans], [null]];
     return [[ans], [bind1(P.dynamicUpdateSlice, [instantiate(tx ?? null, x!.aval), instantiate(tu ?? null, u!.aval), ...idx], params)]];
   },
-  pad: ([x, v], [tx, tv], params) => {
+  pad: ([x, v], [tx = null, tv = null], params) => {
     const ans = bind1(P.pad, [x!, v!], params);
     if (!tx && !tv) return [[ans], [null]];
     return [[ans], [bind1(P.pad, [instantiate(tx ?? null, x!.aval), instantiate(tv ?? null, v!.aval)], params)]];
@@ -273,7 +273,7 @@ export const coreJvpRules: JvpRules<CoreJvpNames> = {
   // ---- reductions -------------------------------------------------------------------------
   reduce_max: extremumJvp(P.reduceMax),
   reduce_min: extremumJvp(P.reduceMin),
-  reduce_prod: ([x], [t], params) => {
+  reduce_prod: ([x], [t = null], params) => {
     const ans = bind1(P.reduceProd, [x!], params);
     if (t === null) return [[ans], [null]];
     const axes = params.axes;
@@ -286,7 +286,7 @@ export const coreJvpRules: JvpRules<CoreJvpNames> = {
   },
 
   // ---- dot_general (bilinear) -------------------------------------------------------------
-  dot_general: ([x, y], [tx, ty], params) => {
+  dot_general: ([x, y], [tx = null, ty = null], params) => {
     const ans = bind1(P.dotGeneral, [x!, y!], params);
     const t = sumTerms([tx ?? null, ty ?? null], (ti, i) => bind1(P.dotGeneral, i === 0 ? [ti, y!] : [x!, ti], params));
     return [[ans], [t]];

@@ -6,7 +6,7 @@ import type { PrimName } from "../primitive";
 import * as P from "../primitives/all";
 import type { DotDimensionNumbers } from "../catalogue";
 import { bind1 } from "../trace";
-import { UndefinedPrimal, type MaybeZero, type TransposeRules } from "./rules";
+import { UndefinedPrimal, type TransposeRules } from "./rules";
 import { zerosLikeAval } from "./zeros";
 
 const isUndef = (x: unknown): x is UndefinedPrimal => x instanceof UndefinedPrimal;
@@ -54,18 +54,19 @@ function dotTransposeOperand(ct: Array, other: Array, operand: Aval, dims: DotDi
 export type CoreTransposeNames = Exclude<PrimName, "custom_jvp_call" | "custom_vjp_call" | "custom_lin" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
 
 export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
-  add: ([ct], args) => args.map(() => ct ?? null),
-  sub: ([ct], args) => args.map((_, i) => (ct === null ? null : i === 0 ? ct : lax.neg(ct))),
+  add: ([ct = null], args) => args.map(() => ct ?? null),
+  sub: ([ct = null], args) => args.map((_, i) => (ct === null ? null : i === 0 ? ct : lax.neg(ct))),
   neg: ([ct]) => [ct ? lax.neg(ct) : null],
-  mul: ([ct], [x, y]) => {
+  mul: ([ct = null], args) => {
+  const [x, y] = args as [Array | UndefinedPrimal, Array | UndefinedPrimal];
   if (ct === null) return [null, null];
   if (isUndef(x) && isUndef(y)) throw new Error("mul: both operands linear — not a linear program");
   return isUndef(x) ? [lax.mul(ct, y as Array), null] : [null, lax.mul(x as Array, ct)];
 },
-  div: ([ct], [, y]) => [ct ? lax.div(ct, y as Array) : null, null],
-  convert_element_type: ([ct], [x]) => [ct ? lax.convertElementType(ct, avalOf(x!).dtype, avalOf(x!).weakType) : null],
+  div: ([ct = null], [, y]) => [ct ? lax.div(ct, y as Array) : null, null],
+  convert_element_type: ([ct = null], [x]) => [ct ? lax.convertElementType(ct, avalOf(x!).dtype, avalOf(x!).weakType) : null],
 
-  select_n: ([ct], [pred, ...cases]) => {
+  select_n: ([ct = null], [pred, ...cases]) => {
   if (ct === null) return [null, ...cases.map(() => null)];
   const zeros = zerosLikeAval(ct.aval);
   return [null, ...cases.map((c, i) => (isUndef(c) ? lax.selectN(pred as Array, ...cases.map((_, j) => (j === i ? ct : zeros))) : null))];
@@ -73,7 +74,7 @@ export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
 
 // ---- structural ---------------------------------------------------------------------------
 
-  broadcast_in_dim: ([ct], [x], params) => {
+  broadcast_in_dim: ([ct = null], [x], params) => {
   if (ct === null) return [null];
   const a = avalOf(x!);
   const bd = params.broadcast_dimensions;
@@ -83,15 +84,15 @@ export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
   const summed = axes.length > 0 ? lax.reduceSum(ct, axes) : ct;
   return [summed.shape.length === a.ndim && summed.shape.every((d, i) => d === a.shape[i]) ? summed : lax.reshape(summed, a.shape)];
 },
-  reshape: ([ct], [x]) => [ct ? lax.reshape(ct, avalOf(x!).shape) : null],
-  squeeze: ([ct], [x]) => [ct ? lax.reshape(ct, avalOf(x!).shape) : null],
-  transpose: ([ct], _a, params) => {
+  reshape: ([ct = null], [x]) => [ct ? lax.reshape(ct, avalOf(x!).shape) : null],
+  squeeze: ([ct = null], [x]) => [ct ? lax.reshape(ct, avalOf(x!).shape) : null],
+  transpose: ([ct = null], _a, params) => {
   if (ct === null) return [null];
   const perm = params.permutation;
   const inv = perm.map((_, i) => perm.indexOf(i));
   return [lax.transpose(ct, inv)];
 },
-  slice: ([ct], [x], params) => {
+  slice: ([ct = null], [x], params) => {
   if (ct === null) return [null];
   const a = avalOf(x!);
   const start = params.start_indices;
@@ -106,7 +107,7 @@ export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
   if (ct.size === 0) return [zerosLikeAval(a)];
   return [lax.pad(ct, scalar(0, ct.dtype), cfg)];
 },
-  pad: ([ct], [x, v], params) => {
+  pad: ([ct = null], [x, v], params) => {
   if (ct === null) return [null, null];
   const cfg = params.padding_config;
   const a = avalOf(x!);
@@ -120,7 +121,7 @@ export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
   const tv = isUndef(v!) ? lax.sub(lax.reduceSum(ct, ct.shape.map((_, i) => i)), lax.reduceSum(tx, tx.shape.map((_, i) => i))) : null;
   return [isUndef(x!) ? tx : null, tv];
 },
-  concatenate: ([ct], args, params) => {
+  concatenate: ([ct = null], args, params) => {
   if (ct === null) return args.map(() => null);
   const dim = params.dimension;
   let off = 0;
@@ -132,18 +133,18 @@ export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
     return isUndef(x) ? lax.slice(ct, start, limit) : null;
   });
 },
-  reduce_sum: ([ct], [x], params) => {
+  reduce_sum: ([ct = null], [x], params) => {
   if (ct === null) return [null];
   const a = avalOf(x!);
   const axes = params.axes;
   return [lax.broadcastInDim(ct, a.shape, a.shape.map((_, i) => i).filter((i) => !axes.includes(i)))];
 },
-  cumsum: ([ct], _a, params) => [ct ? lax.cumsum(ct, params.axis as number, !params.reverse) : null],
-  dynamic_slice: ([ct], [x, ...idx]) => {
+  cumsum: ([ct = null], _a, params) => [ct ? lax.cumsum(ct, params.axis as number, !params.reverse) : null],
+  dynamic_slice: ([ct = null], [x, ...idx]) => {
   if (ct === null) return [null, ...idx.map(() => null)];
   return [lax.dynamicUpdateSlice(zerosLikeAval(avalOf(x!)), ct, idx as Array[]), ...idx.map(() => null)];
 },
-  dynamic_update_slice: ([ct], [x, u, ...idx]) => {
+  dynamic_update_slice: ([ct = null], [x, u, ...idx]) => {
   if (ct === null) return [null, null, ...idx.map(() => null)];
   const ua = avalOf(u!);
   const tx = isUndef(x!) ? lax.dynamicUpdateSlice(ct, zerosLikeAval(ua), idx as Array[]) : null;
@@ -151,7 +152,7 @@ export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
   return [tx, tu, ...idx.map(() => null)];
 },
 
-  dot_general: ([ct], [x, y], params) => {
+  dot_general: ([ct = null], [x, y], params) => {
   if (ct === null) return [null, null];
   const dims = params.dimension_numbers;
   return [
@@ -163,11 +164,11 @@ export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
 // ---- collectives --------------------------------------------------------------------------
 
 // psum is psum + pbroadcast: its transpose sums over the named axes again (JAX).
-  psum: ([ct], _a, params) => [ct ? bind1(P.psum, [ct], params) : null],
-  all_gather: ([ct], _a, params) => [
+  psum: ([ct = null], _a, params) => [ct ? bind1(P.psum, [ct], params) : null],
+  all_gather: ([ct = null], _a, params) => [
   ct ? bind1(P.psumScatter, [ct], { axis_name: params.axis_name, scatter_dimension: params.all_gather_dimension }) : null,
 ],
-  psum_scatter: ([ct], _a, params) => [
+  psum_scatter: ([ct = null], _a, params) => [
   ct ? bind1(P.allGather, [ct], { axis_name: params.axis_name, all_gather_dimension: params.scatter_dimension }) : null,
 ],
   // never linear in a tangent program

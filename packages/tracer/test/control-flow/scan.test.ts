@@ -71,7 +71,7 @@ describe("lax.scan", () => {
     );
     expect([vals(c.sum), vals(c.count), c.any.toArray()]).toEqual([[9, 12], [2], true]);
     expect([c.count.dtype, c.any.dtype]).toEqual(["int32", "bool"]);
-    expect([vals(ys[0]), ys[1].toArray()]).toEqual([[2, 4, 6], [false, true, false]]);
+    expect([vals(ys[0]), ys[1]!.toArray()]).toEqual([[2, 4, 6], [false, true, false]]);
   });
 
   it("promotes a weak-typed init (a JS number) to the body's carry type, as JAX", () => {

@@ -16,7 +16,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
-import { array, DTypeError, lax, np, ShapeError, type Array as WaxArray, type DType } from "../../index";
+import { array, DTypeError, lax, np, ShapeError } from "../../index";
 import { sizeOf, range, dimArb } from "../support/shapes";
 import { wax, tfOf, oracle, expectClose, type Host, type Expected } from "../support/tfjs-oracle";
 

@@ -22,8 +22,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
-import { array, lax, np, ShapeError, type Array as WaxArray, type DType } from "../../index";
-import { sizeOf, range, dimArb, shapeArb } from "../support/shapes";
+import { lax, np, ShapeError, type Array as WaxArray, type DType } from "../../index";
+import { sizeOf, range, shapeArb } from "../support/shapes";
 import { hostDtype, wax, tfOf, anyF32, oracle, expectExact, expectClose, type Host, type Tol } from "../support/tfjs-oracle";
 
 const RUNS = { numRuns: 40 };

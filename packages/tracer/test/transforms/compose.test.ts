@@ -31,7 +31,6 @@ type Mat = number[][];
 const f64 = (x: Vec | Mat | number) => array(x, { dtype: "float64" });
 const range = (n: number) => [...globalThis.Array(n).keys()];
 const dotV = (a: Vec, b: Vec) => a.reduce((s, v, k) => s + v * b[k]!, 0);
-const matVec = (m: Mat, v: Vec) => m.map((row) => dotV(row, v));
 /** x (row) times W [n, m]. */
 const vecMat = (x: Vec, w: Mat) => range(w[0]!.length).map((j) => x.reduce((s, v, k) => s + v * w[k]![j]!, 0));
 

@@ -4,7 +4,7 @@
  * float64 central differences, and the rules hold under vmap and in compiled code.
  */
 import { describe, expect, test } from "vitest";
-import { array, grad, lax, nn, np, vmap, WaxArray } from "../../index";
+import { array, grad, lax, nn, vmap, WaxArray } from "../../index";
 
 const f64 = (x: number[]) => array(x, { dtype: "float64" });
 /** Elementwise derivative of `f` at each point, by grad of the sum. */
