@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 describe("examples", () => {
@@ -21,6 +22,10 @@ describe("the README's first command", () => {
     expect(losses).toHaveLength(5);
     losses.slice(1).forEach((l, i) => expect(l).toBeLessThan(losses[i]!));
     expect(out).toContain("predictions on 5 test points:");
+    // The README shows this output verbatim (the block after "It prints:"): keep them equal.
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const shown = /It prints:\n\n```\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(shown, "README's shown output of npm run example").toBe(out.trim() + "\n");
   });
 });
 
