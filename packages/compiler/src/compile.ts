@@ -7,7 +7,7 @@ import { Executable, type Layout } from "@wax/runtime";
 import type { ClosedJaxpr } from "@wax/tracer";
 import { codegen, type CodegenOptions } from "./codegen/module";
 import { lower } from "./lower/lower";
-import type { Program } from "./lower/kernel-ir";
+import { isControl, regionsOf, type Kernel, type Program } from "./lower/kernel-ir";
 import { planMemory, type MemoryPlan } from "./memory/plan";
 import { optimize } from "./passes/pipeline";
 import { CompileError } from "./errors";
@@ -38,6 +38,7 @@ export function compileJaxpr(jaxpr: ClosedJaxpr, opts: CodegenOptions = {}): Com
   const t0 = performance.now();
   const optimized = optimize(jaxpr);
   const program = lower(optimized, opts.name);
+  checkLoopSizes(program.kernels, opts.name ?? "fn");
   const plan = planMemory(program);
   const MAX_ARENA = 2 ** 31;
   if (plan.arenaBytes > MAX_ARENA) {
@@ -61,4 +62,27 @@ export function compileJaxpr(jaxpr: ClosedJaxpr, opts: CodegenOptions = {}): Com
   };
   const executable = Executable.createSync(binary, layout);
   return { optimized, program, plan, wasm: binary, layout, executable, compileMs: performance.now() - t0, text, relaxedSimd, features: relaxedSimd ? ["simd128", "relaxed-simd"] : ["simd128"] };
+}
+
+/** Loop nests index elements with i32 arithmetic: one that spans 2³¹ elements or more would wrap. */
+const MAX_LOOP_ELEMENTS = 2 ** 31 - 1;
+
+/**
+ * Throws a CompileError for a fused loop over more elements than i32 indices reach (a fused
+ * `iota(…).sum()` has no buffer for the arena check to catch).
+ */
+function checkLoopSizes(kernels: readonly Kernel[], name: string): void {
+  for (const k of kernels) {
+    if (isControl(k)) {
+      for (const region of regionsOf(k)) checkLoopSizes(region, name);
+      continue;
+    }
+    if (k.kind === "matmul") continue; // its operands and output are buffers, bounded by the arena check
+    const size = k.shape.reduce((a, d) => a * d, 1);
+    if (size > MAX_LOOP_ELEMENTS) {
+      throw new CompileError(
+        `${name}: ${k.label} loops over ${size} elements (shape [${k.shape.join(", ")}]), more than the 2^31 − 1 that compiled code indexes with 32-bit integers — split the computation into chunks (e.g. lax.scan or lax.map over slices) or run it eagerly`,
+      );
+    }
+  }
 }

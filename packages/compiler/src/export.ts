@@ -4,9 +4,11 @@
  * and a manifest that `@wax/runtime`'s `load` runs without the tracer or Binaryen.
  *
  * Constants (arrays captured by `fn`) travel inside the wasm, in a custom section named
- * `wax.constants`; the manifest gives their arena offsets.
+ * `wax.constants`; the manifest gives their arena offsets. The manifest itself (all but its
+ * `wasm` field) is sealed into a second custom section, `wax.manifest`, so that the wasm's
+ * sha256 covers the layout too and `load` can refuse an edited manifest.
  */
-import { FORMAT_VERSION, type Manifest, type ManifestKey, type ManifestLeaf } from "@wax/runtime";
+import { FORMAT_VERSION, SEALED_SECTION, sealedManifest, type Manifest, type ManifestKey, type ManifestLeaf } from "@wax/runtime";
 import { Array, Aval, WaxError, evalTrace, traceFlat, treeFlattenWithPath, type ClosedJaxpr, type KeyEntry, type DType, type TypedArray } from "@wax/tracer";
 import { compileJaxpr, type Compiled } from "./compile";
 import { CompileError } from "./errors";
@@ -156,7 +158,6 @@ export async function exportNamed(name: string, fn: (...args: any[]) => unknown,
   }
   const payload = new Uint8Array(total);
   compiled.layout.constants.forEach((c, i) => payload.set(c.bytes, segments[i]!.start));
-  const wasm = withCustomSection(compiled.wasm, CONSTANTS_SECTION, payload);
   let slot = 0;
   const inputs: ManifestLeaf[] = traced.inputs.map((l) =>
     l.aval ? { path: l.path, kind: "array", dtype: runtimeDtype(name, l), shape: [...l.aval.shape], offset: compiled.layout.inputs[slot++]!.offset } : staticLeaf(l.path, l.value),
@@ -165,12 +166,11 @@ export async function exportNamed(name: string, fn: (...args: any[]) => unknown,
   const outputs: ManifestLeaf[] = traced.outputs.map((l) =>
     l.aval ? { path: l.path, kind: "array", dtype: runtimeDtype(name, l), shape: [...l.aval.shape], offset: compiled.layout.outputs[slot++]!.offset } : staticLeaf(l.path, l.value),
   );
-  const manifest: Manifest = {
+  const body: Omit<Manifest, "wasm"> = {
     format: "wax-artifact",
     formatVersion: FORMAT_VERSION,
     waxVersion: WAX_VERSION,
     name,
-    wasm: { file: `${name}.wasm`, bytes: wasm.length, sha256: await sha256Hex(wasm) },
     features: wasmFeatures(compiled),
     arena: { bytes: compiled.layout.arenaBytes },
     constants: { section: CONSTANTS_SECTION, segments },
@@ -179,6 +179,9 @@ export async function exportNamed(name: string, fn: (...args: any[]) => unknown,
     inputTree: traced.inputTree,
     outputTree: traced.outputTree,
   };
+  const withConstants = withCustomSection(compiled.wasm, CONSTANTS_SECTION, payload);
+  const wasm = withCustomSection(withConstants, SEALED_SECTION, new TextEncoder().encode(sealedManifest(body)));
+  const manifest: Manifest = { ...body, wasm: { file: `${name}.wasm`, bytes: wasm.length, sha256: await sha256Hex(wasm) } };
   return { wasm, manifest, compiled, traced };
 }
 

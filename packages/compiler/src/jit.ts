@@ -152,6 +152,8 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
    * argument (its arrays are inputs, its other leaves join the cache key). */
   let bound: Jitted<(self: unknown, ...args: unknown[]) => unknown> | null = null;
   let lastWasBound = false;
+  // An arrow function ignores `this`: calling it as a method must not key the cache on the object.
+  const usesThis = !ARROW.test(Function.prototype.toString.call(fn));
 
   /** Fast path: the previous entry took only arrays as positional arguments; same avals → hit. */
   const fastHit = (args: unknown[]): Entry | null => {
@@ -226,7 +228,7 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
   };
 
   const jitted = function (this: unknown, ...args: unknown[]) {
-    if (this !== undefined && this !== globalThis) {
+    if (usesThis && this !== undefined && this !== globalThis) {
       bound ??= filterJit(function (self: unknown, ...rest: unknown[]) {
         return fn.apply(self, rest);
       }, { ...opts, name });
@@ -391,6 +393,9 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     },
   }) as Jitted<F>;
 }
+
+/** The source of an arrow function (which has no `this` of its own). */
+const ARROW = /^(async\s*)?(\([^)]*\)|[\w$]+)\s*=>/;
 
 const DTYPE_CODE: Record<DType, number> = { float32: 1, float64: 2, int32: 3, uint32: 4, bool: 5 };
 

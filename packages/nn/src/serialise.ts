@@ -35,8 +35,6 @@ const tensorEntry = z.object({
   shape: z.array(z.number().int().nonnegative()),
   data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
 });
-const headerSchema = z.record(z.string(), z.unknown());
-const metadataSchema = z.record(z.string(), z.string());
 
 type TensorEntry = z.infer<typeof tensorEntry>;
 
@@ -174,21 +172,26 @@ function parse(op: string, bytes: Uint8Array): ParsedFile {
   const n = hi * 2 ** 32 + lo;
   if (n > bytes.byteLength - 8) throw corrupt(op, `the header length is ${n} bytes but only ${bytes.byteLength - 8} follow`);
   let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    raw = JSON.parse(text);
   } catch (e) {
     throw corrupt(op, `the header is not UTF-8 JSON (${(e as Error).message})`);
   }
-  const header = headerSchema.safeParse(raw);
-  if (!header.success) throw corrupt(op, "the header is not a JSON object");
+  if (typeof raw !== "object" || raw === null || globalThis.Array.isArray(raw)) throw corrupt(op, "the header is not a JSON object");
+  // JSON.parse keeps the last of repeated keys; a file that says two things about one tensor is refused.
+  const repeated = repeatedKey(text);
+  if (repeated !== null) throw corrupt(op, `the header repeats the key ${JSON.stringify(repeated)}`);
   const data = bytes.subarray(8 + n);
   const tensors = new Map<string, TensorEntry>();
+  // Object.fromEntries and Object.hasOwn on read: a key "__proto__" stays an ordinary entry.
   let metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(header.data)) {
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (name === METADATA) {
-      const m = metadataSchema.safeParse(value);
-      if (!m.success) throw corrupt(op, `"${METADATA}" must map strings to strings`);
-      metadata = m.data;
+      const m = typeof value === "object" && value !== null && !globalThis.Array.isArray(value) ? Object.entries(value as Record<string, unknown>) : null;
+      if (!m || m.some(([, v]) => typeof v !== "string")) throw corrupt(op, `"${METADATA}" must map strings to strings`);
+      metadata = Object.fromEntries(m as [string, string][]);
       continue;
     }
     const t = tensorEntry.safeParse(value);
@@ -204,7 +207,54 @@ function parse(op: string, bytes: Uint8Array): ParsedFile {
     }
     tensors.set(name, t.data);
   }
+  // As the reference implementation requires: the tensors tile the data section exactly, in
+  // some order: no two share a byte (a write through one would change the other) and no byte
+  // is left over (hidden data, or a truncated tensor table).
+  const spans = [...tensors].sort(([, a], [, b]) => a.data_offsets[0] - b.data_offsets[0] || a.data_offsets[1] - b.data_offsets[1]);
+  let at = 0;
+  let prev = "";
+  for (const [name, t] of spans) {
+    const [begin, end] = t.data_offsets;
+    if (begin < at) throw corrupt(op, `tensor '${name}' (data_offsets [${begin}, ${end}]) overlaps tensor '${prev}', which ends at ${at}`);
+    if (begin > at) throw corrupt(op, `bytes [${at}, ${begin}) of the data section belong to no tensor`);
+    at = end;
+    prev = name;
+  }
+  if (at < data.byteLength) throw corrupt(op, `bytes [${at}, ${data.byteLength}) of the data section belong to no tensor`);
   return { tensors, metadata, data };
+}
+
+/**
+ * The first key that appears twice in one object of a JSON text (already known to be valid
+ * JSON), or null. A small scan: strings are skipped whole, and a string right after `{` or `,`
+ * inside an object is a key.
+ */
+function repeatedKey(text: string): string | null {
+  const stack: (Set<string> | null)[] = []; // a Set per open object, null per open array
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const keys = stack[stack.length - 1];
+      if (expectKey && keys) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) return key;
+        keys.add(key);
+      }
+      expectKey = false;
+      i = j;
+    } else if (c === "{") {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === "[") {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === "}" || c === "]") stack.pop();
+    else if (c === ",") expectKey = stack[stack.length - 1] != null;
+  }
+  return null;
 }
 
 /**

@@ -8,7 +8,7 @@ import { hostMath } from "./host-imports";
 export type RuntimeDType = "float32" | "int32" | "uint32" | "bool";
 export type HostArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
 
-const DTYPE_OF_TYPED: [Function, RuntimeDType][] = [
+const DTYPE_OF_TYPED: [abstract new (...args: never[]) => HostArray, RuntimeDType][] = [
   [Float32Array, "float32"],
   [Int32Array, "int32"],
   [Uint32Array, "uint32"],

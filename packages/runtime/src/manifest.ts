@@ -17,6 +17,10 @@
  *      | { path: Key[], kind: "static", value, opaque? }            // JSON value; opaque: not JSON (a function)
  * Key = { attr: string } | { key: string } | { index: number }
  * ```
+ *
+ * The manifest is sealed into the wasm it describes: a custom section `wax.manifest` holds the
+ * canonical JSON of every field but `wasm` (see `sealedManifest`), so the wasm's sha256 covers
+ * the layout, the dtypes and the trees too, and `load` refuses a manifest that differs from it.
  */
 import * as z from "zod/mini";
 
@@ -61,3 +65,29 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestLeaf = z.infer<typeof leaf>;
 export type ManifestKey = z.infer<typeof key>;
 export type ArrayLeaf = z.infer<typeof arrayLeaf>;
+
+/** Name of the wasm custom section holding the sealed manifest. */
+export const SEALED_SECTION = "wax.manifest";
+
+/**
+ * JSON with object keys sorted at every level and `undefined` members left out: one text per
+ * value, whatever order its keys were written in. Keys are only read, never assigned, so a
+ * `"__proto__"` key is text like any other.
+ */
+export function canonicalJson(x: unknown): string {
+  if (globalThis.Array.isArray(x)) return `[${x.map((e) => (e === undefined ? "null" : canonicalJson(e))).join(",")}]`;
+  if (typeof x === "object" && x !== null) {
+    const obj = x as Record<string, unknown>;
+    const parts = Object.keys(obj)
+      .sort()
+      .filter((k) => obj[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`);
+    return `{${parts.join(",")}}`;
+  }
+  return JSON.stringify(x) ?? "null";
+}
+
+/** What the wasm's `wax.manifest` section holds: the canonical JSON of `m` without its `wasm` field. */
+export function sealedManifest(m: Omit<Manifest, "wasm"> & { wasm?: unknown }): string {
+  return canonicalJson(Object.fromEntries(Object.entries(m).filter(([k]) => k !== "wasm")));
+}

@@ -4,6 +4,7 @@
  */
 import { scalar, type Array } from "./array";
 import { axisSize } from "./axis-env";
+import { AxisNameError } from "./errors";
 import * as lax from "./lax";
 import * as P from "./primitives/all";
 import { bind1 } from "./trace";
@@ -11,11 +12,24 @@ import { asArray, type ArrayLike } from "./values";
 import { promoteInexact } from "./numpy/promote";
 
 type Names = string | readonly string[];
-const list = (n: Names): string[] => (typeof n === "string" ? [n] : [...n]);
+
+/** The names as a list; anything but a string or a list of strings is an AxisNameError (JAX's
+ * positional axes of `pmap` do not exist here, and `psum(x, 0)` would otherwise fail obscurely). */
+function list(op: string, n: Names): string[] {
+  const names: unknown[] = typeof n === "string" ? [n] : globalThis.Array.isArray(n) ? [...(n as unknown[])] : [n];
+  for (const name of names) {
+    if (typeof name !== "string") {
+      throw new AxisNameError(
+        `${op}: axis name ${typeof name === "number" ? name : JSON.stringify(name) ?? String(name)} is not a string — collectives take the axisName of an enclosing vmap (vmap(f, {axisName: "batch"}) and ${op}(x, "batch")); to reduce over a positional axis use x.sum(axis) / np.mean(x, axis)`,
+      );
+    }
+  }
+  return names as string[];
+}
 
 function collective(prim: P.Primitive, op: string, x: ArrayLike, axisName: Names): Array {
   let a = asArray(x);
-  const names = list(axisName);
+  const names = list(op, axisName);
   for (const n of names) axisSize(op, n);
   if (a.dtype === "bool") a = lax.convertElementType(a, "int32");
   return bind1(prim, [a], { axes: names });
@@ -28,7 +42,7 @@ export function psum(x: ArrayLike, axisName: Names): Array {
 
 /** Mean over the named axis (or axes): `psum(x) / size`. */
 export function pmean(x: ArrayLike, axisName: Names): Array {
-  const names = list(axisName);
+  const names = list("pmean", axisName);
   const n = names.reduce((acc, name) => acc * axisSize("pmean", name), 1);
   const a = promoteInexact(x)[0]!;
   return lax.div(psum(a, names), scalar(n, a.dtype, true));
@@ -52,7 +66,7 @@ export function axisIndex(axisName: string): Array {
  * along the existing axis `axis`).
  */
 export function allGather(x: ArrayLike, axisName: Names, opts: { axis?: number; tiled?: boolean } = {}): Array {
-  const names = list(axisName);
+  const names = list("allGather", axisName);
   let r = asArray(x);
   const axis = opts.axis ?? 0;
   // Gather innermost name last so the outer-most name ends up outermost in the result.

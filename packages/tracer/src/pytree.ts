@@ -416,12 +416,37 @@ function nodeOf(x: unknown): [NodeKind, unknown[], unknown, Ctor | null] {
   return ["leaf", [], undefined, null];
 }
 
+/** Past this nesting depth a walk checks its path for cycles; past `MAX_DEPTH` it stops. */
+const CYCLE_CHECK_DEPTH = 64;
+const MAX_DEPTH = 4000;
+
+/**
+ * Guards a recursive walk against cyclic pytrees (an object that contains itself), which would
+ * otherwise overflow the stack. `path` holds the nodes being visited; the check only runs on
+ * deep paths, so ordinary trees pay a push and a pop per node.
+ */
+function enterNode(op: string, path: unknown[], x: unknown): void {
+  if (path.length >= CYCLE_CHECK_DEPTH) {
+    const at = path.indexOf(x);
+    if (at >= 0) {
+      throw new PytreeError(
+        `${op}: the pytree contains a cycle (${describe(x)} at depth ${at} contains itself at depth ${path.length}) — pytrees must be trees: break the cycle, or keep the back-reference out of the tree (a static field or a WeakMap)`,
+      );
+    }
+    if (path.length >= MAX_DEPTH) {
+      throw new PytreeError(`${op}: the pytree is nested more than ${MAX_DEPTH} levels deep — flatten the structure (use a list of nodes instead of a chain)`);
+    }
+  }
+  path.push(x);
+}
+
 /** `isLeaf` lets a caller stop flattening at chosen subtrees (as JAX's `is_leaf`). */
 export type IsLeaf = (x: unknown) => boolean;
 
 /** Flattens a pytree into its leaves (depth-first, keys sorted) and its treedef. */
 export function treeFlatten(tree: unknown, isLeaf?: IsLeaf): [unknown[], TreeDef] {
   const leaves: unknown[] = [];
+  const path: unknown[] = [];
   const rec = (x: unknown): TreeDef => {
     if (isLeaf?.(x)) {
       leaves.push(x);
@@ -434,7 +459,10 @@ export function treeFlatten(tree: unknown, isLeaf?: IsLeaf): [unknown[], TreeDef
     }
     if (kind === "null") return NULL_DEF;
     if (kind === "undefined") return UNDEFINED_DEF;
-    return new TreeDef(kind, children.map(rec), aux, ctor);
+    enterNode("treeFlatten", path, x);
+    const def = new TreeDef(kind, children.map(rec), aux, ctor);
+    path.pop();
+    return def;
   };
   const def = rec(tree);
   return [leaves, def];
@@ -474,6 +502,7 @@ export function treeMap(f: (...xs: any[]) => unknown, tree: unknown, ...rest: un
  */
 export function treeFlattenWithPath(tree: unknown, isLeaf?: IsLeaf): [[KeyEntry[], unknown][], TreeDef] {
   const out: [KeyEntry[], unknown][] = [];
+  const nodes: unknown[] = [];
   const rec = (x: unknown, path: KeyEntry[]): void => {
     if (isLeaf?.(x)) {
       out.push([path, x]);
@@ -488,7 +517,9 @@ export function treeFlattenWithPath(tree: unknown, isLeaf?: IsLeaf): [[KeyEntry[
     if (kind === "object") keys = (aux as string[]).map((name) => ({ kind: "key", name }));
     else if (kind === "custom") keys = lookupNode(x as object)!.keys?.(x as never) ?? children.map((_, index) => ({ kind: "index", index }));
     else keys = children.map((_, index) => ({ kind: "index", index }));
+    enterNode("treeFlattenWithPath", nodes, x);
     children.forEach((c, i) => rec(c, [...path, keys[i]!]));
+    nodes.pop();
   };
   rec(tree, []);
   return [out, treeStructure(tree, isLeaf)];

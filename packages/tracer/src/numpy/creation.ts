@@ -71,6 +71,9 @@ export function arange(start: number, stop?: number, step = 1, dtype?: DType): C
 
 /** `num` evenly spaced values from `start` to `stop` (inclusive when `endpoint`). */
 export function linspace(start: number, stop: number, num = 50, opts: { endpoint?: boolean; dtype?: DType } = {}): ConcreteArray {
+  if (!Number.isInteger(num) || num < 0) {
+    throw new ArgumentError(`linspace: num must be a non-negative integer, got ${num} — pass the number of samples (e.g. 50)`);
+  }
   const endpoint = opts.endpoint ?? true;
   const div = endpoint ? num - 1 : num;
   const step = div > 0 ? (stop - start) / div : 0;
@@ -84,7 +87,12 @@ export function eye(n: number, m: number = n, k = 0, dtype: DType = "float32"): 
 
 /** `x` converted to `dtype`. */
 export function astype(x: ArrayLike, dtype: DType): Array {
-  return cast(asArray(x), checkDType("astype", dtype));
+  const a = asArray(x);
+  checkDType("astype", dtype);
+  // astype always gives a strong type (as jnp.astype), eager or traced: a weak array of the same
+  // dtype goes through convert_element_type(weak_type=false) instead of coming back unchanged.
+  if (a.weakType && a.dtype === dtype && !(a instanceof ConcreteArray && a.ndim === 0)) return lax.convertElementType(a, dtype, false);
+  return cast(a, dtype);
 }
 
 export { asArray as asarray };

@@ -80,7 +80,10 @@ export function gatherShape(operand: Aval, indices: Aval, p: { dimension_numbers
     throw new ShapeError(`${op}: slice_sizes ${tup(sizes)} must have one entry per dimension of the operand ${operand}`);
   }
   sizes.forEach((s, d) => {
-    if (!Number.isInteger(s) || s < 0 || s > operand.shape[d]!) {
+    // A batching dim always has slice size 1, also when it is empty (vmap over a size-0 batch):
+    // the indices then have an empty batch dim too, so no slice is ever taken.
+    const emptyBatch = s === 1 && operand.shape[d] === 0 && dn.operand_batching_dims.includes(d);
+    if (!Number.isInteger(s) || s < 0 || (s > operand.shape[d]! && !emptyBatch)) {
       throw new ShapeError(`${op}: slice_sizes ${tup(sizes)} has ${s} for dimension ${d} of ${operand} — each slice size must be in [0, ${operand.shape[d]}]`);
     }
   });
