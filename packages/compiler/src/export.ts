@@ -9,7 +9,7 @@
  * sha256 covers the layout too and `load` can refuse an edited manifest.
  */
 import { FORMAT_VERSION, SEALED_SECTION, sealedManifest, type Manifest, type ManifestKey, type ManifestLeaf } from "@wax/runtime";
-import { Array, Aval, WaxError, evalTrace, traceFlat, treeFlattenWithPath, type ClosedJaxpr, type KeyEntry, type DType, type TypedArray } from "@wax/tracer";
+import { Array, Aval, WaxError, evalTrace, traceFlat, treeFlattenWithPath, type ClosedJaxpr, type KeyEntry } from "@wax/tracer";
 import { compileJaxpr, type Compiled } from "./compile";
 import { CompileError } from "./errors";
 import { avalOf, isDynamic } from "./leaves";
