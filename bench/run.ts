@@ -27,12 +27,16 @@ const flag = (name: string): string | undefined => {
 };
 for (const a of argv) {
   if (!/^--(quick|only=.+|peers=.+|reps=\d+|clock=(wall|cpu)|verbose|help)$/.test(a)) {
-    console.error(`bench: unknown option ${a} — use --quick, --only=<regex>, --peers=wax,jax-js,tfjs-wasm,tfjs-cpu, --reps=<n>, --clock=wall|cpu, --verbose`);
+    console.error(
+      `bench: unknown option ${a} — use --quick, --only=<regex>, --peers=wax,jax-js,tfjs-wasm,tfjs-cpu, --reps=<n>, --clock=wall|cpu, --verbose`,
+    );
     process.exit(2);
   }
 }
 if (flag("help") !== undefined) {
-  console.log("npm run bench [-- --quick] [-- --only=<regex on case names>] [-- --peers=wax,jax-js,tfjs-wasm,tfjs-cpu] [-- --reps=<n>] [-- --clock=wall|cpu] [-- --verbose]");
+  console.log(
+    "npm run bench [-- --quick] [-- --only=<regex on case names>] [-- --peers=wax,jax-js,tfjs-wasm,tfjs-cpu] [-- --reps=<n>] [-- --clock=wall|cpu] [-- --verbose]",
+  );
   process.exit(0);
 }
 const quick = flag("quick") !== undefined;
@@ -56,7 +60,8 @@ const warmupMs = quick ? 30 : 200;
 type PeerSlot = { name: string; peer: Peer | null; error?: string };
 
 function message(e: unknown): string {
-  const s = e instanceof Error ? e.message : typeof e === "object" && e && "message" in e ? String((e as { message: unknown }).message) : String(e);
+  const s =
+    e instanceof Error ? e.message : typeof e === "object" && e && "message" in e ? String((e as { message: unknown }).message) : String(e);
   return s.replace(/\s+/g, " ").trim();
 }
 
@@ -122,7 +127,20 @@ function cases(): Case[] {
     value: (ms) => ms * 1e3,
     tol: 1e-6,
   });
-  for (const [n, tB] of quick ? ([[128, false], [256, false], [256, true]] as const) : ([[128, false], [256, false], [512, false], [1024, false], [512, true], [1024, true]] as const)) {
+  for (const [n, tB] of quick
+    ? ([
+        [128, false],
+        [256, false],
+        [256, true],
+      ] as const)
+    : ([
+        [128, false],
+        [256, false],
+        [512, false],
+        [1024, false],
+        [512, true],
+        [1024, true],
+      ] as const)) {
     const spec = matmulSpec(n, tB);
     out.push({
       name: `matmul ${tB ? "A@Bᵀ" : "A@B"} n=${n}`,
@@ -144,7 +162,12 @@ function cases(): Case[] {
     value: (ms) => (8 * chainN) / ms / 1e6,
     tol: 1e-3,
   });
-  const mlps: [number, number[], number][] = quick ? [[10, [3, 32, 32, 3], 20]] : [[10, [3, 32, 32, 3], 20], [128, [784, 512, 512, 10], 1.25]];
+  const mlps: [number, number[], number][] = quick
+    ? [[10, [3, 32, 32, 3], 20]]
+    : [
+        [10, [3, 32, 32, 3], 20],
+        [128, [784, 512, 512, 10], 1.25],
+      ];
   for (const [batch, widths, target] of mlps) {
     const spec: MlpSpec = mlpSpec(batch, widths);
     const flops = mlpFlops(spec);
@@ -164,8 +187,18 @@ function cases(): Case[] {
   // Control flow, gather and sort (issue 11). jax-js has no scan, so the scan rows are wax's own:
   // the scan against the same recurrence unrolled by a JS loop, and compile time against T.
   const rnnRows: [number, "scan" | "unrolled", boolean][] = quick
-    ? [[10, "scan", true], [200, "scan", true], [200, "scan", false], [50, "unrolled", false]]
-    : [[10, "scan", true], [1000, "scan", true], [1000, "scan", false], [100, "unrolled", false]];
+    ? [
+        [10, "scan", true],
+        [200, "scan", true],
+        [200, "scan", false],
+        [50, "unrolled", false],
+      ]
+    : [
+        [10, "scan", true],
+        [1000, "scan", true],
+        [1000, "scan", false],
+        [100, "unrolled", false],
+      ];
   for (const [steps, mode, withGrad] of rnnRows) {
     const spec = rnnSpec(steps, mode, withGrad);
     const label = `RNN h=tanh(Wh+Ux+b) h=32, ${mode === "scan" ? "lax.scan" : "unrolled JS loop"}, T=${steps}${withGrad ? ", value + grad" : ""}`;
@@ -271,7 +304,13 @@ async function runCase(c: Case, slots: PeerSlot[]): Promise<Row[]> {
   const compile: Row | null = c.compileRow
     ? { name: c.compileRow, unit: "ms (first − warm call)", higherIsBetter: false, cells: new Map() }
     : null;
-  const extras: Row[] = (c.extraRows ?? []).map((x) => ({ name: x.name, unit: x.unit, higherIsBetter: false, target: x.target, cells: new Map() }));
+  const extras: Row[] = (c.extraRows ?? []).map((x) => ({
+    name: x.name,
+    unit: x.unit,
+    higherIsBetter: false,
+    target: x.target,
+    cells: new Map(),
+  }));
   const noExtras = (slot: PeerSlot) => extras.forEach((x) => x.cells.set(slot.name, { ok: false, text: "n/a" }));
   const live: { slot: PeerSlot; peer: Peer; bench: Bench; iters: number; samples: number[]; wall: number; cpu: number }[] = [];
   const dispose = (peer: string, b: Bench | null) => {
@@ -307,12 +346,17 @@ async function runCase(c: Case, slots: PeerSlot[]): Promise<Row[]> {
             : { ok: true, value: bench.compileMs, cores: NaN, check: [], text: fmt(bench.compileMs) },
         );
         if (bench.internalCompileMs !== undefined) {
-          notes.push(`${slot.name}, ${c.compileRow}: first call − warm call ${fmt(bench.compileMs!)} ms; its own stats() report ${fmt(bench.internalCompileMs)} ms tracing + compiling.`);
+          notes.push(
+            `${slot.name}, ${c.compileRow}: first call − warm call ${fmt(bench.compileMs!)} ms; its own stats() report ${fmt(bench.internalCompileMs)} ms tracing + compiling.`,
+          );
         }
       }
       (c.extraRows ?? []).forEach((x, i) => {
         const v = bench!.extra?.[x.key];
-        extras[i]!.cells.set(slot.name, v === undefined ? { ok: false, text: "n/a" } : { ok: true, value: v, cores: NaN, check: [], text: fmt(v) });
+        extras[i]!.cells.set(
+          slot.name,
+          v === undefined ? { ok: false, text: "n/a" } : { ok: true, value: v, cores: NaN, check: [], text: fmt(v) },
+        );
       });
     } catch (e) {
       noExtras(slot);
@@ -355,7 +399,10 @@ async function runCase(c: Case, slots: PeerSlot[]): Promise<Row[]> {
     }
   }
   for (const l of live) {
-    if (verbose) progress(`  ${l.slot.name}: ${l.iters} calls/rep; ms/call ${l.samples.map((x) => x.toPrecision(3)).join(" ")}; CPU/wall ${(l.cpu / l.wall).toFixed(2)}`);
+    if (verbose)
+      progress(
+        `  ${l.slot.name}: ${l.iters} calls/rep; ms/call ${l.samples.map((x) => x.toPrecision(3)).join(" ")}; CPU/wall ${(l.cpu / l.wall).toFixed(2)}`,
+      );
     const ms = median(l.samples);
     const v = c.value(ms);
     row.cells.set(l.slot.name, { ok: true, value: v, cores: l.cpu / l.wall, check: l.bench.check, text: c.format ? c.format(v) : fmt(v) });
@@ -374,7 +421,9 @@ function crossCheck(c: Case, row: Row): void {
     const bad = cell.check.some((x, i) => !(Math.abs(x - ref[i]!) <= c.tol * Math.max(1, Math.abs(ref[i]!))));
     if (bad) {
       cell.text += " ⚠";
-      notes.push(`⚠ ${name}, ${c.name}: result check [${cell.check.map((x) => x.toPrecision(7)).join(", ")}] differs from the peers' median [${ref.map((x) => x.toPrecision(7)).join(", ")}] (tolerance ${c.tol} relative)`);
+      notes.push(
+        `⚠ ${name}, ${c.name}: result check [${cell.check.map((x) => x.toPrecision(7)).join(", ")}] differs from the peers' median [${ref.map((x) => x.toPrecision(7)).join(", ")}] (tolerance ${c.tol} relative)`,
+      );
     }
   }
 }
@@ -416,12 +465,16 @@ function table(rows: Row[], slots: PeerSlot[]): string {
 
 const progress = (s: string) => process.stderr.write(`${s}\n`);
 
-
 /** The wax revision measured: HEAD, and whether packages/ had uncommitted changes. */
 function revision(): string {
   try {
-    const head = execSync("git rev-parse --short HEAD", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-    const dirty = execSync("git status --porcelain -- packages", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim() !== "";
+    const head = execSync("git rev-parse --short HEAD", { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+    const dirty =
+      execSync("git status --porcelain -- packages", { stdio: ["ignore", "pipe", "ignore"] })
+        .toString()
+        .trim() !== "";
     return `wax at ${head}${dirty ? " + uncommitted changes in packages/" : ""}`;
   } catch {
     return "wax revision unknown (not a git checkout)";
@@ -451,9 +504,13 @@ async function main(): Promise<void> {
       `MLP GFLOP/s count 6·batch·Σ(in·out) per step; GB/s count 8 bytes per element (one f32 read, one write).`,
   );
   console.log();
-  console.log(`- ${revision()}; machine: ${cpus[0]?.model ?? "?"} × ${cpus.length}, Node ${process.version}, load average ${load0[0]!.toFixed(2)} at start, ${load1[0]!.toFixed(2)} at end; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+  console.log(
+    `- ${revision()}; machine: ${cpus[0]?.model ?? "?"} × ${cpus.length}, Node ${process.version}, load average ${load0[0]!.toFixed(2)} at start, ${load1[0]!.toFixed(2)} at end; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
+  );
   if (clock === "wall" && Math.max(load0[0]!, load1[0]!) > cpus.length - 0.5) {
-    console.log(`- ⚠ the load average exceeded the ${cpus.length} cores: other processes took turns on them, which inflates wall-clock times unevenly; \`--clock=cpu\` measures this process's CPU time instead`);
+    console.log(
+      `- ⚠ the load average exceeded the ${cpus.length} cores: other processes took turns on them, which inflates wall-clock times unevenly; \`--clock=cpu\` measures this process's CPU time instead`,
+    );
   }
   for (const s of slots) console.log(`- ${s.name}: ${s.peer ? s.peer.info : `n/a (${s.error})`}`);
   // CPU time / wall time of the process over a peer's timed repetitions. On compute-bound rows
@@ -468,7 +525,10 @@ async function main(): Promise<void> {
     .map((s) => [s.name, coresOf(s.name, (r) => r.name.startsWith("matmul"))] as const)
     .filter(([, c]) => c.length)
     .map(([n, c]) => `${n} ${Math.max(...c).toFixed(2)}`);
-  if (matmulCores.length) console.log(`- process CPU time / wall time on the matmul rows, highest per peer (1.00 = one core busy; 2 cores here): ${matmulCores.join(", ")}`);
+  if (matmulCores.length)
+    console.log(
+      `- process CPU time / wall time on the matmul rows, highest per peer (1.00 = one core busy; 2 cores here): ${matmulCores.join(", ")}`,
+    );
   if (notes.length) {
     console.log("\nNotes and errors:\n");
     for (const n of notes) console.log(`- ${n}`);

@@ -30,7 +30,13 @@ export function seedSpec(): SeedSpec {
   const { model, state, xs, ys } = seedInputs();
   const bn = (b: eqx.BatchNorm) => {
     const [mean, variance] = state.get(b.emaStateIndex!);
-    return { weight: copy(b.weight!), bias: copy(b.bias!), first: state.get(b.emaFirstTimeIndex!).item() !== 0, mean: copy(mean), variance: copy(variance) };
+    return {
+      weight: copy(b.weight!),
+      bias: copy(b.bias!),
+      first: state.get(b.emaFirstTimeIndex!).item() !== 0,
+      mean: copy(mean),
+      variance: copy(variance),
+    };
   };
   const [u, v] = state.get(model.spectralLinear.uvIndex);
   const lin = (l: eqx.Linear) => ({ w: copy(l.weight), b: copy(l.bias!) });
@@ -50,13 +56,14 @@ export function seedSpec(): SeedSpec {
 /** The seed's training step with the loss, as one `filterJit` (the example's `makeStep` plus the loss). */
 function makeSeedStep(optim: optax.GradientTransformation) {
   return function seedStep(model: Model, state: eqx.State, optState: unknown, xs: Array, ys: Array) {
-    let loss: Array;
-    let grads: unknown;
-    [[loss, state], grads] = eqx.filterValueAndGrad(computeLoss, { hasAux: true })(model, state, xs, ys) as [[Array, eqx.State], unknown];
+    const [[loss, newState], grads] = eqx.filterValueAndGrad(computeLoss, { hasAux: true })(model, state, xs, ys) as [
+      [Array, eqx.State],
+      unknown,
+    ];
     let updates: unknown;
     [updates, optState] = optim.update(grads, optState);
     model = eqx.applyUpdates(model, updates);
-    return [model, state, optState, loss] as const;
+    return [model, newState, optState, loss] as const;
   };
 }
 
@@ -80,7 +87,9 @@ export function bytesPerCall(run: () => void, calls = 10_000): number {
 
 /** wax: the seed step itself (examples/stateful.ts), jitted (`jit`) or run eagerly. */
 export function waxSeed(spec: SeedSpec, jit: boolean): Bench {
-  let { model, state, xs, ys } = seedInputs();
+  const inputs = seedInputs();
+  const { xs, ys } = inputs;
+  let { model, state } = inputs;
   const optim = optax.adam(spec.learningRate);
   let optState: unknown = optim.init(eqx.filter(model, eqx.isInexactArray));
   const eager = makeSeedStep(optim);

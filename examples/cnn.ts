@@ -22,7 +22,12 @@ export function lines(key: Array, n: number): { xs: Array; ys: Array } {
   const rows = np.arange(SIZE, undefined, 1, "int32").reshape([1, SIZE, 1]);
   const cols = np.arange(SIZE, undefined, 1, "int32").reshape([1, 1, SIZE]);
   const c = ys.reshape([n, 1, 1]);
-  const on = [np.equal(rows, at), np.equal(cols, at), np.equal(np.subtract(rows, cols), np.subtract(at, SIZE / 2)), np.equal(np.add(rows, cols), np.add(at, SIZE / 2))];
+  const on = [
+    np.equal(rows, at),
+    np.equal(cols, at),
+    np.equal(np.subtract(rows, cols), np.subtract(at, SIZE / 2)),
+    np.equal(np.add(rows, cols), np.add(at, SIZE / 2)),
+  ];
   const picture = on.reduce((acc, line, k) => np.where(np.equal(c, k), line, acc), np.zeros([n, SIZE, SIZE], "bool"));
   const xs = np.add(picture.astype("float32"), np.multiply(jr.normal(nkey!, [n, SIZE, SIZE]), 0.5));
   return { xs: xs.reshape([n, 1, SIZE, SIZE]), ys };

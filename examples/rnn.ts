@@ -71,7 +71,8 @@ export function main(opts: { steps?: number; length?: number; log?: (s: string) 
     if (step % 25 === 0 || step === 1) write(`step ${String(step).padStart(3)}: loss ${loss.item().toFixed(4)}\n`);
   }
   const evaluate = eqx.filterJit((m: GRU, xs: Array) => vmap(m)(xs) as Array);
-  const accuracy = (xs: Array, ys: Array) => np.mean(np.equal(np.greater(evaluate(model, xs), 0).astype("float32"), ys).astype("float32")).item();
+  const accuracy = (xs: Array, ys: Array) =>
+    np.mean(np.equal(np.greater(evaluate(model, xs), 0).astype("float32"), ys).astype("float32")).item();
   const trainAcc = accuracy(train.xs, train.ys);
   const testAcc = accuracy(test.xs, test.ys);
   write(`train accuracy ${(100 * trainAcc).toFixed(1)}%, test accuracy ${(100 * testAcc).toFixed(1)}% (chance: ~50%)\n`);

@@ -55,14 +55,21 @@ function crossEntropy(logits: Array, labels: Array): Array {
 
 export function computeLoss(model: Classifier, state: eqx.State, xs: Array, ys: Array, key: Array): [Array, eqx.State] {
   const keys = jr.split(key, xs.shape[0]!);
-  const batchModel = vmap((x: Array, s: eqx.State, k: Array) => model(x, s, { key: k }), { axisName: "batch", inAxes: [0, null, 0], outAxes: [0, null] });
+  const batchModel = vmap((x: Array, s: eqx.State, k: Array) => model(x, s, { key: k }), {
+    axisName: "batch",
+    inAxes: [0, null, 0],
+    outAxes: [0, null],
+  });
   const [logits, state2] = batchModel(xs, state, keys) as [Array, eqx.State];
   return [crossEntropy(logits, ys), state2];
 }
 
 export function makeStepFor(optim: optax.GradientTransformation) {
   return eqx.filterJit(function makeStep(model: Classifier, state: eqx.State, optState: unknown, xs: Array, ys: Array, key: Array) {
-    const [[loss, state2], grads] = eqx.filterValueAndGrad(computeLoss, { hasAux: true })(model, state, xs, ys, key) as [[Array, eqx.State], Classifier];
+    const [[loss, state2], grads] = eqx.filterValueAndGrad(computeLoss, { hasAux: true })(model, state, xs, ys, key) as [
+      [Array, eqx.State],
+      Classifier,
+    ];
     const [updates, optState2] = optim.update(grads, optState);
     return [eqx.applyUpdates(model, updates), state2, optState2, loss] as const;
   });
@@ -111,7 +118,8 @@ export function main(opts: { steps?: number; batchSize?: number; log?: (s: strin
   }
   const inferenceModel = new eqx.Partial(eqx.inferenceMode(model), { state });
   const evaluate = eqx.filterJit((m: eqx.Module, xs: Array) => vmap(m)(xs)[0] as Array);
-  const accuracy = (xs: Array, ys: Array) => np.mean(np.equal(np.argmax(evaluate(inferenceModel, xs), { axis: -1 }), ys).astype("float32")).item();
+  const accuracy = (xs: Array, ys: Array) =>
+    np.mean(np.equal(np.argmax(evaluate(inferenceModel, xs), { axis: -1 }), ys).astype("float32")).item();
   const trainAcc = accuracy(train.xs, train.ys);
   const testAcc = accuracy(test.xs, test.ys);
   write(`train accuracy ${(100 * trainAcc).toFixed(1)}%, test accuracy ${(100 * testAcc).toFixed(1)}% (chance: 33.3%)\n`);

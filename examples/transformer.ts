@@ -124,7 +124,9 @@ export function main(opts: { steps?: number; log?: (s: string) => void } = {}) {
   };
   const trainAcc = accuracy(train);
   const testAcc = accuracy(test);
-  write(`train accuracy ${(100 * trainAcc).toFixed(1)}%, test accuracy ${(100 * testAcc).toFixed(1)}% (chance: ${(100 / VOCAB).toFixed(1)}%)\n`);
+  write(
+    `train accuracy ${(100 * trainAcc).toFixed(1)}%, test accuracy ${(100 * testAcc).toFixed(1)}% (chance: ${(100 / VOCAB).toFixed(1)}%)\n`,
+  );
   return { trainAcc, testAcc, makeStep, finalLoss: loss!.item() };
 }
 

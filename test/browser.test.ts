@@ -51,17 +51,22 @@ describe("examples/browser", () => {
     const sources = built.pageInputs;
     expect(sources).toContain("examples/browser/main.ts");
     expect(sources).toContain("packages/runtime/src/load.ts");
-    const outside = sources.filter((s) => !s.startsWith("packages/runtime/") && !s.startsWith("node_modules/zod/") && s !== "examples/browser/main.ts");
+    const outside = sources.filter(
+      (s) => !s.startsWith("packages/runtime/") && !s.startsWith("node_modules/zod/") && s !== "examples/browser/main.ts",
+    );
     expect(outside).toEqual([]);
     const bytes = await readFile(join(dir, "main.js"));
     expect(bytes.length).toBe(built.page.bytes);
     const js = bytes.toString("utf8");
-    for (const banned of [/binaryen/i, /traceFlat/, /@wax\/tracer/, /@wax\/compiler/, /new Function/, /\beval\(/]) expect(js).not.toMatch(banned);
+    for (const banned of [/binaryen/i, /traceFlat/, /@wax\/tracer/, /@wax\/compiler/, /new Function/, /\beval\(/])
+      expect(js).not.toMatch(banned);
     // Minified and gzipped sizes are reported; gzip must actually shrink it.
     expect(built.page.gzipBytes).toBeGreaterThan(0);
     expect(built.page.gzipBytes).toBeLessThan(built.page.bytes);
     expect(built.runtime.gzipBytes).toBeLessThan(built.runtime.bytes);
-    console.log(`browser bundle: main.js ${built.page.bytes} B min, ${built.page.gzipBytes} B min+gzip; @wax/runtime (all exports) ${built.runtime.bytes} B min, ${built.runtime.gzipBytes} B min+gzip`);
+    console.log(
+      `browser bundle: main.js ${built.page.bytes} B min, ${built.page.gzipBytes} B min+gzip; @wax/runtime (all exports) ${built.runtime.bytes} B min, ${built.runtime.gzipBytes} B min+gzip`,
+    );
   });
 
   it("serves the page, bundle and artifact over HTTP with their MIME types", async () => {
@@ -96,7 +101,9 @@ describe("examples/browser", () => {
 
     // Node, from the files on disk and from the same URL the page loads.
     const manifest = JSON.parse(await readFile(join(dir, "evaluate.manifest.json"), "utf8"));
-    const fromDisk = (await load(manifest, await readFile(join(dir, "evaluate.wasm"))))(Float32Array.from(built.inputs.data)) as RuntimeArray;
+    const fromDisk = (await load(manifest, await readFile(join(dir, "evaluate.wasm"))))(
+      Float32Array.from(built.inputs.data),
+    ) as RuntimeArray;
     expect(fromDisk.shape).toEqual([5, 3]);
     const nodeBits = hexBits(fromDisk.data as Float32Array);
     expect(nodeBits).toEqual(jitted);

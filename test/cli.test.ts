@@ -39,7 +39,9 @@ describe("wax ir", () => {
     g:f32[3] = reduce_sum[axes=(1,) out_sharding=None] d
   in (g,) }
 `);
-    expect(out).toMatch(/^# predict: jaxpr\n# equations: 3 traced, \d+ after passes; kernels: \d+\n# flops\/call: \d+; bytes moved\/call: \d+B\n# arena: \d+B \(peak\) vs \d+B total buffers/);
+    expect(out).toMatch(
+      /^# predict: jaxpr\n# equations: 3 traced, \d+ after passes; kernels: \d+\n# flops\/call: \d+; bytes moved\/call: \d+B\n# arena: \d+B \(peak\) vs \d+B total buffers/,
+    );
   });
 
   it("optimized, kernels and wat stages", async () => {
@@ -63,7 +65,8 @@ describe("wax ir", () => {
       expect(j).toMatchObject({ schema: "wax-ir", version: 1, function: "predict", stage });
       expect(j.stats).toMatchObject({ equations: 3 });
       expect(j.stats.flops).toBeGreaterThan(0);
-      if (stage === "jaxpr") expect(j.jaxpr.eqns.map((e: { primitive: string }) => e.primitive)).toEqual(["dot_general", "custom_jvp_call", "reduce_sum"]);
+      if (stage === "jaxpr")
+        expect(j.jaxpr.eqns.map((e: { primitive: string }) => e.primitive)).toEqual(["dot_general", "custom_jvp_call", "reduce_sum"]);
       if (stage === "kernels") expect(j.kernels[0]).toMatchObject({ kind: "matmul" });
       if (stage === "wat") expect(j.wat).toContain("(module");
     }

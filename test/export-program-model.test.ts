@@ -13,16 +13,25 @@ const waxData = (a: Array) => a.concreteValue()!.data as Float32Array;
 
 /** A tanh RNN over a sequence (scan), a data-dependent loop (while), a branch (cond), a gather and a sort. */
 function program(w: Array, xs: Array, ids: Array) {
-  const [h, hs] = lax.scan((h: Array, x: Array) => {
-    const h2 = np.tanh(np.add(np.matmul(w, h), x));
-    return [h2, np.sum(h2)];
-  }, np.zeros([4]), xs);
+  const [h, hs] = lax.scan(
+    (h: Array, x: Array) => {
+      const h2 = np.tanh(np.add(np.matmul(w, h), x));
+      return [h2, np.sum(h2)];
+    },
+    np.zeros([4]),
+    xs,
+  );
   const halvings = lax.whileLoop(
     ([v]: [Array, Array]) => np.greater(v, 1),
     ([v, n]: [Array, Array]) => [np.divide(v, 2), np.add(n, 1)],
     [np.add(np.sum(np.abs(hs as Array)), 10), np.zeros([], "int32")],
   )[1] as Array;
-  const branch = lax.cond(np.greater(np.sum(h as Array), 0), (a: Array) => np.multiply(a, 2), (a: Array) => np.negative(a), h as Array);
+  const branch = lax.cond(
+    np.greater(np.sum(h as Array), 0),
+    (a: Array) => np.multiply(a, 2),
+    (a: Array) => np.negative(a),
+    h as Array,
+  );
   const picked = np.take(xs, ids, { axis: 0 });
   const order = np.argsort(hs as Array);
   return { h: branch, hs, halvings, picked, order };
@@ -49,7 +58,7 @@ describe("export of control flow, gather and sort", () => {
 });
 
 describe("artifact outputs with hostile keys", () => {
-  it("an output key \"__proto__\" becomes a field of the result and pollutes no prototype", async () => {
+  it('an output key "__proto__" becomes a field of the result and pollutes no prototype', async () => {
     const f = (x: Array) => Object.fromEntries([["__proto__", { inner: np.multiply(x, 2) }]]);
     const { wasm, manifest } = await exportCompiled(f, array([1, 2]));
     const g = await load(JSON.parse(JSON.stringify(manifest)), wasm);

@@ -27,7 +27,11 @@ describe("export → load → call", () => {
     expect(manifest.inputs.map((l) => l.kind)).toEqual(["array", "array", "array", "static"]);
     expect(manifest.outputs.find((l) => l.kind === "static")).toEqual({ path: [{ key: "mode" }], kind: "static", value: "train" });
     const f = await load(JSON.parse(JSON.stringify(manifest)), wasm);
-    const out = f({ w: waxData(w), b: new RuntimeArray(waxData(b), [4], "float32") }, waxData(x), "train") as { y: RuntimeArray; mode: string; norm: RuntimeArray };
+    const out = f({ w: waxData(w), b: new RuntimeArray(waxData(b), [4], "float32") }, waxData(x), "train") as {
+      y: RuntimeArray;
+      mode: string;
+      norm: RuntimeArray;
+    };
     const ref = filterJit(affine)({ w, b }, x, "train");
     expect(out.mode).toBe("train");
     expect(out.y.shape).toEqual([5, 4]);
@@ -82,7 +86,9 @@ describe("load refuses", () => {
     const { wasm, manifest } = await fresh();
     delete (manifest as Partial<Manifest>).arena;
     await expect(load(manifest, wasm)).rejects.toThrow(ArtifactError);
-    await expect(load({ ...manifest, inputs: [{ path: [], kind: "array", dtype: "float64", shape: [3], offset: 0 }] }, wasm)).rejects.toThrow(/invalid manifest/);
+    await expect(
+      load({ ...manifest, inputs: [{ path: [], kind: "array", dtype: "float64", shape: [3], offset: 0 }] }, wasm),
+    ).rejects.toThrow(/invalid manifest/);
   });
 
   it("a sha256 mismatch", async () => {
@@ -103,8 +109,12 @@ describe("load refuses", () => {
     const { wasm, manifest } = await fresh();
     const f = await load(manifest, wasm);
     expect((f(new Float32Array([1, 2, 3]), { scale: 2 }) as RuntimeArray).tolist()).toEqual([2, 4, 6]);
-    expect(() => f(new Float32Array([1, 2]), { scale: 2 })).toThrow(/input \[0\]: 2 elements but the function was exported for float32\[3\]/);
-    expect(() => f(new Int32Array([1, 2, 3]), { scale: 2 })).toThrow(/input \[0\]: dtype int32 but the function was exported for float32\[3\]/);
+    expect(() => f(new Float32Array([1, 2]), { scale: 2 })).toThrow(
+      /input \[0\]: 2 elements but the function was exported for float32\[3\]/,
+    );
+    expect(() => f(new Int32Array([1, 2, 3]), { scale: 2 })).toThrow(
+      /input \[0\]: dtype int32 but the function was exported for float32\[3\]/,
+    );
     expect(() => f(new RuntimeArray(new Float32Array(3), [3, 1], "float32"), { scale: 2 })).toThrow(/shape \[3,1\]/);
     expect(() => f(new Float32Array(3), { scale: 3 })).toThrow(/input \[1\]\['scale'\] is 3 but the function was exported for 2/);
     expect(() => f(new Float32Array(3))).toThrow(/input \[1\]\['scale'\] is missing/);

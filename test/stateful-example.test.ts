@@ -85,7 +85,10 @@ describe("the seed example (Equinox stateful operations)", () => {
         const scale = Math.max(...[...data(le[i]!)].map(Math.abs));
         const tol = i === 3 ? 2 * 3e-4 : Math.max(2e-5, 2e-3 * scale);
         if (a.dtype === "float32") expect(maxAbsDiff(data(a), data(le[i]!)), `step ${step} leaf ${i} ${a.aval}`).toBeLessThan(tol);
-        else expect(globalThis.Array.from(a.concreteValue()!.data as Int32Array)).toEqual(globalThis.Array.from(le[i]!.concreteValue()!.data as Int32Array));
+        else
+          expect(globalThis.Array.from(a.concreteValue()!.data as Int32Array)).toEqual(
+            globalThis.Array.from(le[i]!.concreteValue()!.data as Int32Array),
+          );
       });
       [m, s, o] = [me, se, oe];
     }
@@ -106,11 +109,16 @@ describe("the seed example (Equinox stateful operations)", () => {
       return tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-5))), w), b);
     };
     const params = [
-      model.norm1.weight!, model.norm1.bias!,
-      model.spectralLinear.layer.weight, model.spectralLinear.layer.bias!,
-      model.norm2.weight!, model.norm2.bias!,
-      model.linear1.weight, model.linear1.bias!,
-      model.linear2.weight, model.linear2.bias!,
+      model.norm1.weight!,
+      model.norm1.bias!,
+      model.spectralLinear.layer.weight,
+      model.spectralLinear.layer.bias!,
+      model.norm2.weight!,
+      model.norm2.bias!,
+      model.linear1.weight,
+      model.linear1.bias!,
+      model.linear2.weight,
+      model.linear2.bias!,
     ].map(T);
     const X = T(xs);
     const Y = T(ys);
@@ -130,8 +138,23 @@ describe("the seed example (Equinox stateful operations)", () => {
     const gradOf = (m: Model, s: eqx.State) => eqx.filterGrad(computeLoss, { hasAux: true })(m, s, xs, ys) as [Model, eqx.State];
     const [g, s1] = gradOf(model, state);
     const [gj] = eqx.filterJit(gradOf)(setup().model, setup().state);
-    const pick = (m: Model) => [m.norm1.weight, m.norm1.bias, m.spectralLinear.layer.weight, m.spectralLinear.layer.bias, m.norm2.weight, m.norm2.bias, m.linear1.weight, m.linear1.bias, m.linear2.weight, m.linear2.bias] as Array[];
-    for (const [name, wax] of [["eager", pick(g)], ["jitted", pick(gj)]] as const) {
+    const pick = (m: Model) =>
+      [
+        m.norm1.weight,
+        m.norm1.bias,
+        m.spectralLinear.layer.weight,
+        m.spectralLinear.layer.bias,
+        m.norm2.weight,
+        m.norm2.bias,
+        m.linear1.weight,
+        m.linear1.bias,
+        m.linear2.weight,
+        m.linear2.bias,
+      ] as Array[];
+    for (const [name, wax] of [
+      ["eager", pick(g)],
+      ["jitted", pick(gj)],
+    ] as const) {
       wax.forEach((w, i) => {
         const want = tfGrads[i]!.dataSync() as Float32Array;
         const scale = Math.max(...[...want].map(Math.abs));

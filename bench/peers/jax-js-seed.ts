@@ -27,7 +27,11 @@ export function jaxJsSeed(jax: Jax, s: SeedSpec, jitted: boolean): Bench {
     const bv = np.maximum(np.mean(dev.ref.mul(dev), 0), 0);
     const mean = np.where(first.ref, bm.ref, bm.mul(1 - MOMENTUM).add(rm.mul(MOMENTUM)));
     const variance = np.where(first, bv.ref, bv.mul(1 - MOMENTUM).add(rv.mul(MOMENTUM)));
-    const out = x.sub(mean.ref).div(np.sqrt(variance.ref.add(BN_EPS))).mul(w).add(b);
+    const out = x
+      .sub(mean.ref)
+      .div(np.sqrt(variance.ref.add(BN_EPS)))
+      .mul(w)
+      .add(b);
     return [out, np.array(false), mean, variance];
   }
 
@@ -50,13 +54,10 @@ export function jaxJsSeed(jax: Jax, s: SeedSpec, jitted: boolean): Bench {
   const linear = (x: Arr, w: Arr, b: Arr): Arr => np.matmul(x, w.transpose()).add(b);
 
   function computeLoss(p: Params, st: State, xs: Arr, ys: Arr): [Arr, State] {
-    let [h, f1, m1, v1] = batchNorm(xs, p.n1w, p.n1b, st.f1, st.m1, st.v1);
-    let u: Arr, v: Arr;
-    [h, u, v] = spectral(h, p.sw, p.sb, st.u, st.v);
-    h = nn.relu(h);
-    let f2: Arr, m2: Arr, v2: Arr;
-    [h, f2, m2, v2] = batchNorm(h, p.n2w, p.n2b, st.f2, st.m2, st.v2);
-    h = nn.relu(linear(h, p.l1w, p.l1b));
+    const [h0, f1, m1, v1] = batchNorm(xs, p.n1w, p.n1b, st.f1, st.m1, st.v1);
+    const [h1, u, v] = spectral(h0, p.sw, p.sb, st.u, st.v);
+    const [h2, f2, m2, v2] = batchNorm(nn.relu(h1), p.n2w, p.n2b, st.f2, st.m2, st.v2);
+    let h = nn.relu(linear(h2, p.l1w, p.l1b));
     h = linear(h, p.l2w, p.l2b);
     const d = h.sub(ys);
     return [np.mean(d.ref.mul(d)), { f1, m1, v1, u, v, f2, m2, v2 }];
@@ -73,7 +74,10 @@ export function jaxJsSeed(jax: Jax, s: SeedSpec, jitted: boolean): Bench {
     for (const k of Object.keys(p) as (keyof Params)[]) {
       const gk = g[k];
       const mu = gk.ref.mul(1 - B1).add(opt.mu[k].mul(B1));
-      const nu = np.square(gk).mul(1 - B2).add(opt.nu[k].mul(B2));
+      const nu = np
+        .square(gk)
+        .mul(1 - B2)
+        .add(opt.nu[k].mul(B2));
       const u = mu.ref.div(bc1.ref).div(np.sqrt(nu.ref.div(bc2.ref)).add(EPS));
       out.p[k] = p[k].add(u.mul(-LR));
       out.mu[k] = mu;
@@ -116,7 +120,7 @@ export function jaxJsSeed(jax: Jax, s: SeedSpec, jitted: boolean): Bench {
     // The step consumes the old state; the new one replaces it.
     const o = step(st.p, st.st, st.opt, xs.ref, ys.ref);
     st = { p: o.p, st: o.st, opt: o.opt };
-    loss = o.loss.dataSync()[0]!;
+    loss = (o.loss.dataSync() as Float32Array)[0]!;
   };
   const t0 = performance.now();
   run();

@@ -32,6 +32,9 @@ export async function createJaxJs(): Promise<Peer> {
   type State = { p: Layer[]; m: Layer[]; v: Layer[]; t: Arr };
 
   const f32 = (data: Float32Array, shape?: number[]) => np.array(data, shape ? { shape } : {});
+  // Every bench reads float32 arrays. (`dataSync()`'s declared union names Float16Array, which
+  // the ES2022 lib lacks, so the declared type does not resolve.)
+  const read = (a: Arr): Float32Array => a.dataSync() as Float32Array;
 
   /**
    * Disposes the arrays a bench held across calls, after checking each still has exactly the
@@ -42,7 +45,8 @@ export async function createJaxJs(): Promise<Peer> {
     const counts = arrays.map((a) => a.refCount);
     for (const a of arrays) a.dispose();
     fn.dispose();
-    if (counts.some((c) => c !== 1)) throw new Error(`ownership: held arrays have reference counts [${counts.join(", ")}] after the run, expected all 1`);
+    if (counts.some((c) => c !== 1))
+      throw new Error(`ownership: held arrays have reference counts [${counts.join(", ")}] after the run, expected all 1`);
   };
 
   function mlpLoss(p: Layer[], x: Arr, y: Arr): Arr {
@@ -61,10 +65,10 @@ export async function createJaxJs(): Promise<Peer> {
     tiny(x: Float32Array): Bench {
       const f = jit((a: Arr) => a.mul(2).add(1));
       const xa = f32(x);
-      let out = f(xa.ref).dataSync();
+      let out = read(f(xa.ref));
       const check = summary(out);
       return {
-        run: () => void (out = f(xa.ref).dataSync()),
+        run: () => void (out = read(f(xa.ref))),
         dispose: () => release([xa], f),
         check,
       };
@@ -72,21 +76,26 @@ export async function createJaxJs(): Promise<Peer> {
     matmul({ n, transposeB, a, b }: MatmulSpec): Bench {
       const f = transposeB ? jit((a: Arr, b: Arr) => np.matmul(a, b.transpose())) : jit((a: Arr, b: Arr) => np.matmul(a, b));
       const [A, B] = [f32(a, [n, n]), f32(b, [n, n])];
-      let out = f(A.ref, B.ref).dataSync();
+      let out = read(f(A.ref, B.ref));
       const check = summary(out);
       return {
-        run: () => void (out = f(A.ref, B.ref).dataSync()),
+        run: () => void (out = read(f(A.ref, B.ref))),
         dispose: () => release([A, B], f),
         check,
       };
     },
     chain(x: Float32Array): Bench {
-      const f = jit((x: Arr) => np.tanh(np.exp(x.ref.mul(0.5).sub(1)).mul(0.3).add(x)).mul(2).add(0.1));
+      const f = jit((x: Arr) =>
+        np
+          .tanh(np.exp(x.ref.mul(0.5).sub(1)).mul(0.3).add(x))
+          .mul(2)
+          .add(0.1),
+      );
       const xa = f32(x);
-      let out = f(xa.ref).dataSync();
+      let out = read(f(xa.ref));
       const check = summary(out);
       return {
-        run: () => void (out = f(xa.ref).dataSync()),
+        run: () => void (out = read(f(xa.ref))),
         dispose: () => release([xa], f),
         check,
       };
@@ -132,7 +141,7 @@ export async function createJaxJs(): Promise<Peer> {
         // The step consumes the old state; the new one replaces it.
         const o = step(st.p, st.m, st.v, st.t, x.ref, y.ref);
         st = { p: o.p, m: o.m, v: o.v, t: o.t };
-        loss = o.loss.dataSync()[0]!;
+        loss = read(o.loss)[0]!;
       };
       const t0 = performance.now();
       run();
@@ -160,16 +169,16 @@ export async function createJaxJs(): Promise<Peer> {
       const f = jit((table: Arr, ids: Arr) => np.take(table, ids, 0));
       const table = f32(s.table, [s.vocab, s.dim]);
       const ids = np.array(s.ids, { shape: [s.batch, s.seq], dtype: np.int32 });
-      let out = f(table.ref, ids.ref).dataSync();
+      let out = read(f(table.ref, ids.ref));
       const check = summary(out);
-      return { run: () => void (out = f(table.ref, ids.ref).dataSync()), dispose: () => release([table, ids], f), check };
+      return { run: () => void (out = read(f(table.ref, ids.ref))), dispose: () => release([table, ids], f), check };
     },
     argsort(x: Float32Array): Bench {
       const f = jit((a: Arr) => np.argsort(a));
       const xa = f32(x);
-      let out = f(xa.ref).dataSync();
+      let out = read(f(xa.ref));
       const check = summary(out);
-      return { run: () => void (out = f(xa.ref).dataSync()), dispose: () => release([xa], f), check };
+      return { run: () => void (out = read(f(xa.ref))), dispose: () => release([xa], f), check };
     },
     seed: (spec: SeedSpec) => jaxJsSeed(jax, spec, true),
     seedEager: (spec: SeedSpec) => jaxJsSeed(jax, spec, false),

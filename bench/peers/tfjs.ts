@@ -10,12 +10,14 @@ import { summary } from "../data";
 type Backend = "wasm" | "cpu";
 
 /** tfjs prints an advert for tfjs-node on first use; keep it out of the benchmark output. */
-async function quietly<T>(f: () => Promise<T>): Promise<T> {
+async function quietly<T>(f: () => T | Promise<T>): Promise<T> {
   const [log, warn] = [console.log, console.warn];
-  const keep = (w: (...a: unknown[]) => void) => (...a: unknown[]) => {
-    const s = a.map(String).join(" ");
-    if (!/tfjs-node|={10,}/.test(s)) w(...a);
-  };
+  const keep =
+    (w: (...a: unknown[]) => void) =>
+    (...a: unknown[]) => {
+      const s = a.map(String).join(" ");
+      if (!/tfjs-node|={10,}/.test(s)) w(...a);
+    };
   console.log = keep(log);
   console.warn = keep(warn);
   try {
@@ -40,7 +42,7 @@ export async function createTfjs(backend: Backend): Promise<Peer> {
   } else {
     await import("@tensorflow/tfjs-backend-cpu");
     if (!(await quietly(() => tf.setBackend("cpu")))) throw new Error("tf.setBackend('cpu') failed");
-    await quietly(async () => tf.dispose(tf.scalar(0))); // the advert comes on the first write
+    await quietly(() => tf.dispose(tf.scalar(0))); // the advert comes on the first write
     info = "@tensorflow/tfjs-backend-cpu (plain JS), eager";
   }
   type T = InstanceType<typeof tf.Tensor>;
@@ -55,7 +57,8 @@ export async function createTfjs(backend: Backend): Promise<Peer> {
     name: `tfjs-${backend}`,
     info,
     async activate() {
-      if (tf.getBackend() !== backend && !(await quietly(() => tf.setBackend(backend)))) throw new Error(`tf.setBackend('${backend}') failed`);
+      if (tf.getBackend() !== backend && !(await quietly(() => tf.setBackend(backend))))
+        throw new Error(`tf.setBackend('${backend}') failed`);
     },
     tiny(x: Float32Array): Bench {
       const xa = tf.tensor1d(x);
@@ -85,7 +88,14 @@ export async function createTfjs(backend: Backend): Promise<Peer> {
       const onehot = tf.oneHot(tf.tensor1d(s.labels, "int32"), s.classes);
       const flat = s.c2 * (s.size / 4) ** 2;
       const kernel = (d: CnnSpec["conv1"], cin: number, cout: number) => tf.transpose(tf.tensor4d(d.w, [cout, cin, 3, 3]), [2, 3, 1, 0]);
-      let p: T[] = [kernel(s.conv1, 1, s.c1), tf.tensor1d(s.conv1.b), kernel(s.conv2, s.c1, s.c2), tf.tensor1d(s.conv2.b), tf.transpose(tf.tensor2d(s.linear.w, [s.classes, flat])), tf.tensor1d(s.linear.b)];
+      let p: T[] = [
+        kernel(s.conv1, 1, s.c1),
+        tf.tensor1d(s.conv1.b),
+        kernel(s.conv2, s.c1, s.c2),
+        tf.tensor1d(s.conv2.b),
+        tf.transpose(tf.tensor2d(s.linear.w, [s.classes, flat])),
+        tf.tensor1d(s.linear.b),
+      ];
       const loss = (w1: T, b1: T, w2: T, b2: T, wl: T, bl: T): T => {
         type T4 = ReturnType<typeof tf.tensor4d>;
         const block = (h: T, w: T, b: T): T => tf.maxPool(tf.relu(tf.add(tf.conv2d(h as T4, w as T4, 1, "same"), b)) as T4, 2, 2, "valid");
@@ -178,17 +188,29 @@ function registerWasmFilterGradient(tf: typeof import("@tensorflow/tfjs-core")):
     backendName: "wasm",
     kernelFunc: ({ inputs, attrs }) => {
       const { x, dy } = inputs as unknown as { x: ReturnType<typeof tf.tensor4d>; dy: ReturnType<typeof tf.tensor4d> };
-      const { filterShape, pad, strides } = attrs as unknown as { filterShape: [number, number, number, number]; pad: string; strides: number | [number, number] };
+      const { filterShape, pad, strides } = attrs as unknown as {
+        filterShape: [number, number, number, number];
+        pad: string;
+        strides: number | [number, number];
+      };
       const [kh, kw, cin, cout] = filterShape;
-      if ((typeof strides === "number" ? strides : Math.max(...strides)) !== 1) throw new Error("bench's Conv2DBackpropFilter for wasm: stride 1 only");
+      if ((typeof strides === "number" ? strides : Math.max(...strides)) !== 1)
+        throw new Error("bench's Conv2DBackpropFilter for wasm: stride 1 only");
       return tf.tidy(() => {
         const [n, h, w] = [dy.shape[0], dy.shape[1], dy.shape[2]];
         const xt = tf.tensor4d(x.dataSync() as Float32Array, x.shape);
         const dyt = tf.reshape(tf.tensor4d(dy.dataSync() as Float32Array, dy.shape), [n * h * w, cout]);
         const [ph, pw] = pad === "same" ? [kh - 1, kw - 1] : [0, 0];
-        const xp = tf.pad(xt, [[0, 0], [Math.floor(ph / 2), ph - Math.floor(ph / 2)], [Math.floor(pw / 2), pw - Math.floor(pw / 2)], [0, 0]]);
+        const xp = tf.pad(xt, [
+          [0, 0],
+          [Math.floor(ph / 2), ph - Math.floor(ph / 2)],
+          [Math.floor(pw / 2), pw - Math.floor(pw / 2)],
+          [0, 0],
+        ]);
         const taps: ReturnType<typeof tf.tensor2d>[] = [];
-        for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) taps.push(tf.matMul(tf.reshape(tf.slice(xp, [0, i, j, 0], [n, h, w, cin]), [n * h * w, cin]), dyt, true, false));
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++)
+            taps.push(tf.matMul(tf.reshape(tf.slice(xp, [0, i, j, 0], [n, h, w, cin]), [n * h * w, cin]), dyt, true, false));
         return tf.reshape(tf.stack(taps), filterShape);
       });
     },

@@ -78,12 +78,15 @@ class Cnn extends Module {
     const flat = s.c2 * (s.size / 4) ** 2;
     this.conv1 = conv(1, s.c1, s.conv1);
     this.conv2 = conv(s.c1, s.c2, s.conv2);
-    this.linear = treeAt((l: Linear) => [l.weight, l.bias!], new Linear(flat, s.classes, { key }), [array(s.linear.w, { shape: [s.classes, flat] }), array(s.linear.b)]);
+    this.linear = treeAt((l: Linear) => [l.weight, l.bias!], new Linear(flat, s.classes, { key }), [
+      array(s.linear.w, { shape: [s.classes, flat] }),
+      array(s.linear.b),
+    ]);
     this.pool = new MaxPool2d({ kernelSize: 2, stride: 2 });
   }
   __call__(x: Array): Array {
-    const h = this.pool(jnn.relu(this.conv1(x)));
-    return this.linear(np.reshape(this.pool(jnn.relu(this.conv2(h))), [-1]));
+    const h = this.pool(jnn.relu(this.conv1(x) as Array)) as Array;
+    return this.linear(np.reshape(this.pool(jnn.relu(this.conv2(h) as Array)) as Array, [-1])) as Array;
   }
 }
 
@@ -123,7 +126,8 @@ export function createWax(): Peer {
     mlp(s: MlpSpec): Bench {
       const step = makeStep(s);
       const shapeOf = (i: number) => [s.widths[i]!, s.widths[i + 1]!];
-      const zeros = () => s.layers.map((l, i) => ({ w: array(new Float32Array(l.w.length), { shape: shapeOf(i) }), b: array(new Float32Array(l.b.length)) }));
+      const zeros = () =>
+        s.layers.map((l, i) => ({ w: array(new Float32Array(l.w.length), { shape: shapeOf(i) }), b: array(new Float32Array(l.b.length)) }));
       let st: State = {
         p: s.layers.map((l, i) => ({ w: array(l.w, { shape: shapeOf(i) }), b: array(l.b) })),
         m: zeros(),
@@ -161,15 +165,28 @@ export function createWax(): Peer {
     },
     rnn(s: RnnSpec): Bench {
       const loss = rnnSum(s);
-      const f = filterJit(s.grad ? (W: Array, U: Array, b: Array, xs: Array) => grad(loss)(W, U, b, xs) as Array : loss, { name: `rnn_${s.mode}` });
-      const args = [array(s.w, { shape: [s.hidden, s.hidden] }), array(s.u, { shape: [s.hidden, s.n] }), array(s.b), array(s.xs, { shape: [s.steps, s.n] })] as const;
+      const f = filterJit(s.grad ? (W: Array, U: Array, b: Array, xs: Array) => grad(loss)(W, U, b, xs) as Array : loss, {
+        name: `rnn_${s.mode}`,
+      });
+      const args = [
+        array(s.w, { shape: [s.hidden, s.hidden] }),
+        array(s.u, { shape: [s.hidden, s.n] }),
+        array(s.b),
+        array(s.xs, { shape: [s.steps, s.n] }),
+      ] as const;
       const t0 = performance.now();
       let out = f(...args).data;
       const first = performance.now() - t0;
       const check = summary(out);
       const t1 = performance.now();
       out = f(...args).data;
-      return { run: () => void (out = f(...args).data), dispose() {}, check, compileMs: first - (performance.now() - t1), internalCompileMs: f.stats().compileMs };
+      return {
+        run: () => void (out = f(...args).data),
+        dispose() {},
+        check,
+        compileMs: first - (performance.now() - t1),
+        internalCompileMs: f.stats().compileMs,
+      };
     },
     embedding(s: EmbeddingSpec): Bench {
       const embed = (table: Array, id: Array) => np.take(table, id, { axis: 0 });
@@ -182,7 +199,13 @@ export function createWax(): Peer {
       const check = summary(out);
       const t1 = performance.now();
       out = f(table, ids).data;
-      return { run: () => void (out = f(table, ids).data), dispose() {}, check, compileMs: first - (performance.now() - t1), internalCompileMs: f.stats().compileMs };
+      return {
+        run: () => void (out = f(table, ids).data),
+        dispose() {},
+        check,
+        compileMs: first - (performance.now() - t1),
+        internalCompileMs: f.stats().compileMs,
+      };
     },
     cnn(s: CnnSpec): Bench {
       const loss = (m: Cnn, x: Array, labels: Array) => {
@@ -193,14 +216,18 @@ export function createWax(): Peer {
         function cnnStep(m: Cnn, x: Array, labels: Array) {
           const [l, g] = filterValueAndGrad(loss)(m, x, labels) as [Array, Cnn];
           const sgd = (p: Array, d: Array) => np.subtract(p, np.multiply(d, s.lr));
-          const next = treeAt((m: Cnn) => [m.conv1.weight, m.conv1.bias!, m.conv2.weight, m.conv2.bias!, m.linear.weight, m.linear.bias!], m, [
-            sgd(m.conv1.weight, g.conv1.weight),
-            sgd(m.conv1.bias!, g.conv1.bias!),
-            sgd(m.conv2.weight, g.conv2.weight),
-            sgd(m.conv2.bias!, g.conv2.bias!),
-            sgd(m.linear.weight, g.linear.weight),
-            sgd(m.linear.bias!, g.linear.bias!),
-          ]);
+          const next = treeAt(
+            (m: Cnn) => [m.conv1.weight, m.conv1.bias!, m.conv2.weight, m.conv2.bias!, m.linear.weight, m.linear.bias!],
+            m,
+            [
+              sgd(m.conv1.weight, g.conv1.weight),
+              sgd(m.conv1.bias!, g.conv1.bias!),
+              sgd(m.conv2.weight, g.conv2.weight),
+              sgd(m.conv2.bias!, g.conv2.bias!),
+              sgd(m.linear.weight, g.linear.weight),
+              sgd(m.linear.bias!, g.linear.bias!),
+            ],
+          );
           return [next, l] as const;
         },
         { name: "cnnStep" },

@@ -85,7 +85,12 @@ export async function build(opts: BuildOptions = {}): Promise<BuildResult> {
   const evaluate = (xs: Array) => fn(xs);
   const { wasm, manifest } = await exportCompiled(evaluate, ...args);
   const xs = args[0]!;
-  const inputs: PageInputs = { name: "testXs", dtype: "float32", shape: [...xs.shape], data: [...(xs.concreteValue()!.data as Float32Array)] };
+  const inputs: PageInputs = {
+    name: "testXs",
+    dtype: "float32",
+    shape: [...xs.shape],
+    data: [...(xs.concreteValue()!.data as Float32Array)],
+  };
   await writeFile(join(outDir, manifest.wasm.file), wasm);
   await writeFile(join(outDir, `${manifest.name}.manifest.json`), JSON.stringify(manifest, null, 2) + "\n");
   await writeFile(join(outDir, "inputs.json"), JSON.stringify(inputs) + "\n");
@@ -112,8 +117,14 @@ const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 if (import.meta.url === `file://${process.argv[1]}`) {
   const at = process.argv.indexOf("--out");
   const res = await build({ outDir: at >= 0 ? process.argv[at + 1] : undefined });
-  console.log(`wrote ${relative(process.cwd(), res.outDir) || "."}/: index.html main.js ${res.manifest.wasm.file} ${res.manifest.name}.manifest.json inputs.json`);
+  console.log(
+    `wrote ${relative(process.cwd(), res.outDir) || "."}/: index.html main.js ${res.manifest.wasm.file} ${res.manifest.name}.manifest.json inputs.json`,
+  );
   console.log(`artifact: ${res.manifest.wasm.file} ${res.manifest.wasm.bytes} B, features ${res.manifest.features.join(", ")}`);
-  console.log(`main.js (page + the runtime it uses): ${res.page.bytes} B minified (${kib(res.page.bytes)}), ${res.page.gzipBytes} B gzipped (${kib(res.page.gzipBytes)})`);
-  console.log(`@wax/runtime (all exports):          ${res.runtime.bytes} B minified (${kib(res.runtime.bytes)}), ${res.runtime.gzipBytes} B gzipped (${kib(res.runtime.gzipBytes)})`);
+  console.log(
+    `main.js (page + the runtime it uses): ${res.page.bytes} B minified (${kib(res.page.bytes)}), ${res.page.gzipBytes} B gzipped (${kib(res.page.gzipBytes)})`,
+  );
+  console.log(
+    `@wax/runtime (all exports):          ${res.runtime.bytes} B minified (${kib(res.runtime.bytes)}), ${res.runtime.gzipBytes} B gzipped (${kib(res.runtime.gzipBytes)})`,
+  );
 }

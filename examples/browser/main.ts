@@ -40,7 +40,10 @@ const pre = document.getElementById("out")!;
 run().then(
   (out) => {
     // Indented JSON with each innermost array on one line (a row of values per line).
-    pre.textContent = JSON.stringify(out, null, 2).replace(/\[\s+([^[\]{}]*?)\s+\]/g, (_, inner: string) => `[${inner.replace(/,\s+/g, ", ")}]`);
+    pre.textContent = JSON.stringify(out, null, 2).replace(
+      /\[\s+([^[\]{}]*?)\s+\]/g,
+      (_, inner: string) => `[${inner.replace(/,\s+/g, ", ")}]`,
+    );
     document.body.dataset.status = "done";
   },
   (e: unknown) => {

@@ -34,26 +34,33 @@ export interface StaticServer {
  */
 export async function serveStatic(dir: string, opts: { port?: number } = {}): Promise<StaticServer> {
   const root = resolve(dir);
-  const server = createServer(async (req, res) => {
-    let pathname: string;
-    try {
-      pathname = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
-    } catch {
-      res.writeHead(400, { "content-type": "text/plain" }).end("bad request");
-      return;
-    }
-    const file = resolve(join(root, pathname.endsWith("/") ? `${pathname}index.html` : pathname));
-    if (file !== root && !file.startsWith(root + sep)) {
-      res.writeHead(403, { "content-type": "text/plain" }).end("forbidden");
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { "content-type": MIME_TYPES[extname(file)] ?? "application/octet-stream", "content-length": body.length, "cache-control": "no-store" });
-      res.end(req.method === "HEAD" ? undefined : body);
-    } catch {
-      res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${pathname}`);
-    }
+  const server = createServer((req, res) => {
+    // The handler catches its own failures; nothing waits for it.
+    void (async () => {
+      let pathname: string;
+      try {
+        pathname = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+      } catch {
+        res.writeHead(400, { "content-type": "text/plain" }).end("bad request");
+        return;
+      }
+      const file = resolve(join(root, pathname.endsWith("/") ? `${pathname}index.html` : pathname));
+      if (file !== root && !file.startsWith(root + sep)) {
+        res.writeHead(403, { "content-type": "text/plain" }).end("forbidden");
+        return;
+      }
+      try {
+        const body = await readFile(file);
+        res.writeHead(200, {
+          "content-type": MIME_TYPES[extname(file)] ?? "application/octet-stream",
+          "content-length": body.length,
+          "cache-control": "no-store",
+        });
+        res.end(req.method === "HEAD" ? undefined : body);
+      } catch {
+        res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${pathname}`);
+      }
+    })();
   });
   await new Promise<void>((ok, fail) => {
     server.once("error", fail);
@@ -75,7 +82,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(`serve: --port ${args[portAt + 1]} is not a port number — pass an integer from 0 to 65535`);
     process.exit(2);
   }
-  const dir = args.find((a, i) => !a.startsWith("--") && (portAt < 0 || i !== portAt + 1)) ?? fileURLToPath(new URL("./dist/", import.meta.url));
+  const dir =
+    args.find((a, i) => !a.startsWith("--") && (portAt < 0 || i !== portAt + 1)) ?? fileURLToPath(new URL("./dist/", import.meta.url));
   const { url } = await serveStatic(dir, { port });
   console.log(`serving ${dir} at ${url} (Ctrl-C to stop)`);
 }

@@ -27,7 +27,12 @@ export { RMSNorm, type RMSNormOptions } from "./src/layers/rms-norm";
 export { GroupNorm, type GroupNormOptions } from "./src/layers/group-norm";
 export { GRUCell, type GRUCellOptions } from "./src/layers/gru-cell";
 export { LSTMCell, type LSTMCellOptions } from "./src/layers/lstm-cell";
-export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionCallOptions, type ProcessHeads } from "./src/layers/multihead-attention";
+export {
+  MultiheadAttention,
+  type MultiheadAttentionOptions,
+  type MultiheadAttentionCallOptions,
+  type ProcessHeads,
+} from "./src/layers/multihead-attention";
 export { RotaryPositionalEmbedding, type RotaryPositionalEmbeddingOptions } from "./src/layers/rotary-positional-embedding";
 export { ConvTranspose, ConvTranspose1d, ConvTranspose2d, type ConvTransposeOptions } from "./src/layers/conv-transpose";
 export {
@@ -49,4 +54,11 @@ export {
   AdaptiveMaxPool3d,
   type PoolOptions,
 } from "./src/layers/pool";
-export { treeSerialiseLeaves, treeDeserialiseLeaves, serialiseLeaves, deserialiseLeaves, tensorName, SerialisationError } from "./src/serialise";
+export {
+  treeSerialiseLeaves,
+  treeDeserialiseLeaves,
+  serialiseLeaves,
+  deserialiseLeaves,
+  tensorName,
+  SerialisationError,
+} from "./src/serialise";

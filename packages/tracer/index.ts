@@ -39,7 +39,18 @@ export {
   type IsLeaf,
 } from "./src/pytree";
 export { Primitive, primitives, type Params, type ParamValue } from "./src/primitive";
-export type { PrimName, ParamsOf, PrimitiveParamsMap, NoParams, CondParams, WhileParams, ScanParams, SortParams, GatherParams, ScatterParams } from "./src/catalogue";
+export type {
+  PrimName,
+  ParamsOf,
+  PrimitiveParamsMap,
+  NoParams,
+  CondParams,
+  WhileParams,
+  ScanParams,
+  SortParams,
+  GatherParams,
+  ScatterParams,
+} from "./src/catalogue";
 export { Trace, Tracer, EvalTrace, evalTrace, bind, bind1, currentTrace, withTrace, isTracer } from "./src/trace";
 export { installEagerKernels, useEagerInterpreter, type EagerKernels } from "./src/eager-dispatch";
 export { Jaxpr, ClosedJaxpr, Var, Literal, type Atom, type Eqn } from "./src/jaxpr";
@@ -50,17 +61,7 @@ export { array, asArray, type ArrayLike } from "./src/values";
 export * as lax from "./src/lax";
 export * as np from "./src/numpy/index";
 export * as nn from "./src/nn";
-export {
-  zeros,
-  ones,
-  full,
-  arange,
-  linspace,
-  eye,
-  zerosLike,
-  onesLike,
-  fullLike,
-} from "./src/numpy/creation";
+export { zeros, ones, full, arange, linspace, eye, zerosLike, onesLike, fullLike } from "./src/numpy/creation";
 export { grad, valueAndGrad, vjp, vjpWithAux, jvp, type GradOptions } from "./src/transforms/grad";
 export { vmap, type VmapOptions } from "./src/transforms/vmap";
 export { jacfwd, jacrev, hessian, type JacobianOptions, type JacobianResult } from "./src/transforms/jacobian";

@@ -61,7 +61,18 @@ export function compileJaxpr(jaxpr: ClosedJaxpr, opts: CodegenOptions = {}): Com
     constants: program.buffers.filter((b) => b.kind === "const").map((b) => ({ offset: plan.offsets[b.id]!, bytes: b.data! })),
   };
   const executable = Executable.createSync(binary, layout);
-  return { optimized, program, plan, wasm: binary, layout, executable, compileMs: performance.now() - t0, text, relaxedSimd, features: relaxedSimd ? ["simd128", "relaxed-simd"] : ["simd128"] };
+  return {
+    optimized,
+    program,
+    plan,
+    wasm: binary,
+    layout,
+    executable,
+    compileMs: performance.now() - t0,
+    text,
+    relaxedSimd,
+    features: relaxedSimd ? ["simd128", "relaxed-simd"] : ["simd128"],
+  };
 }
 
 /** Loop nests index elements with i32 arithmetic: one that spans 2³¹ elements or more would wrap. */

@@ -6,7 +6,16 @@
  * primitives with sub-programs or functions in their params stay in the reference
  * interpreter, which `useEagerInterpreter(true)` (from `@wax/tracer`) selects for everything.
  */
-import { bind, evalTrace, installEagerKernels, traceFlat, type Aval, type ConcreteArray, type Primitive, type TypedArray } from "@wax/tracer";
+import {
+  bind,
+  evalTrace,
+  installEagerKernels,
+  traceFlat,
+  type Aval,
+  type ConcreteArray,
+  type Primitive,
+  type TypedArray,
+} from "@wax/tracer";
 import type { Executable, HostArray } from "@wax/runtime";
 import { compileJaxpr } from "./compile";
 
@@ -68,7 +77,7 @@ function paramsKey(v: unknown): string | null {
         }
         return `[${parts.join(",")}]`;
       }
-      const proto = Object.getPrototypeOf(v);
+      const proto = Object.getPrototypeOf(v) as object | null;
       if (proto !== Object.prototype && proto !== null) return null;
       const parts: string[] = [];
       for (const name of Object.keys(v).sort()) {
@@ -88,7 +97,12 @@ const avalKey = (a: Aval): string => `${a.dtype}${a.weakType ? "~" : ""}[${a.sha
 function compileKernel(prim: Primitive, args: readonly ConcreteArray[], params: unknown, outAvals: readonly Aval[]): Executable | null {
   compiling = true;
   try {
-    const jaxpr = traceFlat((...xs) => bind(prim, xs, params as never), args.map((a) => a.aval), `eager ${prim.name}`, evalTrace);
+    const jaxpr = traceFlat(
+      (...xs) => bind(prim, xs, params as never),
+      args.map((a) => a.aval),
+      `eager ${prim.name}`,
+      evalTrace,
+    );
     const got = jaxpr.outAvals;
     if (got.length !== outAvals.length || got.some((a, i) => !a.equals(outAvals[i]!))) return null;
     compiled++;

@@ -33,14 +33,14 @@ export interface Traced {
   traceMs: number;
 }
 
-
-const toKey = (k: KeyEntry): ManifestKey => (k.kind === "attr" ? { attr: k.name } : k.kind === "key" ? { key: k.name } : { index: k.index });
+const toKey = (k: KeyEntry): ManifestKey =>
+  k.kind === "attr" ? { attr: k.name } : k.kind === "key" ? { key: k.name } : { index: k.index };
 
 /**
  * Traces `fn` on example arguments the way `filterJit` does (array leaves traced, other leaves
  * static) and records every input and output leaf with its key path.
  */
-export function traceWithPaths(fn: (...args: any[]) => unknown, args: readonly unknown[], name = fn.name || "fn"): Traced {
+export function traceWithPaths(fn: (...args: never[]) => unknown, args: readonly unknown[], name = fn.name || "fn"): Traced {
   const t0 = performance.now();
   const [inPaths, inDef] = treeFlattenWithPath(args);
   const inputs: TracedLeaf[] = inPaths.map(([p, l]) => {
@@ -56,10 +56,12 @@ export function traceWithPaths(fn: (...args: any[]) => unknown, args: readonly u
       (...tracers) => {
         let k = 0;
         const full = inPaths.map(([, l], i) => (dynamic[i] ? tracers[k++]! : l));
-        const out = fn(...(inDef.unflatten(full) as unknown[]));
+        const out = (fn as (...a: unknown[]) => unknown)(...(inDef.unflatten(full) as unknown[]));
         const [outPaths, outDef] = treeFlattenWithPath(out);
         outputTree = String(outDef);
-        outputs = outPaths.map(([p, l]) => (l instanceof Array ? { path: p.map(toKey), aval: l.aval } : { path: p.map(toKey), aval: null, value: l }));
+        outputs = outPaths.map(([p, l]) =>
+          l instanceof Array ? { path: p.map(toKey), aval: l.aval } : { path: p.map(toKey), aval: null, value: l },
+        );
         return outPaths.map(([, l]) => l).filter((l): l is Array => l instanceof Array);
       },
       inputs.filter((l) => l.aval !== null).map((l) => l.aval!),
@@ -135,13 +137,14 @@ export interface Artifact {
  * const { wasm, manifest } = await exportCompiled((xs: Array) => evaluate(inferenceModel, xs), testXs);
  * // later, anywhere: const f = await load(manifest, wasm); f(new Float32Array(15))
  */
-export async function exportCompiled(fn: (...args: any[]) => unknown, ...exampleArgs: unknown[]): Promise<Artifact> {
+export async function exportCompiled(fn: (...args: never[]) => unknown, ...exampleArgs: unknown[]): Promise<Artifact> {
   return exportNamed(fn.name || "fn", fn, exampleArgs);
 }
 
 /** `exportCompiled` with an explicit artifact name (used by the CLI). */
-export async function exportNamed(name: string, fn: (...args: any[]) => unknown, args: readonly unknown[]): Promise<Artifact> {
-  if (!/^[A-Za-z_$][\w$-]*$/.test(name)) throw new CompileError(`export: the artifact name ${JSON.stringify(name)} must be an identifier (letters, digits, _ $ -)`);
+export async function exportNamed(name: string, fn: (...args: never[]) => unknown, args: readonly unknown[]): Promise<Artifact> {
+  if (!/^[A-Za-z_$][\w$-]*$/.test(name))
+    throw new CompileError(`export: the artifact name ${JSON.stringify(name)} must be an identifier (letters, digits, _ $ -)`);
   const traced = traceWithPaths(fn, args, name);
   let compiled: Compiled;
   try {
@@ -160,11 +163,27 @@ export async function exportNamed(name: string, fn: (...args: any[]) => unknown,
   compiled.layout.constants.forEach((c, i) => payload.set(c.bytes, segments[i]!.start));
   let slot = 0;
   const inputs: ManifestLeaf[] = traced.inputs.map((l) =>
-    l.aval ? { path: l.path, kind: "array", dtype: runtimeDtype(name, l), shape: [...l.aval.shape], offset: compiled.layout.inputs[slot++]!.offset } : staticLeaf(l.path, l.value),
+    l.aval
+      ? {
+          path: l.path,
+          kind: "array",
+          dtype: runtimeDtype(name, l),
+          shape: [...l.aval.shape],
+          offset: compiled.layout.inputs[slot++]!.offset,
+        }
+      : staticLeaf(l.path, l.value),
   );
   slot = 0;
   const outputs: ManifestLeaf[] = traced.outputs.map((l) =>
-    l.aval ? { path: l.path, kind: "array", dtype: runtimeDtype(name, l), shape: [...l.aval.shape], offset: compiled.layout.outputs[slot++]!.offset } : staticLeaf(l.path, l.value),
+    l.aval
+      ? {
+          path: l.path,
+          kind: "array",
+          dtype: runtimeDtype(name, l),
+          shape: [...l.aval.shape],
+          offset: compiled.layout.outputs[slot++]!.offset,
+        }
+      : staticLeaf(l.path, l.value),
   );
   const body: Omit<Manifest, "wasm"> = {
     format: "wax-artifact",
@@ -187,7 +206,10 @@ export async function exportNamed(name: string, fn: (...args: any[]) => unknown,
 
 function runtimeDtype(name: string, l: TracedLeaf): "float32" | "int32" | "uint32" | "bool" {
   const d = l.aval!.dtype;
-  if (d === "float64") throw new CompileError(`export(${name}): leaf ${l.path.map((k) => JSON.stringify(k)).join("")} is float64, which compiled code does not support — use float32`);
+  if (d === "float64")
+    throw new CompileError(
+      `export(${name}): leaf ${l.path.map((k) => JSON.stringify(k)).join("")} is float64, which compiled code does not support — use float32`,
+    );
   return d;
 }
 

@@ -109,7 +109,7 @@ function sameAval(got: Aval, want: Aval): boolean {
   return true;
 }
 
-export type Jitted<F extends (...args: any[]) => any> = F & {
+export type Jitted<F extends (...args: never[]) => unknown> = F & {
   /** Hits, misses, compile time and the compiled entries. */
   stats(): CacheStats;
   /** Why the last call compiled anew (or `null` if it hit the cache). */
@@ -135,8 +135,9 @@ export type Jitted<F extends (...args: any[]) => any> = F & {
  * step(w, x);          // compiles, then runs the module
  * step(w2, x);         // same shapes: a cache hit, no tracing
  */
-export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOptions = {}): Jitted<F> {
+export function filterJit<F extends (...args: never[]) => unknown>(fn: F, opts: JitOptions = {}): Jitted<F> {
   if (treeStructure(fn).kind === "custom") return jitCallableNode(fn, opts);
+  const call = fn as unknown as (this: unknown, ...args: unknown[]) => unknown;
   const name = opts.name ?? (fn.name || "fn");
   const maxEntries = opts.maxEntries ?? 32;
   const warnAfter = opts.warnAfterMisses ?? 8;
@@ -229,9 +230,12 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
 
   const jitted = function (this: unknown, ...args: unknown[]) {
     if (usesThis && this !== undefined && this !== globalThis) {
-      bound ??= filterJit(function (self: unknown, ...rest: unknown[]) {
-        return fn.apply(self, rest);
-      }, { ...opts, name });
+      bound ??= filterJit(
+        function (self: unknown, ...rest: unknown[]) {
+          return call.apply(self, rest);
+        },
+        { ...opts, name },
+      );
       lastWasBound = true;
       return bound(this, ...args);
     }
@@ -253,7 +257,7 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     const [leaves, treedef] = treeFlatten(args);
     // Under an enclosing transform (grad, vmap, makeJaxpr) trace through: the outer trace sees the ops.
     // Also when an outer transform is active without tracer arguments (closures over its tracers, its axis names).
-    if (currentTrace() !== evalTrace || axisEnvKey() !== "" || leaves.some((l) => l instanceof Tracer)) return fn.apply(this, args);
+    if (currentTrace() !== evalTrace || axisEnvKey() !== "" || leaves.some((l) => l instanceof Tracer)) return call.apply(this, args);
     const statics: unknown[] = [];
     const dyn: unknown[] = [];
     for (const l of leaves) (isDynamic(l) ? dyn : statics).push(l);
@@ -283,17 +287,36 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       entries = [entry, ...entries.filter((e) => e !== entry)];
     } else {
       misses++;
-      const ev = evicted.find((e) => e.hash === h && e.mask === mask && e.treedef.equals(treedef) && e.statics.every((s, i) => staticEqual(s, statics[i])) && e.avals.every((a, i) => a.equals(avals[i]!) && a.weakType === avals[i]!.weakType));
-      lastMiss = stale.length > 0 ? "an array it closed over was modified in place after it was compiled (captured arrays are baked in as constants; pass arrays that change as arguments)" : ev ? `its entry was evicted from the bounded cache (maxEntries ${maxEntries})` : entries.length === 0 ? "first call" : explain(entries[0]!, treedef, mask, statics, avals);
+      const ev = evicted.find(
+        (e) =>
+          e.hash === h &&
+          e.mask === mask &&
+          e.treedef.equals(treedef) &&
+          e.statics.every((s, i) => staticEqual(s, statics[i])) &&
+          e.avals.every((a, i) => a.equals(avals[i]!) && a.weakType === avals[i]!.weakType),
+      );
+      lastMiss =
+        stale.length > 0
+          ? "an array it closed over was modified in place after it was compiled (captured arrays are baked in as constants; pass arrays that change as arguments)"
+          : ev
+            ? `its entry was evicted from the bounded cache (maxEntries ${maxEntries})`
+            : entries.length === 0
+              ? "first call"
+              : explain(entries[0]!, treedef, mask, statics, avals);
       entry = compileEntry(this, leaves, treedef, statics, avals, h);
       entry.mask = mask;
       evicted = evicted.filter((e) => e !== ev);
       const dropped = [entry, ...entries].slice(maxEntries);
-      evicted = [...dropped.map((e) => ({ hash: e.hash, mask: e.mask, treedef: e.treedef, statics: e.statics, avals: e.avals })), ...evicted].slice(0, 4 * maxEntries);
+      evicted = [
+        ...dropped.map((e) => ({ hash: e.hash, mask: e.mask, treedef: e.treedef, statics: e.statics, avals: e.avals })),
+        ...evicted,
+      ].slice(0, 4 * maxEntries);
       entries = [entry, ...entries].slice(0, maxEntries);
       if (!warned && misses >= warnAfter) {
         warned = true;
-        console.warn(`filterJit(${name}): compiled ${misses} times; the last recompilation was because ${lastMiss} — keep shapes and non-array arguments (numbers, strings) fixed, or pass changing numbers as arrays`);
+        console.warn(
+          `filterJit(${name}): compiled ${misses} times; the last recompilation was because ${lastMiss} — keep shapes and non-array arguments (numbers, strings) fixed, or pass changing numbers as arrays`,
+        );
       }
     }
     last = entry;
@@ -308,20 +331,20 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
     let jaxpr: ClosedJaxpr;
     try {
       jaxpr = traceFlat(
-      (...tracers) => {
-        let k = 0;
-        const full = leaves.map((l) => (isDynamic(l) ? tracers[k++]! : l));
-        const out = fn.apply(self, treedef.unflatten(full) as unknown[]);
-        const [outLeaves, tree] = treeFlatten(out);
-        outTree = tree;
-        outIsArray = outLeaves.map((l) => l instanceof Array);
-        outStatic = outLeaves.filter((l) => !(l instanceof Array));
-        return outLeaves.filter((l): l is Array => l instanceof Array);
-      },
-      avals.map((a) => a),
-      `filterJit(${name})`,
-      evalTrace,
-    );
+        (...tracers) => {
+          let k = 0;
+          const full = leaves.map((l) => (isDynamic(l) ? tracers[k++]! : l));
+          const out = call.apply(self, treedef.unflatten(full) as unknown[]);
+          const [outLeaves, tree] = treeFlatten(out);
+          outTree = tree;
+          outIsArray = outLeaves.map((l) => l instanceof Array);
+          outStatic = outLeaves.filter((l) => !(l instanceof Array));
+          return outLeaves.filter((l): l is Array => l instanceof Array);
+        },
+        avals.map((a) => a),
+        `filterJit(${name})`,
+        evalTrace,
+      );
     } catch (e) {
       if (e instanceof WaxError && !e.message.startsWith("filterJit(")) {
         const Ctor = e.constructor as new (m: string) => WaxError;
@@ -352,7 +375,8 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
       outAvals: jaxpr.outAvals,
       hits: 0,
       traceMs,
-      flatArrays: treedef.kind === "array" && treedef.children.every((c) => c.kind === "leaf") && leaves.every((l) => l instanceof ConcreteArray),
+      flatArrays:
+        treedef.kind === "array" && treedef.children.every((c) => c.kind === "leaf") && leaves.every((l) => l instanceof ConcreteArray),
       inPlan: treedef.plan(),
       outPlan: outTree!.plan(),
       isArrayLeaf: Uint8Array.from(leaves, (l) => (isDynamic(l) ? 1 : 0)),
@@ -371,21 +395,24 @@ export function filterJit<F extends (...args: any[]) => any>(fn: F, opts: JitOpt
         hits: hits + (b?.hits ?? 0),
         misses: misses + (b?.misses ?? 0),
         compileMs: compileMs + (b?.compileMs ?? 0),
-        entries: [...entries.map((e) => ({
-          inTree: String(e.treedef),
-          avals: e.avals.map(String),
-          staticLeaves: e.statics,
-          hits: e.hits,
-          compileMs: e.traceMs + e.compiled.compileMs,
-          traceMs: e.traceMs,
-          arenaBytes: e.compiled.plan.arenaBytes,
-          totalBufferBytes: e.compiled.plan.totalBytes,
-          kernels: e.compiled.program.kernels.length,
-        })), ...(b?.entries ?? [])],
+        entries: [
+          ...entries.map((e) => ({
+            inTree: String(e.treedef),
+            avals: e.avals.map(String),
+            staticLeaves: e.statics,
+            hits: e.hits,
+            compileMs: e.traceMs + e.compiled.compileMs,
+            traceMs: e.traceMs,
+            arenaBytes: e.compiled.plan.arenaBytes,
+            totalBufferBytes: e.compiled.plan.totalBytes,
+            kernels: e.compiled.program.kernels.length,
+          })),
+          ...(b?.entries ?? []),
+        ],
       };
     },
     explainLastMiss: () => (lastWasBound ? bound!.explainLastMiss() : lastMiss),
-    lastJaxpr: () => (lastWasBound ? bound!.lastJaxpr() : last?.jaxpr ?? null),
+    lastJaxpr: () => (lastWasBound ? bound!.lastJaxpr() : (last?.jaxpr ?? null)),
     clear: () => {
       entries = [];
       last = null;
@@ -421,21 +448,27 @@ function describeStatic(v: unknown): string {
 function explain(prev: Entry, treedef: TreeDef, mask: string, statics: unknown[], avals: Aval[]): string {
   if (!prev.treedef.equals(treedef)) return `the argument structure changed from ${prev.treedef} to ${treedef}`;
   for (let i = 0; i < mask.length; i++) {
-    if (prev.mask[i] !== mask[i]) return `leaf ${i} changed from ${prev.mask[i] === "s" ? "a static (non-array) value to an array" : "an array to a static (non-array) value"}`;
+    if (prev.mask[i] !== mask[i])
+      return `leaf ${i} changed from ${prev.mask[i] === "s" ? "a static (non-array) value to an array" : "an array to a static (non-array) value"}`;
   }
   for (let i = 0; i < statics.length; i++) {
-    if (!staticEqual(prev.statics[i], statics[i])) return `static (non-array) leaf ${i} changed from ${describeStatic(prev.statics[i])} to ${describeStatic(statics[i])}`;
+    if (!staticEqual(prev.statics[i], statics[i]))
+      return `static (non-array) leaf ${i} changed from ${describeStatic(prev.statics[i])} to ${describeStatic(statics[i])}`;
   }
   for (let i = 0; i < avals.length; i++) {
     const a = prev.avals[i]!;
     const b = avals[i]!;
-    if (!a.equals(b) || a.weakType !== b.weakType) return `array leaf ${i} changed from ${a}${a.weakType ? " (weak)" : ""} to ${b}${b.weakType ? " (weak)" : ""}`;
+    if (!a.equals(b) || a.weakType !== b.weakType)
+      return `array leaf ${i} changed from ${a}${a.weakType ? " (weak)" : ""} to ${b}${b.weakType ? " (weak)" : ""}`;
   }
   return "an entry was evicted from the bounded cache";
 }
 
 /** TS (stage 3) method decorator form of `filterJit`: `this` is traced like an argument. */
-export function jitMethod<T, A extends unknown[], R>(method: (this: T, ...args: A) => R, context: ClassMethodDecoratorContext<T, (this: T, ...args: A) => R>): (this: T, ...args: A) => R {
+export function jitMethod<T, A extends unknown[], R>(
+  method: (this: T, ...args: A) => R,
+  context: ClassMethodDecoratorContext<T, (this: T, ...args: A) => R>,
+): (this: T, ...args: A) => R {
   const jitted = filterJit((self: T, ...args: A) => method.call(self, ...args), { name: String(context.name) });
   return function (this: T, ...args: A): R {
     return jitted(this, ...args) as R;
@@ -446,18 +479,21 @@ export function jitMethod<T, A extends unknown[], R>(method: (this: T, ...args: 
  * `filterJit` of a callable pytree node: the node is an extra leading argument of an inner
  * jitted function, so its array leaves are traced and its static leaves join the cache key.
  */
-function jitCallableNode<F extends (...args: any[]) => any>(fn: F, opts: JitOptions): Jitted<F> {
+function jitCallableNode<F extends (...args: never[]) => unknown>(fn: F, opts: JitOptions): Jitted<F> {
   const name = opts.name ?? (fn.name || (fn as { constructor?: { name?: string } }).constructor?.name || "fn");
-  const inner = filterJit(function (this: unknown, self: F, ...args: unknown[]) {
-    return self.apply(this, args);
-  }, { ...opts, name });
+  const inner = filterJit(
+    function (this: unknown, self: F, ...args: unknown[]) {
+      return (self as unknown as (this: unknown, ...a: unknown[]) => unknown).apply(this, args);
+    },
+    { ...opts, name },
+  );
   const jitted = function (this: unknown, ...args: unknown[]) {
     return inner.call(this, fn, ...args);
   };
   return Object.assign(jitted as unknown as F, {
-    stats: inner.stats,
-    explainLastMiss: inner.explainLastMiss,
-    lastJaxpr: inner.lastJaxpr,
-    clear: inner.clear,
+    stats: () => inner.stats(),
+    explainLastMiss: () => inner.explainLastMiss(),
+    lastJaxpr: () => inner.lastJaxpr(),
+    clear: () => inner.clear(),
   }) as Jitted<F>;
 }

@@ -15,7 +15,12 @@ function loss(w: Array, xs: Array): Array {
     const [h, ys] = lax.scan(
       (h: Array, xt: Array) => {
         const pre = np.add(np.multiply(w, h), xt);
-        const h2 = lax.cond(np.greater(np.sum(pre), 0), (p: Array) => np.tanh(p), (p: Array) => np.multiply(p, 0.5), pre);
+        const h2 = lax.cond(
+          np.greater(np.sum(pre), 0),
+          (p: Array) => np.tanh(p),
+          (p: Array) => np.multiply(p, 0.5),
+          pre,
+        );
         return [h2, np.sum(np.square(h2))];
       },
       np.zeros([3], w.dtype),

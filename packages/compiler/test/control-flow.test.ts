@@ -37,7 +37,8 @@ function flatData(x: unknown): ArrayLike<number>[] {
 }
 
 /** The compiled program of `f` at `args`. */
-const compiled = (f: (...xs: Array[]) => unknown, args: Array[]): Compiled => compileJaxpr(makeJaxpr(f as (...xs: Array[]) => Array)(...args));
+const compiled = (f: (...xs: Array[]) => unknown, args: Array[]): Compiled =>
+  compileJaxpr(makeJaxpr(f as (...xs: Array[]) => Array)(...args));
 
 /** Every kernel of a program, nested ones included. */
 function allKernels(ks: readonly Kernel[]): Kernel[] {
@@ -75,12 +76,24 @@ describe("cond and switch compile to branches", () => {
 
   it("a branch may return an operand unchanged, a constant, or a value computed from a closed-over array", () => {
     const w = randomArray([4], 4);
-    const f = (p: Array, x: Array) => lax.cond(p, (x: Array) => [x, np.zeros([4])], (x: Array) => [x.mul(w), np.ones([4])], x);
+    const f = (p: Array, x: Array) =>
+      lax.cond(
+        p,
+        (x: Array) => [x, np.zeros([4])],
+        (x: Array) => [x.mul(w), np.ones([4])],
+        x,
+      );
     for (const p of [true, false]) check(f, [array(p), randomArray([4], 5)], `cond ${p}`);
   });
 
   it("bool and int outputs", () => {
-    const f = (p: Array, k: Array) => lax.cond(p, (k: Array) => [k.gt(2), k.add(1)], (k: Array) => [k.lt(0), k.mul(k)], k);
+    const f = (p: Array, k: Array) =>
+      lax.cond(
+        p,
+        (k: Array) => [k.gt(2), k.add(1)],
+        (k: Array) => [k.lt(0), k.mul(k)],
+        k,
+      );
     for (const p of [true, false]) check(f, [array(p), randomInts([6], 6, -5, 5)], `cond ${p}`);
   });
 });
@@ -104,7 +117,12 @@ describe("whileLoop and foriLoop compile to loops", () => {
   });
 
   it("zero trips: the result is the initial value", () => {
-    const f = (x: Array) => lax.whileLoop((v: Array) => v.sum().lt(0), (v: Array) => v.mul(2), x);
+    const f = (x: Array) =>
+      lax.whileLoop(
+        (v: Array) => v.sum().lt(0),
+        (v: Array) => v.mul(2),
+        x,
+      );
     check(f, [array([1, 2, 3])], "while, zero trips");
     const g = (lo: Array, hi: Array, x: Array) => lax.foriLoop(lo, hi, (i: Array, v: Array) => v.add(i), x);
     check(g, [array(5, { dtype: "int32" }), array(2, { dtype: "int32" }), array([1.5, 2])], "fori, traced bounds, zero trips");
@@ -129,17 +147,31 @@ describe("whileLoop and foriLoop compile to loops", () => {
     const body = (i: Array, [a, b]: [Array, Array]) => [a.add(b.mul(i)), b.sub(a.mul(0.25))] as [Array, Array];
     const init = [randomArray([3], 7), randomArray([3], 8)] as [Array, Array];
     check((a: Array, b: Array) => lax.foriLoop(2, 12, body, [a, b] as [Array, Array]), init, "fori static");
-    check((lo: Array, hi: Array, a: Array, b: Array) => lax.foriLoop(lo, hi, body, [a, b] as [Array, Array]), [array(2, { dtype: "int32" }), array(12, { dtype: "int32" }), ...init], "fori traced");
+    check(
+      (lo: Array, hi: Array, a: Array, b: Array) => lax.foriLoop(lo, hi, body, [a, b] as [Array, Array]),
+      [array(2, { dtype: "int32" }), array(12, { dtype: "int32" }), ...init],
+      "fori traced",
+    );
   });
 
   it("a swap of carries and a body reading the old carry after the new one is computed", () => {
     const f = (a: Array, b: Array) =>
-      lax.foriLoop(0, 5, (_i: Array, [a, b]: [Array, Array]) => {
-        const a2 = b.add(1);
-        return [a2, a.mul(2).add(a2)] as [Array, Array];
-      }, [a, b] as [Array, Array]);
+      lax.foriLoop(
+        0,
+        5,
+        (_i: Array, [a, b]: [Array, Array]) => {
+          const a2 = b.add(1);
+          return [a2, a.mul(2).add(a2)] as [Array, Array];
+        },
+        [a, b] as [Array, Array],
+      );
     check(f, [array([1, 2]), array([10, 20])], "swap");
-    const g = (x: Array) => lax.whileLoop((v: Array) => v.sum().lt(50), (v: Array) => v.add(v.sum()), x);
+    const g = (x: Array) =>
+      lax.whileLoop(
+        (v: Array) => v.sum().lt(50),
+        (v: Array) => v.add(v.sum()),
+        x,
+      );
     check(g, [array([1, 2, 3])], "a body reading all of the old carry for each new element");
   });
 
@@ -165,7 +197,10 @@ describe("scan and map compile to counted loops", () => {
         lax.scan(
           (c: { a: Array; k: Array }, x: { u: Array; z: Array }) => {
             const a = c.a.mul(x.u).add(w);
-            return [{ a, k: c.k.add(x.z) }, { y: a.sub(c.a), i: x.z.mul(c.k), b: a.gt(0) }] as const;
+            return [
+              { a, k: c.k.add(x.z) },
+              { y: a.sub(c.a), i: x.z.mul(c.k), b: a.gt(0) },
+            ] as const;
           },
           { a: c0, k: array(1, { dtype: "int32" }) as Array },
           { u: xs, z: zs },
@@ -178,7 +213,11 @@ describe("scan and map compile to counted loops", () => {
   it("a scan of length 0 returns the initial carry and empty ys", () => {
     const f = (c: Array, xs: Array) => lax.scan(cumsum, c, xs);
     check(f, [array([1, 2]), np.zeros([0, 2])], "length 0");
-    check((c: Array) => lax.scan((c: Array, _x: null) => [c.add(1), c] as const, c, null, { length: 0 }), [array([1, 2])], "length 0, no xs");
+    check(
+      (c: Array) => lax.scan((c: Array, _x: null) => [c.add(1), c] as const, c, null, { length: 0 }),
+      [array([1, 2])],
+      "length 0, no xs",
+    );
   });
 
   it("ys that are the old carry, xs read twice, a scan without carry (lax.map)", () => {
@@ -198,10 +237,19 @@ describe("scan and map compile to counted loops", () => {
   it("nested: cond inside scan inside while", () => {
     const f = (x: Array, xs: Array) =>
       lax.whileLoop(
-        ([v, n]: [Array, Array]) => n.lt(4),
+        ([_v, n]: [Array, Array]) => n.lt(4),
         ([v, n]: [Array, Array]) => {
           const [c] = lax.scan(
-            (c: Array, x: Array) => [lax.cond(x.sum().gt(0), (c: Array) => c.add(x), (c: Array) => c.sub(x.mul(0.5)), c), null] as const,
+            (c: Array, x: Array) =>
+              [
+                lax.cond(
+                  x.sum().gt(0),
+                  (c: Array) => c.add(x),
+                  (c: Array) => c.sub(x.mul(0.5)),
+                  c,
+                ),
+                null,
+              ] as const,
             v,
             xs,
           );
@@ -217,7 +265,8 @@ describe("scan and map compile to counted loops", () => {
 
 describe("in-place carries", () => {
   it("a carry updated with dynamic_update_slice is written in place: no kernel of the body copies it", () => {
-    const f = (acc: Array, v: Array) => lax.foriLoop(0, 6, (i: Array, acc: Array) => lax.dynamicUpdateSlice(acc, v.mul(i.astype("float32")).reshape([1, 3]), [i, 0]), acc);
+    const f = (acc: Array, v: Array) =>
+      lax.foriLoop(0, 6, (i: Array, acc: Array) => lax.dynamicUpdateSlice(acc, v.mul(i.astype("float32")).reshape([1, 3]), [i, 0]), acc);
     const args: [Array, Array] = [np.zeros([6, 3]), randomArray([3], 70)];
     check(f, args, "rows written one per trip");
     const loop = compiled(f, args).program.kernels.find((k) => k.kind === "for")!;
@@ -320,7 +369,8 @@ function checkLoopPlan(c: Compiled): number {
         const local = [...inside].filter((b) => !crossing.includes(b));
         for (const a of crossing) {
           for (const b of [...crossing, ...local]) {
-            if (a !== b && program.buffers[a]!.size > 0 && program.buffers[b]!.size > 0) expect(overlap(a, b), `loop ${k.label}: buffers ${a} (live across the loop) and ${b} share bytes`).toBe(false);
+            if (a !== b && program.buffers[a]!.size > 0 && program.buffers[b]!.size > 0)
+              expect(overlap(a, b), `loop ${k.label}: buffers ${a} (live across the loop) and ${b} share bytes`).toBe(false);
           }
         }
       }
@@ -339,7 +389,13 @@ describe("the memory plan of loops", () => {
     const gruC = compiled((h0, xs, ...w) => gru(h0!, xs!, w), [randomArray([4, 8], 56), randomArray([6, 4, 3], 57), ...ws]);
     expect(checkLoopPlan(gruC)).toBe(1);
     const nested = compiled(
-      (x: Array, xs: Array) => lax.foriLoop(0, 3, (_i: Array, v: Array) => lax.scan((c: Array, x: Array) => [np.tanh(c.add(x)).mul(v.sum()), c.mul(x)] as const, v, xs)[0], x),
+      (x: Array, xs: Array) =>
+        lax.foriLoop(
+          0,
+          3,
+          (_i: Array, v: Array) => lax.scan((c: Array, x: Array) => [np.tanh(c.add(x)).mul(v.sum()), c.mul(x)] as const, v, xs)[0],
+          x,
+        ),
       [randomArray([5], 58), randomArray([4, 5], 59)],
     );
     expect(checkLoopPlan(nested)).toBe(2);
@@ -365,7 +421,8 @@ function countPrim(j: Jaxpr, name: string): number {
     if (e.prim.name === name) n++;
     for (const v of Object.values(e.params as object)) {
       const subs = globalThis.Array.isArray(v) ? v : [v];
-      for (const s of subs) if (s !== null && typeof s === "object" && "jaxpr" in s && "consts" in s) n += countPrim((s as ClosedJaxpr).jaxpr, name);
+      for (const s of subs)
+        if (s !== null && typeof s === "object" && "jaxpr" in s && "consts" in s) n += countPrim((s as ClosedJaxpr).jaxpr, name);
     }
   }
   return n;
@@ -377,7 +434,11 @@ describe("passes inside sub-jaxprs", () => {
   it("DCE drops a scan's unused ys and the carries nothing used depends on", () => {
     const f = (c: Array, k: Array, xs: Array) => {
       const [[a, _b, _n], ys] = lax.scan(
-        ([a, b, n]: [Array, Array, Array], x: Array) => [[a.add(x), b.mul(np.exp(x)), n.add(1)], [a.mul(2), np.sin(b)]] as const,
+        ([a, b, n]: [Array, Array, Array], x: Array) =>
+          [
+            [a.add(x), b.mul(np.exp(x)), n.add(1)],
+            [a.mul(2), np.sin(b)],
+          ] as const,
         [c, c, k] as [Array, Array, Array],
         xs,
       );
@@ -393,8 +454,17 @@ describe("passes inside sub-jaxprs", () => {
 
   it("DCE keeps a carry a used one depends on, and a while carry its predicate reads", () => {
     const f = (x: Array) => {
-      const [[a]] = lax.scan(([a, b]: [Array, Array], _x: null) => [[a.add(b), b.mul(2)] as [Array, Array], null] as const, [x, x] as [Array, Array], null, { length: 4 });
-      const [v] = lax.whileLoop(([v, n, _u]: [Array, Array, Array]) => n.lt(3), ([v, n, u]: [Array, Array, Array]) => [v.add(1), n.add(1), np.exp(u)] as [Array, Array, Array], [a, array(0, { dtype: "int32" }), x] as [Array, Array, Array]);
+      const [[a]] = lax.scan(
+        ([a, b]: [Array, Array], _x: null) => [[a.add(b), b.mul(2)] as [Array, Array], null] as const,
+        [x, x] as [Array, Array],
+        null,
+        { length: 4 },
+      );
+      const [v] = lax.whileLoop(
+        ([_v, n, _u]: [Array, Array, Array]) => n.lt(3),
+        ([v, n, u]: [Array, Array, Array]) => [v.add(1), n.add(1), np.exp(u)] as [Array, Array, Array],
+        [a, array(0, { dtype: "int32" }), x] as [Array, Array, Array],
+      );
       return v;
     };
     const j = optimize(makeJaxpr(f)(array([1, 2])));
@@ -407,8 +477,24 @@ describe("passes inside sub-jaxprs", () => {
 
   it("CSE and constant folding work inside bodies; a cond with a known index is inlined", () => {
     const f = (x: Array, xs: Array) => {
-      const [c] = lax.scan((c: Array, x: Array) => [np.sin(c.add(x)).add(np.sin(c.add(x))).mul(np.add(2, 3)), null] as const, x, xs);
-      return lax.cond(true, (c: Array) => c.mul(2), (c: Array) => c.neg(), c);
+      const [c] = lax.scan(
+        (c: Array, x: Array) =>
+          [
+            np
+              .sin(c.add(x))
+              .add(np.sin(c.add(x)))
+              .mul(np.add(2, 3)),
+            null,
+          ] as const,
+        x,
+        xs,
+      );
+      return lax.cond(
+        true,
+        (c: Array) => c.mul(2),
+        (c: Array) => c.neg(),
+        c,
+      );
     };
     const args: [Array, Array] = [randomArray([3], 62), randomArray([4, 3], 63)];
     const j = optimize(makeJaxpr(f)(...args));

@@ -24,10 +24,17 @@ describe("custom_vjp_call compiled", () => {
     expect(g(array([1, -2])).tolist()).toEqual(grad(loss)(array([1, -2])).tolist());
   });
   test("grad(vmap) and checkpoint of an MLP block compile to the eager values", () => {
-    const w = array([[0.5, -1], [1.5, 2], [0.25, -0.75]]);
+    const w = array([
+      [0.5, -1],
+      [1.5, 2],
+      [0.25, -0.75],
+    ]);
     const block = checkpoint((x: WaxArray) => nn.relu6(np.tanh(x.matmul(w))).sum());
     const loss = (x: WaxArray) => vmap(block)(x).sum();
-    const xs = array([[0.1, 0.2, 0.3], [-1, 0.5, 2]]);
+    const xs = array([
+      [0.1, 0.2, 0.3],
+      [-1, 0.5, 2],
+    ]);
     const [v, g] = filterJit(valueAndGrad(loss))(xs);
     const [ve, ge] = valueAndGrad(loss)(xs);
     expect(v.item()).toBeCloseTo(ve.item(), 5);

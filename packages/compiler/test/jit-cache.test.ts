@@ -49,10 +49,12 @@ afterEach(() => {
 describe("filterJit cache hits", () => {
   it("hits on equal shapes and equal-valued static leaves without re-tracing", () => {
     const relu = (x: Array) => np.maximum(x, 0);
-    const { fn, traces } = counted((x: Array, opts: { scale: number; mode: string; neg: boolean; nested: { ks: number[]; act: (x: Array) => Array } }) => {
-      const y = opts.nested.act(x.mul(opts.scale)).add(opts.nested.ks[1]!);
-      return opts.mode === "sum" ? (opts.neg ? y.neg() : y).sum() : y;
-    });
+    const { fn, traces } = counted(
+      (x: Array, opts: { scale: number; mode: string; neg: boolean; nested: { ks: number[]; act: (x: Array) => Array } }) => {
+        const y = opts.nested.act(x.mul(opts.scale)).add(opts.nested.ks[1]!);
+        return opts.mode === "sum" ? (opts.neg ? y.neg() : y).sum() : y;
+      },
+    );
     const f = filterJit(fn, { name: "hits" });
     // A fresh (but equal-valued) options object and fresh array values on every call.
     const opts = () => ({ scale: 2, mode: "sum", neg: true, nested: { ks: [1, 10], act: relu } });
@@ -78,6 +80,7 @@ describe("filterJit cache hits", () => {
 
 interface MissCase {
   name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cases hold functions of different signatures, each called with its own arguments
   fn: (...args: any[]) => unknown;
   first: unknown[];
   second: unknown[];
@@ -94,18 +97,90 @@ const sumLeaves = (...args: unknown[]) =>
 
 const MISSES: MissCase[] = [
   { name: "array shape", fn: double, first: [np.ones([3])], second: [np.ones([4])], why: /array leaf 0 changed from f32\[3\] to f32\[4\]/ },
-  { name: "array dtype", fn: double, first: [array([1, 2, 3])], second: [array([1, 2, 3], { dtype: "int32" })], why: /array leaf 0 changed from f32\[3\] to i32\[3\]/ },
-  { name: "weak type (JS-number scalar vs strong scalar)", fn: (x: Array) => x.add(1), first: [asArray(2.5)], second: [array(2.5)], why: /array leaf 0 changed from f32\[\] \(weak\) to f32\[\]/ },
-  { name: "static number", fn: (x: Array, k: number) => x.mul(k), first: [np.ones([2]), 1], second: [np.ones([2]), 2], why: /static \(non-array\) leaf 0 changed from 1 to 2/ },
-  { name: "static 0 vs -0", fn: (x: Array, k: number) => np.ones([2]).div(k).add(x), first: [np.ones([2]), 0], second: [np.ones([2]), -0], why: /static \(non-array\) leaf 0 changed from 0 to -0/ },
-  { name: "static string", fn: (x: Array, m: string) => (m === "double" ? x.mul(2) : x.mul(3)), first: [np.ones([2]), "double"], second: [np.ones([2]), "triple"], why: /static \(non-array\) leaf 0 changed from "double" to "triple"/ },
-  { name: "static boolean", fn: (x: Array, b: boolean) => (b ? x.neg() : x), first: [np.ones([2]), true], second: [np.ones([2]), false], why: /static \(non-array\) leaf 0 changed from true to false/ },
-  { name: "function identity", fn: (x: Array, act: (x: Array) => Array) => act(x), first: [np.ones([2]), double], second: [np.ones([2]), triple], why: /static \(non-array\) leaf 0 changed from function double to function triple/ },
-  { name: "object keys", fn: sumLeaves, first: [{ a: np.ones([2]) }], second: [{ b: np.ones([2]) }], why: /argument structure changed from PyTreeDef\(\[\{a: \*\}\]\) to PyTreeDef\(\[\{b: \*\}\]\)/ },
-  { name: "list length", fn: sumLeaves, first: [[np.ones([2])]], second: [[np.ones([2]), np.ones([2])]], why: /argument structure changed from PyTreeDef\(\[\[\*\]\]\) to PyTreeDef\(\[\[\*, \*\]\]\)/ },
-  { name: "null vs undefined", fn: sumLeaves, first: [np.ones([2]), null], second: [np.ones([2]), undefined], why: /argument structure changed from PyTreeDef\(\[\*, null\]\) to PyTreeDef\(\[\*, undefined\]\)/ },
-  { name: "a static number replaced by an array", fn: (x: Array | number) => asArray(x).mul(2), first: [3], second: [array(3)], why: /leaf 0/ },
-  { name: "an array replaced by a static number", fn: (x: Array | number) => asArray(x).mul(2), first: [array(3)], second: [3], why: /leaf 0/ },
+  {
+    name: "array dtype",
+    fn: double,
+    first: [array([1, 2, 3])],
+    second: [array([1, 2, 3], { dtype: "int32" })],
+    why: /array leaf 0 changed from f32\[3\] to i32\[3\]/,
+  },
+  {
+    name: "weak type (JS-number scalar vs strong scalar)",
+    fn: (x: Array) => x.add(1),
+    first: [asArray(2.5)],
+    second: [array(2.5)],
+    why: /array leaf 0 changed from f32\[\] \(weak\) to f32\[\]/,
+  },
+  {
+    name: "static number",
+    fn: (x: Array, k: number) => x.mul(k),
+    first: [np.ones([2]), 1],
+    second: [np.ones([2]), 2],
+    why: /static \(non-array\) leaf 0 changed from 1 to 2/,
+  },
+  {
+    name: "static 0 vs -0",
+    fn: (x: Array, k: number) => np.ones([2]).div(k).add(x),
+    first: [np.ones([2]), 0],
+    second: [np.ones([2]), -0],
+    why: /static \(non-array\) leaf 0 changed from 0 to -0/,
+  },
+  {
+    name: "static string",
+    fn: (x: Array, m: string) => (m === "double" ? x.mul(2) : x.mul(3)),
+    first: [np.ones([2]), "double"],
+    second: [np.ones([2]), "triple"],
+    why: /static \(non-array\) leaf 0 changed from "double" to "triple"/,
+  },
+  {
+    name: "static boolean",
+    fn: (x: Array, b: boolean) => (b ? x.neg() : x),
+    first: [np.ones([2]), true],
+    second: [np.ones([2]), false],
+    why: /static \(non-array\) leaf 0 changed from true to false/,
+  },
+  {
+    name: "function identity",
+    fn: (x: Array, act: (x: Array) => Array) => act(x),
+    first: [np.ones([2]), double],
+    second: [np.ones([2]), triple],
+    why: /static \(non-array\) leaf 0 changed from function double to function triple/,
+  },
+  {
+    name: "object keys",
+    fn: sumLeaves,
+    first: [{ a: np.ones([2]) }],
+    second: [{ b: np.ones([2]) }],
+    why: /argument structure changed from PyTreeDef\(\[\{a: \*\}\]\) to PyTreeDef\(\[\{b: \*\}\]\)/,
+  },
+  {
+    name: "list length",
+    fn: sumLeaves,
+    first: [[np.ones([2])]],
+    second: [[np.ones([2]), np.ones([2])]],
+    why: /argument structure changed from PyTreeDef\(\[\[\*\]\]\) to PyTreeDef\(\[\[\*, \*\]\]\)/,
+  },
+  {
+    name: "null vs undefined",
+    fn: sumLeaves,
+    first: [np.ones([2]), null],
+    second: [np.ones([2]), undefined],
+    why: /argument structure changed from PyTreeDef\(\[\*, null\]\) to PyTreeDef\(\[\*, undefined\]\)/,
+  },
+  {
+    name: "a static number replaced by an array",
+    fn: (x: Array | number) => asArray(x).mul(2),
+    first: [3],
+    second: [array(3)],
+    why: /leaf 0/,
+  },
+  {
+    name: "an array replaced by a static number",
+    fn: (x: Array | number) => asArray(x).mul(2),
+    first: [array(3)],
+    second: [3],
+    why: /leaf 0/,
+  },
 ];
 
 describe("filterJit cache misses", () => {
@@ -139,9 +214,22 @@ describe("filterJit cache misses", () => {
 
 describe("filterJit structural fast path (nested pytrees of arrays)", () => {
   it("hits with fresh containers of the same structure, reading each array leaf in order", () => {
-    const c = counted((p: { w: Array; b: Array }[], opt: { lr: number; t: Array }, x: Array) => p.reduce((h, l) => h.mul(l.w).add(l.b), x).mul(opt.lr).add(opt.t));
+    const c = counted((p: { w: Array; b: Array }[], opt: { lr: number; t: Array }, x: Array) =>
+      p
+        .reduce((h, l) => h.mul(l.w).add(l.b), x)
+        .mul(opt.lr)
+        .add(opt.t),
+    );
     const f = filterJit(c.fn);
-    const call = (k: number) => f([{ w: array([k, 2]), b: array([1, k]) }, { b: array([0, 3]), w: array([1, -1]) }], { t: array([k, k]), lr: 2 }, array([1, 1]));
+    const call = (k: number) =>
+      f(
+        [
+          { w: array([k, 2]), b: array([1, k]) },
+          { b: array([0, 3]), w: array([1, -1]) },
+        ],
+        { t: array([k, k]), lr: 2 },
+        array([1, 1]),
+      );
     // h = [k + 1, k + 2] after layer 0, [k + 1, 1 − k] after layer 1; then ·2 + k.
     for (let k = 1; k <= 4; k++) expect(call(k).toArray()).toEqual([3 * k + 2, 2 - k]);
     expect(c.traces()).toBe(1);
@@ -210,9 +298,12 @@ describe("filterJit bounded cache", () => {
 describe("filterJit recompile warning", () => {
   it("warns once, after warnAfterMisses misses, naming the function and the reason", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    const f = filterJit(function keepsRecompiling(x: Array) {
-      return x.mul(2);
-    }, { warnAfterMisses: 3 });
+    const f = filterJit(
+      function keepsRecompiling(x: Array) {
+        return x.mul(2);
+      },
+      { warnAfterMisses: 3 },
+    );
     f(np.ones([1]));
     for (let i = 0; i < 5; i++) f(np.ones([2])); // hits do not count
     expect(warn).not.toHaveBeenCalled();
@@ -236,7 +327,16 @@ describe("filterJit recompile warning", () => {
 describe("filterJit inputs and outputs", () => {
   it("returns static output leaves as they were returned, on misses and on hits", () => {
     const marker = { tag: "kept" };
-    const f = filterJit((x: Array) => ({ y: x.mul(2), tag: "t", n: 3, flag: false, none: null, u: undefined, act: double, obj: new Map([["k", marker]]) }));
+    const f = filterJit((x: Array) => ({
+      y: x.mul(2),
+      tag: "t",
+      n: 3,
+      flag: false,
+      none: null,
+      u: undefined,
+      act: double,
+      obj: new Map([["k", marker]]),
+    }));
     for (const x of [array([1]), array([2])]) {
       const r = f(x);
       expect(r.y.toArray()).toEqual([x.item() * 2]);
@@ -275,7 +375,10 @@ describe("filterJit inputs and outputs", () => {
 
   it("returns an unchanged input as a fresh array with the same values", () => {
     const f = filterJit((x: Array, y: Array) => [x, y.add(1)] as const);
-    const x = array([[1, 2], [3, 4]]);
+    const x = array([
+      [1, 2],
+      [3, 4],
+    ]);
     const [a, b] = f(x, array([0]));
     expect(a.toArray()).toEqual(x.toArray());
     expect(a).not.toBe(x);
@@ -306,8 +409,15 @@ describe("filterJit inputs and outputs", () => {
 
 describe("filterJit under outer transforms", () => {
   const loss = (w: Array, x: Array) => np.tanh(x.matmul(w)).square().sum();
-  const w = array([[0.5, -1], [0.25, 2], [1, 0.1]]);
-  const x = array([[1, 2, 3], [-1, 0.5, 2]]);
+  const w = array([
+    [0.5, -1],
+    [0.25, 2],
+    [1, 0.1],
+  ]);
+  const x = array([
+    [1, 2, 3],
+    [-1, 0.5, 2],
+  ]);
 
   it("grad(filterJit(f)) traces through and equals grad(f)", () => {
     const g = grad(filterJit(loss)) as (w: Array, x: Array) => Array;
@@ -316,7 +426,10 @@ describe("filterJit under outer transforms", () => {
 
   it("vmap(filterJit(f)) traces through and equals vmap(f)", () => {
     const f = (x: Array) => np.exp(x).sum().mul(x);
-    const xs = array([[1, 2, 3], [0, -1, 0.5]]);
+    const xs = array([
+      [1, 2, 3],
+      [0, -1, 0.5],
+    ]);
     expectClose(vmap(filterJit(f))(xs).toArray(), vmap(f)(xs).toArray());
   });
 
@@ -454,7 +567,17 @@ describe("filterJit of a callable pytree node", () => {
     expect(f(array([2, 3])).toArray()).toEqual([2, 7]);
     expect(affineCalls).toBe(1);
     expect(f.stats()).toMatchObject({ hits: 1, misses: 1 });
-    expect(f(array([[1, 1], [2, 2]])).toArray()).toEqual([[1, 3], [2, 5]]);
+    expect(
+      f(
+        array([
+          [1, 1],
+          [2, 2],
+        ]),
+      ).toArray(),
+    ).toEqual([
+      [1, 3],
+      [2, 5],
+    ]);
     expect(f.stats().misses).toBe(2);
     expect(f.explainLastMiss()).toMatch(/array leaf 2 changed from f32\[2\] to f32\[2,2\]/);
   });

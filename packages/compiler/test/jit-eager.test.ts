@@ -11,7 +11,10 @@ import { mulberry32 } from "../../../test/support/seeded";
 function uniform(shape: number[], seed: number): Array {
   const r = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return array(Float32Array.from({ length: n }, () => 2 * r() - 1), { shape });
+  return array(
+    Float32Array.from({ length: n }, () => 2 * r() - 1),
+    { shape },
+  );
 }
 
 /** `f` run through the compiled kernels and in the interpreter. */

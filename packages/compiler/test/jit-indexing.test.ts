@@ -10,7 +10,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { array, grad, lax, np, vmap, type Array, type DType } from "@wax/tracer";
 import { filterJit } from "../index";
-import { apiMode, gatherDimsApi, randomGather, randomScatter, scatterDimsApi, type ScatterName } from "../../tracer/test/support/gather-cases";
+import {
+  apiMode,
+  gatherDimsApi,
+  randomGather,
+  randomScatter,
+  scatterDimsApi,
+  type ScatterName,
+} from "../../tracer/test/support/gather-cases";
 import { QUIET } from "./support";
 
 const RUNS = { numRuns: 40 };
@@ -28,7 +35,10 @@ function expectJitMatches(f: (...xs: Array[]) => Array | Record<string, Array>, 
   const got = jf(...args);
   for (const e of jf.lastJaxpr()!.jaxpr.eqns) compiled.add(e.prim.name);
   const want = f(...args);
-  const pairs: [string, Array, Array][] = "shape" in want ? [["", got as Array, want as Array]] : Object.keys(want).map((k) => [k, (got as Record<string, Array>)[k]!, (want as Record<string, Array>)[k]!]);
+  const pairs: [string, Array, Array][] =
+    "shape" in want
+      ? [["", got as Array, want as Array]]
+      : Object.keys(want).map((k) => [k, (got as Record<string, Array>)[k]!, (want as Record<string, Array>)[k]!]);
   for (const [k, g, w] of pairs) {
     expect(String(g.aval), `${what} ${k}: aval`).toBe(String(w.aval));
     expect(values(g), `${what} ${k}`).toEqual(values(w));
@@ -43,7 +53,10 @@ describe("gather", () => {
     fc.assert(
       fc.property(fc.integer(), fc.constantFrom(...DTYPES), (seed, dtype) => {
         const c = randomGather(seed);
-        const x = array(c.operand.map((v) => asDtype(v, dtype)), { dtype, shape: c.operandShape });
+        const x = array(
+          c.operand.map((v) => asDtype(v, dtype)),
+          { dtype, shape: c.operandShape },
+        );
         const idx = i32(c.indices, c.indicesShape);
         const g = (a: Array, i: Array) => lax.gather(a, i, gatherDimsApi(c.dims), c.sliceSizes, { mode: apiMode(c.mode) });
         expectJitMatches(g, [x, idx], `gather seed ${seed} ${dtype}`);
@@ -58,7 +71,10 @@ describe("gather", () => {
 
   it("a gather of whole rows loads 4 lanes at a time (every row length, fill mode included)", () => {
     for (const n of [1, 3, 4, 5, 8, 9]) {
-      const w = f32([...globalThis.Array(6 * n).keys()].map((v) => v - 7.5), [6, n]);
+      const w = f32(
+        [...globalThis.Array(6 * n).keys()].map((v) => v - 7.5),
+        [6, n],
+      );
       const ids = i32([5, 0, -1, 7, 2, 2], [6]);
       expectJitMatches((a, i) => a.get(i).mul(3), [w, ids], `rows of ${n}`);
       expectJitMatches((a, i) => np.take(a, i, { axis: 0 }), [w, ids], `take rows of ${n}`);
@@ -94,14 +110,22 @@ describe("the scatter family", () => {
   };
   it("random dimension numbers with repeated and out-of-bounds indices, every mode, float32 and int32", () => {
     fc.assert(
-      fc.property(fc.integer(), fc.constantFrom(...(Object.keys(apis) as ScatterName[])), fc.constantFrom<DType>("float32", "int32"), (seed, name, dtype) => {
-        const c = randomScatter(seed);
-        const x = array(c.operand, { dtype, shape: c.operandShape });
-        const u = array(c.updates.map((v) => v / (dtype === "float32" ? 3 : 1)), { dtype, shape: c.updatesShape });
-        const idx = i32(c.indices, c.indicesShape);
-        const s = (a: Array, i: Array, v: Array) => apis[name](a, i, v, scatterDimsApi(c.dims), { mode: apiMode(c.mode) });
-        expectJitMatches(s, [x, idx, u], `${name} seed ${seed} ${dtype}`);
-      }),
+      fc.property(
+        fc.integer(),
+        fc.constantFrom(...(Object.keys(apis) as ScatterName[])),
+        fc.constantFrom<DType>("float32", "int32"),
+        (seed, name, dtype) => {
+          const c = randomScatter(seed);
+          const x = array(c.operand, { dtype, shape: c.operandShape });
+          const u = array(
+            c.updates.map((v) => v / (dtype === "float32" ? 3 : 1)),
+            { dtype, shape: c.updatesShape },
+          );
+          const idx = i32(c.indices, c.indicesShape);
+          const s = (a: Array, i: Array, v: Array) => apis[name](a, i, v, scatterDimsApi(c.dims), { mode: apiMode(c.mode) });
+          expectJitMatches(s, [x, idx, u], `${name} seed ${seed} ${dtype}`);
+        },
+      ),
       RUNS,
     );
   });
@@ -111,18 +135,41 @@ describe("the scatter family", () => {
     const idx = i32([0, 1, 1, 2, 0], [5, 1]);
     const b = array([false, true, false]);
     const bu = array([true, false, false, true, false]);
-    expectJitMatches((a, i, v) => ({ add: lax.scatterAdd(a, i, v, dn), mul: lax.scatterMul(a, i, v, dn), min: lax.scatterMin(a, i, v, dn), max: lax.scatterMax(a, i, v, dn) }), [b, idx, bu], "bool");
+    expectJitMatches(
+      (a, i, v) => ({
+        add: lax.scatterAdd(a, i, v, dn),
+        mul: lax.scatterMul(a, i, v, dn),
+        min: lax.scatterMin(a, i, v, dn),
+        max: lax.scatterMax(a, i, v, dn),
+      }),
+      [b, idx, bu],
+      "bool",
+    );
     const xf = f32([1, -0, NaN], [3]);
     const uf = f32([NaN, 0, -5, 3, 2], [5]);
-    expectJitMatches((a, i, v) => ({ min: lax.scatterMin(a, i, v, dn), max: lax.scatterMax(a, i, v, dn), set: lax.scatter(a, i, v, dn) }), [xf, idx, uf], "float");
-    expectJitMatches((a, i, v) => lax.scatterAdd(a, i, v, dn), [i32([2147483647, 0, -2147483648]), idx, i32([1, 5, -1, 3, 1])], "int32 wraps");
+    expectJitMatches(
+      (a, i, v) => ({ min: lax.scatterMin(a, i, v, dn), max: lax.scatterMax(a, i, v, dn), set: lax.scatter(a, i, v, dn) }),
+      [xf, idx, uf],
+      "float",
+    );
+    expectJitMatches(
+      (a, i, v) => lax.scatterAdd(a, i, v, dn),
+      [i32([2147483647, 0, -2147483648]), idx, i32([1, 5, -1, 3, 1])],
+      "int32 wraps",
+    );
   });
 });
 
 describe("rev and numpy indexing", () => {
-  const x = f32([...globalThis.Array(60).keys()].map((v) => v / 4 - 3), [3, 4, 5]);
+  const x = f32(
+    [...globalThis.Array(60).keys()].map((v) => v / 4 - 3),
+    [3, 4, 5],
+  );
   it("rev and negative-step slices are views (alone, through a matmul, a reshape and a reduction)", () => {
-    const w = f32([...globalThis.Array(40).keys()].map((v) => (v % 7) - 3), [5, 8]);
+    const w = f32(
+      [...globalThis.Array(40).keys()].map((v) => (v % 7) - 3),
+      [5, 8],
+    );
     expectJitMatches((a) => lax.rev(a, [0, 2]), [x], "rev");
     expectJitMatches((a) => a.get("::-1", "1::-2", "::-3").mul(2), [x], "negative steps");
     expectJitMatches((a, b) => np.matmul(lax.rev(a, [2]), lax.rev(b, [0, 1])), [x, w], "rev into matmul");
@@ -136,12 +183,41 @@ describe("rev and numpy indexing", () => {
     expectJitMatches((a, r, c) => a.get(r, c), args, "x[r, c]");
     expectJitMatches((a, r, c) => a.get(r, ":", c).add(a.get(0, 0, 0)), args, "x[r, :, c]");
     expectJitMatches((a, r) => a.get(":", null, r.reshape([4]), "1::2"), args, "x[:, None, r, 1::2]");
-    expectJitMatches((a, r, c) => ({ fill: np.take(a, c, { axis: 2 }), clip: np.take(a, r, { mode: "clip" }), wrap: np.take(a, c, { axis: 1, mode: "wrap" }) }), args, "take");
-    expectJitMatches((a, r) => np.takeAlongAxis(a, r.reshape([4, 1, 1]).get("0:3").add(i32([0, 4, 1, 3, 2], [1, 1, 5])).sub(2), 2), args, "takeAlongAxis (negative indices)");
-    expectJitMatches((a, r, c) => np.takeAlongAxis(a, c.reshape([1, 1, 3]).add(r.reshape([4, 1, 1]).get("0:3")), 2), args, "takeAlongAxis with out-of-bounds");
+    expectJitMatches(
+      (a, r, c) => ({
+        fill: np.take(a, c, { axis: 2 }),
+        clip: np.take(a, r, { mode: "clip" }),
+        wrap: np.take(a, c, { axis: 1, mode: "wrap" }),
+      }),
+      args,
+      "take",
+    );
+    expectJitMatches(
+      (a, r) =>
+        np.takeAlongAxis(
+          a,
+          r
+            .reshape([4, 1, 1])
+            .get("0:3")
+            .add(i32([0, 4, 1, 3, 2], [1, 1, 5]))
+            .sub(2),
+          2,
+        ),
+      args,
+      "takeAlongAxis (negative indices)",
+    );
+    expectJitMatches(
+      (a, r, c) => np.takeAlongAxis(a, c.reshape([1, 1, 3]).add(r.reshape([4, 1, 1]).get("0:3")), 2),
+      args,
+      "takeAlongAxis with out-of-bounds",
+    );
     expectJitMatches((a, r, c) => a.at(r, c).set(-1), args, "at.set");
     expectJitMatches((a, r, c) => a.at(r, ":", c).add(a.get(0, 0, "0:4")), args, "at.add with repeats");
-    expectJitMatches((a, r) => ({ mul: a.at(r.reshape([4])).mul(2), min: a.at(":", "::2").min(0), max: a.at("...", 1).max(a.get(0, ":", 0)) }), args, "at.mul/min/max");
+    expectJitMatches(
+      (a, r) => ({ mul: a.at(r.reshape([4])).mul(2), min: a.at(":", "::2").min(0), max: a.at("...", 1).max(a.get(0, ":", 0)) }),
+      args,
+      "at.mul/min/max",
+    );
     expectJitMatches((a, r, c) => a.at(r, c).get({ mode: "fill", fillValue: 7 }), args, "at.get fill");
   });
 
@@ -156,20 +232,35 @@ describe("rev and numpy indexing", () => {
     const ids = i32([2, -1, 0, 1, 2, 7], [6]);
     const w = f32([...globalThis.Array(12).keys()], [3, 4]);
     expectJitMatches((a, i) => vmap((k: Array) => a.get(k))(i), [w, ids], "vmap get");
-    expectJitMatches((a, i) => vmap((k: Array) => lax.dynamicUpdateSlice(a, np.ones([1, 2]), [k, k]))(i), [w, ids], "vmap dynamic_update_slice");
+    expectJitMatches(
+      (a, i) => vmap((k: Array) => lax.dynamicUpdateSlice(a, np.ones([1, 2]), [k, k]))(i),
+      [w, ids],
+      "vmap dynamic_update_slice",
+    );
     expectJitMatches((a, i) => vmap((r: Array, k: Array) => r.at(k).add(10), { inAxes: [null, 0] })(a.get(0), i), [w, ids], "vmap at.add");
   });
 });
 
 describe("indexing inside compiled loops", () => {
   it("gathers and scatters in a scan body and an in-place update loop (foriLoop) match the interpreter", () => {
-    const w = f32([...globalThis.Array(20).keys()].map((v) => v / 2 - 4), [5, 4]);
+    const w = f32(
+      [...globalThis.Array(20).keys()].map((v) => v / 2 - 4),
+      [5, 4],
+    );
     const ids = i32([3, 1, 4, -1, 0, 2, 9]);
-    expectJitMatches((a, i) => {
-      const [carry, ys] = lax.scan((c: Array, k: Array) => [c.add(a.get(k)), a.at(k).add(c).get(k)] as const, np.zeros([4]), i);
-      return { carry, ys };
-    }, [w, ids], "scan");
-    expectJitMatches((a) => lax.foriLoop(0, 5, (k: Array, acc: Array) => acc.at(k).set(acc.get(k).mul(2).add(k.astype("float32"))), a), [w], "foriLoop");
+    expectJitMatches(
+      (a, i) => {
+        const [carry, ys] = lax.scan((c: Array, k: Array) => [c.add(a.get(k)), a.at(k).add(c).get(k)] as const, np.zeros([4]), i);
+        return { carry, ys };
+      },
+      [w, ids],
+      "scan",
+    );
+    expectJitMatches(
+      (a) => lax.foriLoop(0, 5, (k: Array, acc: Array) => acc.at(k).set(acc.get(k).mul(2).add(k.astype("float32"))), a),
+      [w],
+      "foriLoop",
+    );
   });
 });
 
@@ -177,8 +268,14 @@ describe("vmap(embedding)", () => {
   it("embeds a [128, 64] batch of ids with one gather (jaxpr and kernels independent of the batch), equal to eager", () => {
     // An embedding lookup as Equinox writes it (`weight[x]` on one integer index), vmapped twice.
     const embedding = (weight: Array) => (i: Array) => weight.get(i);
-    const weight = f32([...globalThis.Array(1000 * 32).keys()].map((v) => Math.sin(v)), [1000, 32]);
-    const ids = i32([...globalThis.Array(128 * 64).keys()].map((k) => (k * 7919) % 1000), [128, 64]);
+    const weight = f32(
+      [...globalThis.Array(1000 * 32).keys()].map((v) => Math.sin(v)),
+      [1000, 32],
+    );
+    const ids = i32(
+      [...globalThis.Array(128 * 64).keys()].map((k) => (k * 7919) % 1000),
+      [128, 64],
+    );
     const f = filterJit((w: Array, i: Array) => vmap(vmap(embedding(w)))(i), QUIET);
     const out = f(weight, ids);
     const jaxpr = f.lastJaxpr()!;

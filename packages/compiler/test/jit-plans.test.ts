@@ -39,7 +39,11 @@ function update(p: Params, x: Array): [Params, Array] {
   return [{ layers, step: p.step.add(1), name: p.name }, h.sum()];
 }
 
-const start = (): Params => ({ layers: [new Layer(array([1, 2]), array([0.5, 0]), 2), new Layer(array([3, 1]), null, 1)], step: array(0), name: "p" });
+const start = (): Params => ({
+  layers: [new Layer(array([1, 2]), array([0.5, 0]), 2), new Layer(array([3, 1]), null, 1)],
+  step: array(0),
+  name: "p",
+});
 
 describe("filterJit plans", () => {
   it("feeding outputs back in hits the cache and matches the eager computation step by step", () => {

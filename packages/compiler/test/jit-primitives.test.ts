@@ -38,18 +38,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  Aval,
-  ConcreteArray,
-  array,
-  lax,
-  np,
-  primitives,
-  random,
-  type Array,
-  type ClosedJaxpr,
-  type DType,
-} from "@wax/tracer";
+import { Aval, ConcreteArray, array, lax, np, primitives, random, type Array, type ClosedJaxpr, type DType } from "@wax/tracer";
 import { CompileError, compileJaxpr, filterJit } from "../index";
 import { mulberry32 } from "../../../test/support/seeded";
 
@@ -148,7 +137,8 @@ function compareArrays(want: Array, got: Array, tol: Tol, scale?: Array): string
     const wb = new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
     const gb = new Uint8Array(g.buffer, g.byteOffset, g.byteLength);
     const k = wb.findIndex((b, i) => b !== gb[i]);
-    if (k >= 0) return `byte ${k} differs (element ${k >> 2}: want ${bitsOf(w[k >> 2]!)}, got ${bitsOf(g[k >> 2]!)}) — must match bit for bit`;
+    if (k >= 0)
+      return `byte ${k} differs (element ${k >> 2}: want ${bitsOf(w[k >> 2]!)}, got ${bitsOf(g[k >> 2]!)}) — must match bit for bit`;
   }
   return null;
 }
@@ -198,9 +188,33 @@ const primNames = (j: ClosedJaxpr | null): string[] => (j ? j.jaxpr.eqns.map((e)
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 const F32_SPECIAL = [
-  NaN, Infinity, -Infinity, 0, -0, 1, -1, 0.5, -0.5, 1.5, -2.5, 2.5, 0.49999997, -3.75,
-  1e-45, -1e-45, 1.1754942e-38, -1.1754942e-38, 1.17549435e-38, 3.4028235e38, -3.4028235e38,
-  16777216, 2147483648, -2147483904, 4294967296, 1e10, -1e-10,
+  NaN,
+  Infinity,
+  -Infinity,
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  -0.5,
+  1.5,
+  -2.5,
+  2.5,
+  0.49999997,
+  -3.75,
+  1e-45,
+  -1e-45,
+  1.1754942e-38,
+  -1.1754942e-38,
+  1.17549435e-38,
+  3.4028235e38,
+  -3.4028235e38,
+  16777216,
+  2147483648,
+  -2147483904,
+  4294967296,
+  1e10,
+  -1e-10,
 ].map(Math.fround);
 const I32_SPECIAL = [0, 1, -1, 2, -2, 3, 7, 31, 32, 33, -31, -33, INT_MIN, INT_MIN + 1, INT_MAX, 65536];
 const U32_SPECIAL = [0, 1, 2, 3, 7, 31, 32, 33, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 65536];
@@ -242,14 +256,22 @@ function makeArray(dtype: CDType, shape: readonly number[], values: ArrayLike<nu
 }
 
 /** An outer dimension: sometimes 0, often 1, else 2 or 3. */
-const outerDim = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 6, arbitrary: fc.integer({ min: 2, max: 3 }) });
+const outerDim = fc.oneof(
+  { weight: 1, arbitrary: fc.constant(0) },
+  { weight: 3, arbitrary: fc.constant(1) },
+  { weight: 6, arbitrary: fc.integer({ min: 2, max: 3 }) },
+);
 /** The innermost dimension: 1..9 (vector loop and scalar tail), rarely 0. */
 const innerDim = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 14, arbitrary: fc.integer({ min: 1, max: 9 }) });
 
 function shapeArb(minRank = 0, maxRank = 3): fc.Arbitrary<number[]> {
   return fc
     .integer({ min: minRank, max: maxRank })
-    .chain((r) => (r === 0 ? fc.constant([] as number[]) : fc.tuple(fc.array(outerDim, { minLength: r - 1, maxLength: r - 1 }), innerDim).map(([o, i]) => [...o, i])));
+    .chain((r) =>
+      r === 0
+        ? fc.constant([] as number[])
+        : fc.tuple(fc.array(outerDim, { minLength: r - 1, maxLength: r - 1 }), innerDim).map(([o, i]) => [...o, i]),
+    );
 }
 
 function arrayArb(dtype: CDType, shape: readonly number[], values: fc.Arbitrary<number> = VALUES[dtype]): fc.Arbitrary<ConcreteArray> {
@@ -259,7 +281,12 @@ function arrayArb(dtype: CDType, shape: readonly number[], values: fc.Arbitrary<
 
 /** A random permutation of 0..n-1 (shrinks towards the identity). */
 function permArb(n: number): fc.Arbitrary<number[]> {
-  return fc.array(fc.nat({ max: 100 }), { minLength: n, maxLength: n }).map((keys) => keys.map((k, i) => [k, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i));
+  return fc.array(fc.nat({ max: 100 }), { minLength: n, maxLength: n }).map((keys) =>
+    keys
+      .map((k, i) => [k, i] as const)
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+      .map(([, i]) => i),
+  );
 }
 
 const seeded = mulberry32;
@@ -304,8 +331,14 @@ interface UnaryCase {
 
 const T = TOLERANCE.transcendental;
 /** sin and cos are within their bound for |x| ≤ 1e5 (the SIMD range reduction's domain). */
-const moderateAngles = fc.oneof(fc.float({ min: -1e5, max: 1e5, noNaN: true }), fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1e-45, 3.1415927, -1.5707964));
-const unitInterval = fc.oneof(fc.float({ min: -1, max: 1, noNaN: true }), fc.constantFrom(NaN, 1, -1, 0, -0, 1.5, -Infinity, 0.99999994, -0.99999994));
+const moderateAngles = fc.oneof(
+  fc.float({ min: -1e5, max: 1e5, noNaN: true }),
+  fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1e-45, 3.1415927, -1.5707964),
+);
+const unitInterval = fc.oneof(
+  fc.float({ min: -1, max: 1, noNaN: true }),
+  fc.constantFrom(NaN, 1, -1, 0, -0, 1.5, -Infinity, 0.99999994, -0.99999994),
+);
 const UNARY: UnaryCase[] = [
   { prim: "neg", f: lax.neg, dtypes: ["float32", "int32", "uint32"] },
   { prim: "abs", f: lax.abs, dtypes: ["float32", "int32", "uint32"] },
@@ -333,7 +366,11 @@ const UNARY: UnaryCase[] = [
 ];
 
 const edgeArray = (dtype: CDType): ConcreteArray =>
-  makeArray(dtype, [dtype === "float32" ? F32_SPECIAL.length : dtype === "int32" ? I32_SPECIAL.length : dtype === "uint32" ? U32_SPECIAL.length : 7], dtype === "float32" ? F32_SPECIAL : dtype === "int32" ? I32_SPECIAL : dtype === "uint32" ? U32_SPECIAL : [1, 0, 0, 1, 1, 0, 1]);
+  makeArray(
+    dtype,
+    [dtype === "float32" ? F32_SPECIAL.length : dtype === "int32" ? I32_SPECIAL.length : dtype === "uint32" ? U32_SPECIAL.length : 7],
+    dtype === "float32" ? F32_SPECIAL : dtype === "int32" ? I32_SPECIAL : dtype === "uint32" ? U32_SPECIAL : [1, 0, 0, 1, 1, 0, 1],
+  );
 
 describe("filterJit = interpreter: unary elementwise", () => {
   for (const c of UNARY) {
@@ -343,7 +380,10 @@ describe("filterJit = interpreter: unary elementwise", () => {
         const jitted = filterJit(f, QUIET);
         const values = dtype === "float32" && c.values ? c.values : VALUES[dtype];
         fc.assert(
-          fc.property(shapeArb().chain((s) => arrayArb(dtype, s, values)), (x) => expectJitMatches(f, [x], { tol: c.tol, jitted })),
+          fc.property(
+            shapeArb().chain((s) => arrayArb(dtype, s, values)),
+            (x) => expectJitMatches(f, [x], { tol: c.tol, jitted }),
+          ),
           { numRuns: RUNS, examples: c.values ? [] : [[edgeArray(dtype)]] },
         );
         expect(primNames(jitted.lastJaxpr())).toContain(c.prim);
@@ -358,8 +398,10 @@ describe("filterJit = interpreter: unary elementwise", () => {
       fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1, -1),
     );
     fc.assert(
-      fc.property(fc.integer({ min: -4, max: 6 }), shapeArb().chain((s) => arrayArb("float32", s, moderate)), (y, x) =>
-        expectJitMatches((a) => lax.integerPow(a, y), [x], { tol: TOLERANCE.integerPow }),
+      fc.property(
+        fc.integer({ min: -4, max: 6 }),
+        shapeArb().chain((s) => arrayArb("float32", s, moderate)),
+        (y, x) => expectJitMatches((a) => lax.integerPow(a, y), [x], { tol: TOLERANCE.integerPow }),
       ),
       { numRuns: RUNS },
     );
@@ -367,11 +409,20 @@ describe("filterJit = interpreter: unary elementwise", () => {
 
   itPrim("integer_pow", "integer_pow on int32 and uint32 wraps like repeated multiplication", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 6 }), fc.constantFrom<CDType>("int32", "uint32"), shapeArb().chain((s) => fc.tuple(fc.constant(s), fc.nat())), (y, dtype, [s, seed]) => {
-        const r = seeded(seed);
-        const x = makeArray(dtype, s, globalThis.Array.from({ length: sizeOf(s) }, () => (r() < 0.5 ? Math.floor(r() * 2 ** 32) : Math.floor(r() * 9) - 4)));
-        expectJitMatches((a) => lax.integerPow(a, y), [x]);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 6 }),
+        fc.constantFrom<CDType>("int32", "uint32"),
+        shapeArb().chain((s) => fc.tuple(fc.constant(s), fc.nat())),
+        (y, dtype, [s, seed]) => {
+          const r = seeded(seed);
+          const x = makeArray(
+            dtype,
+            s,
+            globalThis.Array.from({ length: sizeOf(s) }, () => (r() < 0.5 ? Math.floor(r() * 2 ** 32) : Math.floor(r() * 9) - 4)),
+          );
+          expectJitMatches((a) => lax.integerPow(a, y), [x]);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -438,7 +489,12 @@ function binaryOperands(dtype: CDType): fc.Arbitrary<{ mode: BinaryMode; x: Conc
     });
 }
 
-function checkBinary(op: (x: Array, y: Array) => Outputs, dtype: CDType, tol: Tol | Readonly<Record<string, Tol>> | undefined, runs: number): void {
+function checkBinary(
+  op: (x: Array, y: Array) => Outputs,
+  dtype: CDType,
+  tol: Tol | Readonly<Record<string, Tol>> | undefined,
+  runs: number,
+): void {
   // One function (and cache) for the traced-operand modes; literals are closed over.
   const traced = (x: Array, y: Array) => {
     if (x.ndim === y.ndim && x.shape.join() !== y.shape.join()) {
@@ -454,14 +510,28 @@ function checkBinary(op: (x: Array, y: Array) => Outputs, dtype: CDType, tol: To
       const f = swap ? (a: Array) => op(y, a) : (a: Array) => op(a, y);
       expectJitMatches(f, [x], { tol });
     }),
-    { numRuns: runs, examples: [[{ mode: "same", x: edgeArray(dtype), y: makeArray(dtype, [edgeArray(dtype).size], [...edgeArray(dtype).data].reverse()), swap: false }]] },
+    {
+      numRuns: runs,
+      examples: [
+        [
+          {
+            mode: "same",
+            x: edgeArray(dtype),
+            y: makeArray(dtype, [edgeArray(dtype).size], [...edgeArray(dtype).data].reverse()),
+            swap: false,
+          },
+        ],
+      ],
+    },
   );
 }
 
 describe("filterJit = interpreter: binary elementwise", () => {
   for (const c of BINARY) {
     for (const dtype of c.dtypes) {
-      itPrim(c.prim, `${c.prim} on ${dtype} (equal shapes, rank-0, literal and broadcast operands)`, () => checkBinary(c.f, dtype, c.tol, RUNS));
+      itPrim(c.prim, `${c.prim} on ${dtype} (equal shapes, rank-0, literal and broadcast operands)`, () =>
+        checkBinary(c.f, dtype, c.tol, RUNS),
+      );
     }
   }
 
@@ -502,12 +572,16 @@ describe("filterJit = interpreter: select_n and conversions", () => {
 
   itPrim("select_n", "select_n with an int32 predicate clamps out-of-range cases (1–3 cases)", () => {
     fc.assert(
-      fc.property(fc.constantFrom<CDType>("float32", "int32"), shapeArb().chain((s) => arrayArb("int32", s, fc.integer({ min: -2, max: 4 }))), (dtype, pred) => {
-        for (const n of [1, 2, 3]) {
-          const cases = globalThis.Array.from({ length: n }, (_, k) => seededArray(dtype, pred.shape, 7 * k + 1, 0));
-          expectJitMatches((p, ...cs) => lax.selectN(p, ...cs), [pred, ...cases]);
-        }
-      }),
+      fc.property(
+        fc.constantFrom<CDType>("float32", "int32"),
+        shapeArb().chain((s) => arrayArb("int32", s, fc.integer({ min: -2, max: 4 }))),
+        (dtype, pred) => {
+          for (const n of [1, 2, 3]) {
+            const cases = globalThis.Array.from({ length: n }, (_, k) => seededArray(dtype, pred.shape, 7 * k + 1, 0));
+            expectJitMatches((p, ...cs) => lax.selectN(p, ...cs), [pred, ...cases]);
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -521,7 +595,13 @@ describe("filterJit = interpreter: select_n and conversions", () => {
     itPrim("convert_element_type", `convert_element_type from ${from} to every 32-bit dtype and bool`, () => {
       const f = (x: Array) => Object.fromEntries(DTYPES.map((to) => [to, lax.convertElementType(x, to)]));
       const jitted = filterJit(f, QUIET);
-      fc.assert(fc.property(shapeArb().chain((s) => arrayArb(from, s)), (x) => expectJitMatches(f, [x], { jitted })), { numRuns: RUNS, examples: [[edgeArray(from)]] });
+      fc.assert(
+        fc.property(
+          shapeArb().chain((s) => arrayArb(from, s)),
+          (x) => expectJitMatches(f, [x], { jitted }),
+        ),
+        { numRuns: RUNS, examples: [[edgeArray(from)]] },
+      );
     });
   }
 
@@ -536,7 +616,13 @@ describe("filterJit = interpreter: select_n and conversions", () => {
       const jitted = filterJit(f, QUIET);
       const nanPayloads = fc.constantFrom(0x7fc00001, 0x7f800001, 0xffc00000 | 0, 0xff800123 | 0, 0x7fffffff, 0x00000001, 0x80000000 | 0);
       const values = from === "float32" ? VALUES.float32 : fc.oneof(VALUES[from], nanPayloads);
-      fc.assert(fc.property(shapeArb().chain((s) => arrayArb(from, s, values)), (x) => expectJitMatches(f, [x], { tol: BITS, jitted })), { numRuns: RUNS });
+      fc.assert(
+        fc.property(
+          shapeArb().chain((s) => arrayArb(from, s, values)),
+          (x) => expectJitMatches(f, [x], { tol: BITS, jitted }),
+        ),
+        { numRuns: RUNS },
+      );
     });
   }
 });
@@ -559,18 +645,32 @@ function fromSource(x: Array, source: Source): Array {
     case "expr":
       return x.dtype === "bool" ? lax.not(x) : lax.neg(x);
     case "perm":
-      return lax.transpose(x, x.shape.map((_, i) => x.ndim - 1 - i));
+      return lax.transpose(
+        x,
+        x.shape.map((_, i) => x.ndim - 1 - i),
+      );
     case "offset":
-      return x.ndim > 0 && x.shape[0]! > 1 ? lax.slice(x, x.shape.map((_, i) => (i === 0 ? 1 : 0)), [...x.shape]) : x;
+      return x.ndim > 0 && x.shape[0]! > 1
+        ? lax.slice(
+            x,
+            x.shape.map((_, i) => (i === 0 ? 1 : 0)),
+            [...x.shape],
+          )
+        : x;
     case "temp": {
       if (x.ndim === 0 || x.shape[0] === 0) return x;
       const twice = lax.concatenate([x, x], 0);
-      return lax.slice(twice, x.shape.map((_, i) => (i === 0 ? 1 : 0)), x.shape.map((d, i) => (i === 0 ? d + 1 : d)));
+      return lax.slice(
+        twice,
+        x.shape.map((_, i) => (i === 0 ? 1 : 0)),
+        x.shape.map((d, i) => (i === 0 ? d + 1 : d)),
+      );
     }
   }
 }
 
-const anyArray = (minRank = 0, maxRank = 3) => fc.tuple(fc.constantFrom<CDType>(...DTYPES), shapeArb(minRank, maxRank)).chain(([d, s]) => arrayArb(d, s));
+const anyArray = (minRank = 0, maxRank = 3) =>
+  fc.tuple(fc.constantFrom<CDType>(...DTYPES), shapeArb(minRank, maxRank)).chain(([d, s]) => arrayArb(d, s));
 /**
  * Random numbers from which a test derives its parameters once the operand shape is known
  * (unbiased: fast-check's small-value bias would make strides and offsets mostly trivial).
@@ -595,10 +695,13 @@ describe("filterJit = interpreter: structural", () => {
     };
     fc.assert(
       fc.property(anyArray(0, 3), sourceArb, knobs, (x, source, k) =>
-        expectJitMatches((a) => {
-          const v = fromSource(a, source);
-          return lax.broadcastInDim(v, ...params(v.shape, k));
-        }, [x]),
+        expectJitMatches(
+          (a) => {
+            const v = fromSource(a, source);
+            return lax.broadcastInDim(v, ...params(v.shape, k));
+          },
+          [x],
+        ),
       ),
       { numRuns: 2 * RUNS },
     );
@@ -613,22 +716,31 @@ describe("filterJit = interpreter: structural", () => {
     };
     fc.assert(
       fc.property(anyArray(1, 3), sourceArb, knobs, (x, source, k) =>
-        expectJitMatches((a) => {
-          const v = fromSource(a, source);
-          return lax.reshape(v, target(v.shape, k));
-        }, [x]),
+        expectJitMatches(
+          (a) => {
+            const v = fromSource(a, source);
+            return lax.reshape(v, target(v.shape, k));
+          },
+          [x],
+        ),
       ),
       { numRuns: 2 * RUNS },
     );
   });
 
   it("reshape of a non-contiguous view (transposed, broadcast, strided slice) reads it in row-major order", () => {
-    const x = array([[1, 2, 3, 4], [5, 6, 7, 8]]);
-    expectJitMatches((a) => ({
-      transposed: lax.reshape(lax.transpose(a, [1, 0]), [8]),
-      broadcast: lax.reshape(lax.broadcastInDim(lax.slice(a, [0, 0], [1, 4]), [3, 1, 4], [1, 2]), [12]),
-      strided: lax.reshape(lax.slice(a, [0, 0], [2, 4], [1, 2]), [4]),
-    }), [x]);
+    const x = array([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ]);
+    expectJitMatches(
+      (a) => ({
+        transposed: lax.reshape(lax.transpose(a, [1, 0]), [8]),
+        broadcast: lax.reshape(lax.broadcastInDim(lax.slice(a, [0, 0], [1, 4]), [3, 1, 4], [1, 2]), [12]),
+        strided: lax.reshape(lax.slice(a, [0, 0], [2, 4], [1, 2]), [4]),
+      }),
+      [x],
+    );
   });
 
   itPrim("transpose", "transpose by random permutations (rank ≤ 4)", () => {
@@ -636,17 +748,28 @@ describe("filterJit = interpreter: structural", () => {
       const shape = fourth ? [2, ...s] : s;
       return fc.tuple(arrayArb(d, shape), permArb(shape.length), fc.constant(source));
     });
-    fc.assert(fc.property(arb, ([x, perm, source]) => expectJitMatches((a) => lax.transpose(fromSource(a, source), perm), [x])), { numRuns: 2 * RUNS });
+    fc.assert(
+      fc.property(arb, ([x, perm, source]) => expectJitMatches((a) => lax.transpose(fromSource(a, source), perm), [x])),
+      { numRuns: 2 * RUNS },
+    );
   });
 
   itPrim("squeeze", "squeeze of size-1 dims", () => {
-    const arb = fc.tuple(fc.constantFrom<CDType>(...DTYPES), fc.array(fc.constantFrom(1, 1, 2, 3, 5), { minLength: 1, maxLength: 4 })).chain(([d, s]) => arrayArb(d, s));
+    const arb = fc
+      .tuple(fc.constantFrom<CDType>(...DTYPES), fc.array(fc.constantFrom(1, 1, 2, 3, 5), { minLength: 1, maxLength: 4 }))
+      .chain(([d, s]) => arrayArb(d, s));
     fc.assert(
       fc.property(arb, sourceArb, knobs, (x, source, k) =>
-        expectJitMatches((a) => {
-          const v = fromSource(a, source);
-          return lax.squeeze(v, v.shape.flatMap((n, i) => (n === 1 && k[i]! % 2 ? [i] : [])));
-        }, [x]),
+        expectJitMatches(
+          (a) => {
+            const v = fromSource(a, source);
+            return lax.squeeze(
+              v,
+              v.shape.flatMap((n, i) => (n === 1 && k[i]! % 2 ? [i] : [])),
+            );
+          },
+          [x],
+        ),
       ),
       { numRuns: RUNS },
     );
@@ -661,10 +784,21 @@ describe("filterJit = interpreter: structural", () => {
     };
     fc.assert(
       fc.property(anyArray(1, 3), sourceArb, knobs, fc.boolean(), (x, source, k, twice) =>
-        expectJitMatches((a) => {
-          const once = lax.slice(fromSource(a, source), ...bounds(fromSource(a, source).shape, k));
-          return twice ? lax.slice(once, ...bounds(once.shape, k.map((v) => v >> 2))) : once;
-        }, [x]),
+        expectJitMatches(
+          (a) => {
+            const once = lax.slice(fromSource(a, source), ...bounds(fromSource(a, source).shape, k));
+            return twice
+              ? lax.slice(
+                  once,
+                  ...bounds(
+                    once.shape,
+                    k.map((v) => v >> 2),
+                  ),
+                )
+              : once;
+          },
+          [x],
+        ),
       ),
       { numRuns: 2 * RUNS },
     );
@@ -676,7 +810,7 @@ describe("filterJit = interpreter: structural", () => {
    */
   type IndexMode = "traced" | "uint32" | "const" | "vector";
   const indexModeArb = fc.constantFrom<IndexMode>("traced", "uint32", "const", "vector");
-  const indexKnob = (k: number, d: number) => [k % (d + 4) - 2, 2147483647, -2147483648, -1][k % 7 === 0 ? 1 + ((k >> 3) % 3) : 0]!;
+  const indexKnob = (k: number, d: number) => [(k % (d + 4)) - 2, 2147483647, -2147483648, -1][k % 7 === 0 ? 1 + ((k >> 3) % 3) : 0]!;
   function indexArgs(mode: IndexMode, values: number[]): { args: Array[]; read: (args: Array[]) => Array[] } {
     switch (mode) {
       case "traced":
@@ -686,7 +820,10 @@ describe("filterJit = interpreter: structural", () => {
       case "const":
         return { args: [], read: () => values.map((v) => makeArray("int32", [], [v])) };
       case "vector":
-        return { args: [makeArray("int32", [values.length + 1], [0, ...values])], read: ([v]) => values.map((_, d) => lax.reshape(lax.slice(v!, [d + 1], [d + 2]), [])) };
+        return {
+          args: [makeArray("int32", [values.length + 1], [0, ...values])],
+          read: ([v]) => values.map((_, d) => lax.reshape(lax.slice(v!, [d + 1], [d + 2]), [])),
+        };
     }
   }
 
@@ -695,7 +832,10 @@ describe("filterJit = interpreter: structural", () => {
       fc.property(anyArray(1, 3), sourceArb, indexModeArb, knobs, (x, source, mode, k) => {
         const shape = fromSource(x, source).shape;
         const sizes = shape.map((d, i) => k[i]! % (d + 1));
-        const { args, read } = indexArgs(mode, shape.map((d, i) => indexKnob(k[4 + i]!, d)));
+        const { args, read } = indexArgs(
+          mode,
+          shape.map((d, i) => indexKnob(k[4 + i]!, d)),
+        );
         expectJitMatches((a, ...idx) => lax.dynamicSlice(fromSource(a, source), read(idx), sizes), [x, ...args]);
       }),
       { numRuns: 3 * RUNS },
@@ -703,16 +843,30 @@ describe("filterJit = interpreter: structural", () => {
   });
 
   itPrim("dynamic_update_slice", "dynamic_update_slice with traced, constant and out-of-range (clamped) indices", () => {
-    const arb = fc
-      .tuple(fc.constantFrom<CDType>(...DTYPES), shapeArb(1, 3), knobs)
-      .chain(([d, s, k]) => fc.tuple(arrayArb(d, s), arrayArb(d, s.map((n, i) => k[i]! % (n + 1))), fc.constant(k)));
+    const arb = fc.tuple(fc.constantFrom<CDType>(...DTYPES), shapeArb(1, 3), knobs).chain(([d, s, k]) =>
+      fc.tuple(
+        arrayArb(d, s),
+        arrayArb(
+          d,
+          s.map((n, i) => k[i]! % (n + 1)),
+        ),
+        fc.constant(k),
+      ),
+    );
     fc.assert(
       fc.property(arb, indexModeArb, fc.constantFrom<Source>("arg", "expr"), sourceArb, ([x, u, k], mode, xSource, uSource) => {
         // The update's source must keep its rank and fit: perm/offset views of it are cut to size.
-        const { args, read } = indexArgs(mode, x.shape.map((d, i) => indexKnob(k[4 + i]!, d)));
+        const { args, read } = indexArgs(
+          mode,
+          x.shape.map((d, i) => indexKnob(k[4 + i]!, d)),
+        );
         const fit = (b: Array) => {
           const v = fromSource(b, uSource);
-          return lax.slice(v, v.shape.map(() => 0), v.shape.map((n, i) => Math.min(n, x.shape[i]!)));
+          return lax.slice(
+            v,
+            v.shape.map(() => 0),
+            v.shape.map((n, i) => Math.min(n, x.shape[i]!)),
+          );
         };
         expectJitMatches((a, b, ...idx) => lax.dynamicUpdateSlice(fromSource(a, xSource), fit(b), read(idx)), [x, u, ...args]);
       }),
@@ -729,15 +883,35 @@ describe("filterJit = interpreter: structural", () => {
   it("dynamic_slice and dynamic_update_slice clamp a traced uint32 start index ≥ 2^31", () => {
     const x = array([0, 1, 2, 3, 4, 5]);
     const big = makeArray("uint32", [], [0x80000000]);
-    expectJitMatches((a, i) => ({ slice: lax.dynamicSlice(a, [i], [2]), update: lax.dynamicUpdateSlice(a, array([-1, -2]), [i]) }), [x, big]);
+    expectJitMatches(
+      (a, i) => ({ slice: lax.dynamicSlice(a, [i], [2]), update: lax.dynamicUpdateSlice(a, array([-1, -2]), [i]) }),
+      [x, big],
+    );
   });
 
   itPrim("concatenate", "concatenate 1–3 operands (size-0 parts included) along any dim", () => {
     const arb = fc
-      .tuple(fc.constantFrom<CDType>(...DTYPES), shapeArb(1, 3), fc.nat(), fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 3 }), fc.boolean())
+      .tuple(
+        fc.constantFrom<CDType>(...DTYPES),
+        shapeArb(1, 3),
+        fc.nat(),
+        fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+      )
       .chain(([d, s, dimSeed, lens, reuse]) => {
         const dim = dimSeed % s.length;
-        return fc.tuple(fc.tuple(...lens.map((n) => arrayArb(d, s.map((v, i) => (i === dim ? n : v))))), fc.constant(dim), fc.constant(reuse));
+        return fc.tuple(
+          fc.tuple(
+            ...lens.map((n) =>
+              arrayArb(
+                d,
+                s.map((v, i) => (i === dim ? n : v)),
+              ),
+            ),
+          ),
+          fc.constant(dim),
+          fc.constant(reuse),
+        );
       });
     fc.assert(
       fc.property(arb, ([xs, dim, reuse]) =>
@@ -776,11 +950,14 @@ describe("filterJit = interpreter: structural", () => {
       fc.property(fc.constantFrom<CDType>("int32", "uint32", "float32"), shapeArb(1, 3), fc.nat(), (dtype, s, d) => {
         const dim = d % s.length;
         const rev = s.map((_, i) => s.length - 1 - i);
-        expectJitMatches(() => ({
-          alone: lax.iota(dtype, s, dim),
-          transposed: lax.transpose(lax.iota(dtype, s, dim), rev),
-          broadcast: lax.broadcastInDim(lax.iota(dtype, [s[dim]!], 0), [2, ...s], [dim + 1]),
-        }), []);
+        expectJitMatches(
+          () => ({
+            alone: lax.iota(dtype, s, dim),
+            transposed: lax.transpose(lax.iota(dtype, s, dim), rev),
+            broadcast: lax.broadcastInDim(lax.iota(dtype, [s[dim]!], 0), [2, ...s], [dim + 1]),
+          }),
+          [],
+        );
         expectJitMatches((x) => lax.add(x, lax.iota(dtype, s, dim)), [seededArray(dtype, s, d)]);
       }),
       { numRuns: RUNS },
@@ -790,40 +967,73 @@ describe("filterJit = interpreter: structural", () => {
 
 // ---- reductions ----------------------------------------------------------------------------
 
-const axesArb = (rank: number) => fc.array(fc.boolean(), { minLength: rank, maxLength: rank }).map((b) => b.flatMap((on, i) => (on ? [i] : [])));
+const axesArb = (rank: number) =>
+  fc.array(fc.boolean(), { minLength: rank, maxLength: rank }).map((b) => b.flatMap((on, i) => (on ? [i] : [])));
 
 describe("filterJit = interpreter: reductions", () => {
   for (const dtype of ["float32", "int32", "uint32"] as const) {
-    itPrim(["reduce_sum", "reduce_prod", "reduce_max", "reduce_min"], `reduce_sum/prod/max/min on ${dtype} over any axes (size-0 included)`, () => {
-      // Integer products use factors in -3..3: the interpreter multiplies in float64, which
-      // wraps like int32 arithmetic only while the product stays below 2^53.
-      const factors = dtype === "float32" ? VALUES.float32 : fc.integer({ min: dtype === "int32" ? -3 : 0, max: 3 });
-      const arb = shapeArb(0, 3).chain((s) => fc.tuple(arrayArb(dtype, s), arrayArb(dtype, s, factors), axesArb(s.length)));
-      fc.assert(
-        fc.property(arb, ([x, p, axes]) => {
-          const isF = dtype === "float32";
-          const tol = isF ? { sum: TOLERANCE.reduceSum, prod: TOLERANCE.sum } : undefined;
-          const finite = (v: Array) => lax.selectN(lax.eq(lax.abs(v), Infinity), lax.abs(v), np.zerosLike(v));
-          const scale = isF ? { sum: lax.reduceSum(finite(x), axes) } : undefined;
-          expectJitMatches((a, b) => ({ sum: lax.reduceSum(a, axes), prod: lax.reduceProd(b, axes), max: lax.reduceMax(a, axes), min: lax.reduceMin(a, axes) }), [x, p], { tol, scale });
-        }),
-        { numRuns: 2 * RUNS },
-      );
-    });
+    itPrim(
+      ["reduce_sum", "reduce_prod", "reduce_max", "reduce_min"],
+      `reduce_sum/prod/max/min on ${dtype} over any axes (size-0 included)`,
+      () => {
+        // Integer products use factors in -3..3: the interpreter multiplies in float64, which
+        // wraps like int32 arithmetic only while the product stays below 2^53.
+        const factors = dtype === "float32" ? VALUES.float32 : fc.integer({ min: dtype === "int32" ? -3 : 0, max: 3 });
+        const arb = shapeArb(0, 3).chain((s) => fc.tuple(arrayArb(dtype, s), arrayArb(dtype, s, factors), axesArb(s.length)));
+        fc.assert(
+          fc.property(arb, ([x, p, axes]) => {
+            const isF = dtype === "float32";
+            const tol = isF ? { sum: TOLERANCE.reduceSum, prod: TOLERANCE.sum } : undefined;
+            const finite = (v: Array) => lax.selectN(lax.eq(lax.abs(v), Infinity), lax.abs(v), np.zerosLike(v));
+            const scale = isF ? { sum: lax.reduceSum(finite(x), axes) } : undefined;
+            expectJitMatches(
+              (a, b) => ({
+                sum: lax.reduceSum(a, axes),
+                prod: lax.reduceProd(b, axes),
+                max: lax.reduceMax(a, axes),
+                min: lax.reduceMin(a, axes),
+              }),
+              [x, p],
+              { tol, scale },
+            );
+          }),
+          { numRuns: 2 * RUNS },
+        );
+      },
+    );
   }
 
   itPrim(["reduce_max", "reduce_min"], "reduce_max/min on bool (any/all)", () => {
     const arb = shapeArb(1, 3).chain((s) => fc.tuple(arrayArb("bool", s), axesArb(s.length)));
-    fc.assert(fc.property(arb, ([x, axes]) => expectJitMatches((a) => ({ any: lax.reduceMax(a, axes), all: lax.reduceMin(a, axes) }), [x])), { numRuns: RUNS });
+    fc.assert(
+      fc.property(arb, ([x, axes]) => expectJitMatches((a) => ({ any: lax.reduceMax(a, axes), all: lax.reduceMin(a, axes) }), [x])),
+      { numRuns: RUNS },
+    );
   });
 
   itPrim(["argmax", "argmin"], "argmax/argmin: first extreme wins, the first NaN wins over everything", () => {
     const tiesF = fc.constantFrom(0, -0, 1, 1, 2, NaN, Infinity, -Infinity);
     const arb = fc
-      .tuple(fc.constantFrom<CDType>("float32", "int32", "uint32", "bool"), shapeArb(1, 3), fc.nat(), fc.constantFrom<DType>("int32", "uint32"))
+      .tuple(
+        fc.constantFrom<CDType>("float32", "int32", "uint32", "bool"),
+        shapeArb(1, 3),
+        fc.nat(),
+        fc.constantFrom<DType>("int32", "uint32"),
+      )
       .filter(([, s, a]) => s[a % s.length]! > 0)
-      .chain(([d, s, a, idt]) => fc.tuple(arrayArb(d, s, d === "float32" ? tiesF : d === "bool" ? VALUES.bool : fc.integer({ min: 0, max: 3 })), fc.constant(a % s.length), fc.constant(idt)));
-    fc.assert(fc.property(arb, ([x, axis, idt]) => expectJitMatches((a) => ({ argmax: lax.argmax(a, axis, idt), argmin: lax.argmin(a, axis, idt) }), [x])), { numRuns: 3 * RUNS });
+      .chain(([d, s, a, idt]) =>
+        fc.tuple(
+          arrayArb(d, s, d === "float32" ? tiesF : d === "bool" ? VALUES.bool : fc.integer({ min: 0, max: 3 })),
+          fc.constant(a % s.length),
+          fc.constant(idt),
+        ),
+      );
+    fc.assert(
+      fc.property(arb, ([x, axis, idt]) =>
+        expectJitMatches((a) => ({ argmax: lax.argmax(a, axis, idt), argmin: lax.argmin(a, axis, idt) }), [x]),
+      ),
+      { numRuns: 3 * RUNS },
+    );
   });
 
   itPrim("cumsum", "cumsum forwards and in reverse along any axis", () => {
@@ -833,7 +1043,10 @@ describe("filterJit = interpreter: reductions", () => {
     fc.assert(
       fc.property(arb, ([x, axis, reverse]) => {
         const isF = x.dtype === "float32";
-        expectJitMatches((a) => lax.cumsum(a, axis, reverse), [x], { tol: isF ? TOLERANCE.sum : undefined, scale: isF ? lax.cumsum(lax.abs(x), axis, reverse) : undefined });
+        expectJitMatches((a) => lax.cumsum(a, axis, reverse), [x], {
+          tol: isF ? TOLERANCE.sum : undefined,
+          scale: isF ? lax.cumsum(lax.abs(x), axis, reverse) : undefined,
+        });
       }),
       { numRuns: 2 * RUNS },
     );
@@ -867,7 +1080,12 @@ function dotArgument(x: ConcreteArray, layout: DotLayout): ConcreteArray {
 function dotOperand(a: Array, layout: DotLayout): Array {
   if (layout === "transposed") return lax.transpose(a, reversed(a.ndim));
   if (layout === "expr") return lax.max(a, a);
-  if (layout === "offset" && a.ndim > 0) return lax.slice(a, a.shape.map((_, i) => (i === 0 ? 1 : 0)), [...a.shape]);
+  if (layout === "offset" && a.ndim > 0)
+    return lax.slice(
+      a,
+      a.shape.map((_, i) => (i === 0 ? 1 : 0)),
+      [...a.shape],
+    );
   return a;
 }
 
@@ -877,7 +1095,12 @@ function dotOperand(a: Array, layout: DotLayout): Array {
  */
 function dotCaseArb(dtype: CDType, size: { batch: number; contract: number; free: number }): fc.Arbitrary<DotCase> {
   return fc
-    .record({ nb: fc.integer({ min: 0, max: 2 }), nc: fc.integer({ min: 0, max: 2 }), nl: fc.integer({ min: 0, max: 2 }), nr: fc.integer({ min: 0, max: 2 }) })
+    .record({
+      nb: fc.integer({ min: 0, max: 2 }),
+      nc: fc.integer({ min: 0, max: 2 }),
+      nl: fc.integer({ min: 0, max: 2 }),
+      nr: fc.integer({ min: 0, max: 2 }),
+    })
     .chain(({ nb, nc, nl, nr }) =>
       fc.record({
         b: fc.array(fc.integer({ min: 1, max: size.batch }), { minLength: nb, maxLength: nb }),
@@ -935,7 +1158,10 @@ describe("filterJit = interpreter: dot_general", () => {
         const bShape = [...bs, ...(tb ? [n, kk] : [kk, n])];
         const nb = bs.length;
         const swap = (x: Array) => lax.transpose(x, [...bs.map((_, i) => i), nb + 1, nb]);
-        const dims: DotCase["dims"] = [[[nb + 1], [nb]], [bs.map((_, i) => i), bs.map((_, i) => i)]];
+        const dims: DotCase["dims"] = [
+          [[nb + 1], [nb]],
+          [bs.map((_, i) => i), bs.map((_, i) => i)],
+        ];
         const layout: DotLayout = offset ? "offset" : "args";
         const lhs = (a: Array) => (ta ? swap(a) : a);
         const rhs = (b: Array) => (tb ? swap(b) : b);
@@ -975,7 +1201,9 @@ describe("filterJit = interpreter: threefry2x32 and random", () => {
 
   it("random.bits/uniform/normal/split with a traced key equal eager bit for bit", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: INT_MAX }), shapeArb(0, 3), (seed, s) => expectJitMatches(draws(s), [random.key(seed)], { tol: BITS })),
+      fc.property(fc.integer({ min: 0, max: INT_MAX }), shapeArb(0, 3), (seed, s) =>
+        expectJitMatches(draws(s), [random.key(seed)], { tol: BITS }),
+      ),
       { numRuns: QUICK },
     );
   });
@@ -990,7 +1218,8 @@ describe("filterJit = interpreter: threefry2x32 and random", () => {
 // ---- control flow -----------------------------------------------------------------------------
 
 /** Two arrays of one random dtype and shape (values from the dtype's edge-heavy generator). */
-const pairArb = () => fc.tuple(fc.constantFrom<CDType>(...DTYPES), shapeArb(0, 3)).chain(([d, s]) => fc.tuple(arrayArb(d, s), arrayArb(d, s)));
+const pairArb = () =>
+  fc.tuple(fc.constantFrom<CDType>(...DTYPES), shapeArb(0, 3)).chain(([d, s]) => fc.tuple(arrayArb(d, s), arrayArb(d, s)));
 const i32 = (v: number) => makeArray("int32", [], [v]);
 /** A carry and xs of one random dtype: xs is [n, ...carry shape]. */
 const scanArb = fc
@@ -1001,7 +1230,11 @@ describe("filterJit = interpreter: control flow (more in control-flow.test.ts)",
   itPrim("cond", "cond/switch of any dtype and shape with a traced index, clamped as JAX", () => {
     fc.assert(
       fc.property(pairArb(), fc.constantFrom(...I32_SPECIAL), ([x, y], k) =>
-        expectJitMatches((i, x, y) => lax.switch(i!, [(x: Array, y: Array) => [x, y], (x: Array, y: Array) => [y, x], (x: Array) => [x, x]], x!, y!) as Array[], [i32(k), x, y]),
+        expectJitMatches(
+          (i, x, y) =>
+            lax.switch(i!, [(x: Array, y: Array) => [x, y], (x: Array, y: Array) => [y, x], (x: Array) => [x, x]], x!, y!) as Array[],
+          [i32(k), x, y],
+        ),
       ),
       { numRuns: RUNS },
     );
@@ -1011,7 +1244,12 @@ describe("filterJit = interpreter: control flow (more in control-flow.test.ts)",
     fc.assert(
       fc.property(pairArb(), fc.integer({ min: -2, max: 5 }), ([x, y], n) =>
         expectJitMatches(
-          (n, x, y) => lax.whileLoop(([i]: Array[]) => i!.lt(n!), ([i, a, b]: Array[]) => [i!.add(1), b!, a!], [i32(0), x!, y!] as Array[]),
+          (n, x, y) =>
+            lax.whileLoop(
+              ([i]: Array[]) => i!.lt(n!),
+              ([i, a, b]: Array[]) => [i!.add(1), b!, a!],
+              [i32(0), x!, y!] as Array[],
+            ),
           [i32(n), x, y],
         ),
       ),
@@ -1038,7 +1276,11 @@ describe("filterJit: float64 is interpreter-only", () => {
       ["argument", () => filterJit((x: Array) => x.add(1), QUIET)(x64)],
       ["cast inside", () => filterJit((x: Array) => x.astype("float64").sum().astype("float32"), QUIET)(array([1, 2]))],
       // a float64 constant of the module, read at a traced index (so not folded away)
-      ["captured constant", () => filterJit((i: Array) => lax.convertElementType(lax.dynamicSlice(x64, [i], [1]), "float32"), QUIET)(makeArray("int32", [], [1]))],
+      [
+        "captured constant",
+        () =>
+          filterJit((i: Array) => lax.convertElementType(lax.dynamicSlice(x64, [i], [1]), "float32"), QUIET)(makeArray("int32", [], [1])),
+      ],
     ];
     for (const [what, run] of cases) {
       let err: unknown = null;

@@ -17,20 +17,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  Aval,
-  ConcreteArray,
-  array,
-  grad,
-  lax,
-  nn,
-  np,
-  pmean,
-  treeFlatten,
-  valueAndGrad,
-  vmap,
-  type Array,
-} from "@wax/tracer";
+import { Aval, ConcreteArray, array, grad, lax, nn, np, pmean, treeFlatten, valueAndGrad, vmap, type Array } from "@wax/tracer";
 import { compileJaxpr, filterJit } from "../index";
 import { mulberry32 } from "../../../test/support/seeded";
 
@@ -43,7 +30,10 @@ const seeded = mulberry32;
 function randomArray(shape: readonly number[], seed: number, lo = -2, hi = 2): ConcreteArray {
   const r = seeded(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return new ConcreteArray(new Aval([...shape], "float32"), Float32Array.from({ length: n }, () => lo + (hi - lo) * r()));
+  return new ConcreteArray(
+    new Aval([...shape], "float32"),
+    Float32Array.from({ length: n }, () => lo + (hi - lo) * r()),
+  );
 }
 
 const fmt = (v: number): string => (Object.is(v, -0) ? "-0" : String(v));
@@ -103,7 +93,24 @@ interface ProgramSpec {
   seed: number;
 }
 
-const OPS = ["add", "sub", "mul", "maximum", "where", "exp", "tanh", "sum", "max", "mean", "matmul", "transpose", "reshape", "slice", "concatenate", "abs"] as const;
+const OPS = [
+  "add",
+  "sub",
+  "mul",
+  "maximum",
+  "where",
+  "exp",
+  "tanh",
+  "sum",
+  "max",
+  "mean",
+  "matmul",
+  "transpose",
+  "reshape",
+  "slice",
+  "concatenate",
+  "abs",
+] as const;
 
 function broadcastShape(...shapes: (readonly number[])[]): number[] | null {
   const rank = Math.max(...shapes.map((s) => s.length));
@@ -138,7 +145,8 @@ function runProgram(spec: ProgramSpec, inputs: Array[]): { outs: Val[]; listing:
   };
   const name = (v: Val) => `v${vals.indexOf(v)}`;
   /** Squashes a value through tanh when it is too large to feed exp, a product or a sum. */
-  const tame = (v: Val, limit: number): Val => (v.bound <= limit ? v : push({ x: np.tanh(v.x), bound: 1, err: v.err + 8 * U }, `tanh(${name(v)})`));
+  const tame = (v: Val, limit: number): Val =>
+    v.bound <= limit ? v : push({ x: np.tanh(v.x), bound: 1, err: v.err + 8 * U }, `tanh(${name(v)})`);
 
   for (const s of spec.steps) {
     const op = OPS[s.op % OPS.length]!;
@@ -160,9 +168,21 @@ function runProgram(spec: ProgramSpec, inputs: Array[]): { outs: Val[]; listing:
           const bound = t.x.size * t.bound;
           b = push({ x: np.sum(t.x), bound, err: rounding(t.x.size * t.err, bound) }, `sum(${name(t)})`);
         }
-        const x = op === "add" ? np.add(a.x, b.x) : op === "sub" ? np.subtract(a.x, b.x) : op === "mul" ? np.multiply(a.x, b.x) : np.maximum(a.x, b.x);
+        const x =
+          op === "add"
+            ? np.add(a.x, b.x)
+            : op === "sub"
+              ? np.subtract(a.x, b.x)
+              : op === "mul"
+                ? np.multiply(a.x, b.x)
+                : np.maximum(a.x, b.x);
         const bound = op === "mul" ? a.bound * b.bound : op === "maximum" ? Math.max(a.bound, b.bound) : a.bound + b.bound;
-        const err = op === "mul" ? rounding(a.bound * b.err + b.bound * a.err + a.err * b.err, bound) : op === "maximum" ? Math.max(a.err, b.err) : rounding(a.err + b.err, bound);
+        const err =
+          op === "mul"
+            ? rounding(a.bound * b.err + b.bound * a.err + a.err * b.err, bound)
+            : op === "maximum"
+              ? Math.max(a.err, b.err)
+              : rounding(a.err + b.err, bound);
         push({ x, bound, err }, `${op}(${name(a)}, ${name(b)})`);
         break;
       }
@@ -174,7 +194,10 @@ function runProgram(spec: ProgramSpec, inputs: Array[]): { outs: Val[]; listing:
           push({ x: np.abs(a.x), bound: a.bound, err: a.err }, `abs(${name(a)})`);
           break;
         }
-        push({ x: np.where(np.greater(c.x, 0), a.x, b.x), bound: Math.max(a.bound, b.bound), err: Math.max(a.err, b.err) }, `where(${name(c)} > 0, ${name(a)}, ${name(b)})`);
+        push(
+          { x: np.where(np.greater(c.x, 0), a.x, b.x), bound: Math.max(a.bound, b.bound), err: Math.max(a.err, b.err) },
+          `where(${name(c)} > 0, ${name(a)}, ${name(b)})`,
+        );
         break;
       }
       case "exp": {
@@ -197,7 +220,12 @@ function runProgram(spec: ProgramSpec, inputs: Array[]): { outs: Val[]; listing:
         const axis = s.k % rank;
         const keepdims = (s.k >> 3) % 2 === 1;
         const n = a.x.shape[axis]!;
-        const x = op === "sum" ? np.sum(a.x, { axis, keepdims }) : op === "max" ? np.max(a.x, { axis, keepdims }) : np.mean(a.x, { axis, keepdims });
+        const x =
+          op === "sum"
+            ? np.sum(a.x, { axis, keepdims })
+            : op === "max"
+              ? np.max(a.x, { axis, keepdims })
+              : np.mean(a.x, { axis, keepdims });
         const bound = op === "sum" ? n * a.bound : a.bound;
         // Vectorised sums accumulate in float32 (the interpreter in float64): (n + 2)·2⁻²⁴·Σ|terms|
         // even for exact operands; a mean divides that by n.
@@ -228,7 +256,8 @@ function runProgram(spec: ProgramSpec, inputs: Array[]): { outs: Val[]; listing:
       }
       case "reshape": {
         const sh = a.x.shape;
-        const target = s.k % 3 === 0 || rank < 2 ? [sizeOf(sh)] : s.k % 3 === 1 ? [1, ...sh] : [...sh.slice(0, -2), sh[rank - 2]! * sh[rank - 1]!];
+        const target =
+          s.k % 3 === 0 || rank < 2 ? [sizeOf(sh)] : s.k % 3 === 1 ? [1, ...sh] : [...sh.slice(0, -2), sh[rank - 2]! * sh[rank - 1]!];
         push({ ...a, x: np.reshape(a.x, target) }, `reshape(${name(a)}, [${target}])`);
         break;
       }
@@ -251,7 +280,17 @@ function runProgram(spec: ProgramSpec, inputs: Array[]): { outs: Val[]; listing:
         const axis = s.k % rank;
         const fits = b.x.ndim === rank && b.x.shape.every((d, i) => i === axis || d === a.x.shape[i]);
         const parts = fits ? [a, b] : [a, a];
-        push({ x: np.concatenate(parts.map((p) => p.x), axis), bound: Math.max(...parts.map((p) => p.bound)), err: Math.max(...parts.map((p) => p.err)) }, `concatenate(${parts.map(name).join(", ")}, axis=${axis})`);
+        push(
+          {
+            x: np.concatenate(
+              parts.map((p) => p.x),
+              axis,
+            ),
+            bound: Math.max(...parts.map((p) => p.bound)),
+            err: Math.max(...parts.map((p) => p.err)),
+          },
+          `concatenate(${parts.map(name).join(", ")}, axis=${axis})`,
+        );
         break;
       }
       case "abs":
@@ -270,7 +309,10 @@ const programArb: fc.Arbitrary<ProgramSpec> = fc
   .chain(([rank, nInputs]) =>
     fc.record({
       base: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: rank, maxLength: rank }),
-      inputs: fc.array(fc.record({ ones: fc.array(fc.boolean(), { minLength: rank, maxLength: rank }), drop: fc.integer({ min: 0, max: rank - 1 }) }), { minLength: nInputs, maxLength: nInputs }),
+      inputs: fc.array(
+        fc.record({ ones: fc.array(fc.boolean(), { minLength: rank, maxLength: rank }), drop: fc.integer({ min: 0, max: rank - 1 }) }),
+        { minLength: nInputs, maxLength: nInputs },
+      ),
       steps: fc.array(fc.record({ op: fc.nat(), a: fc.nat(), b: fc.nat(), k: fc.nat() }), { minLength: 2, maxLength: 10 }),
       outPick: fc.nat(),
       seed: fc.nat(),
@@ -288,7 +330,12 @@ describe("filterJit = interpreter on random programs", () => {
         const eager = runProgram(spec, inputs);
         const f = (...xs: Array[]) => runProgram(spec, xs).outs.map((v) => v.x);
         const got = filterJit(f, QUIET)(...inputs);
-        expectTreesClose(got, eager.outs.map((v) => v.x), (i) => 2 * eager.outs[i]!.err, `program\n    ${eager.listing.join("\n    ")}\n  `);
+        expectTreesClose(
+          got,
+          eager.outs.map((v) => v.x),
+          (i) => 2 * eager.outs[i]!.err,
+          `program\n    ${eager.listing.join("\n    ")}\n  `,
+        );
       }),
       { numRuns: 30 },
     );
@@ -319,20 +366,36 @@ const mlpLoss = (p: Mlp, x: Array, y: Array): Array => {
 
 const softmaxCrossEntropy = (p: { w: Array; b: Array }, x: Array, labels: Array): Array => {
   const logits = x.matmul(p.w).add(p.b);
-  return nn.oneHot(labels, p.b.shape[0]!).mul(np.log(nn.softmax(logits))).sum({ axis: -1 }).mean().neg();
+  return nn
+    .oneHot(labels, p.b.shape[0]!)
+    .mul(np.log(nn.softmax(logits)))
+    .sum({ axis: -1 })
+    .mean()
+    .neg();
 };
 
 describe("filterJit(grad(...)) = grad(...) eagerly", () => {
   it("MLP loss (matmul + relu + mean of squares): value and gradients", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 6 }), fc.nat(), (batch, hidden, out, seed) => {
-        const din = 5;
-        const p: Mlp = { w1: randomArray([din, hidden], seed, -1, 1), b1: randomArray([hidden], seed + 1, -0.5, 0.5), w2: randomArray([hidden, out], seed + 2, -1, 1), b2: randomArray([out], seed + 3) };
-        const x = randomArray([batch, din], seed + 4);
-        const y = randomArray([batch, out], seed + 5);
-        const vg = valueAndGrad(mlpLoss);
-        expectTreesClose(filterJit(vg, QUIET)(p, x, y), vg(p, x, y), normwise, "valueAndGrad(mlpLoss)");
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.nat(),
+        (batch, hidden, out, seed) => {
+          const din = 5;
+          const p: Mlp = {
+            w1: randomArray([din, hidden], seed, -1, 1),
+            b1: randomArray([hidden], seed + 1, -0.5, 0.5),
+            w2: randomArray([hidden, out], seed + 2, -1, 1),
+            b2: randomArray([out], seed + 3),
+          };
+          const x = randomArray([batch, din], seed + 4);
+          const y = randomArray([batch, out], seed + 5);
+          const vg = valueAndGrad(mlpLoss);
+          expectTreesClose(filterJit(vg, QUIET)(p, x, y), vg(p, x, y), normwise, "valueAndGrad(mlpLoss)");
+        },
+      ),
       { numRuns: 6 },
     );
   });
@@ -364,7 +427,10 @@ describe("filterJit(vmap(...)) = vmap(...) eagerly", () => {
   });
 
   it("pytree inAxes (a dict with an unbatched leaf) and a pytree of outputs with different outAxes", () => {
-    const f = vmap((d: { a: Array; b: Array }, s: Array) => ({ prod: d.a.mul(d.b).sum(), shifted: d.a.add(s) }), { inAxes: [{ a: 0, b: null }, 0], outAxes: { prod: 0, shifted: 1 } });
+    const f = vmap((d: { a: Array; b: Array }, s: Array) => ({ prod: d.a.mul(d.b).sum(), shifted: d.a.add(s) }), {
+      inAxes: [{ a: 0, b: null }, 0],
+      outAxes: { prod: 0, shifted: 1 },
+    });
     const d = { a: randomArray([4, 7], 23), b: randomArray([7], 24) };
     const s = randomArray([4], 25);
     expectTreesClose(filterJit(f, QUIET)(d, s), f(d, s), normwise, "vmap(dict)");
@@ -403,7 +469,11 @@ describe("filterJit: pytrees with static leaves and captured constants", () => {
     });
     const jitted = filterJit(f, QUIET);
     const x = randomArray([2, 5], 41);
-    for (const cfg of [{ scale: 2, label: "a" }, { scale: -3, label: "b" }, { scale: 2, label: "a" }]) {
+    for (const cfg of [
+      { scale: 2, label: "a" },
+      { scale: -3, label: "b" },
+      { scale: 2, label: "a" },
+    ]) {
       const got = jitted(x, cfg);
       expectTreesClose(got, f(x, cfg), () => 0, `static cfg ${JSON.stringify(cfg)}`);
       expect(got.label).toBe(`${cfg.label}!`);

@@ -59,9 +59,20 @@ function data(shape: readonly number[], dtype: DType, seed: number): Array {
     }
     return array(out, { shape: [...shape] });
   }
-  if (dtype === "uint32") return array(Uint32Array.from({ length: n }, () => [0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1][Math.floor(r() * 5)]!), { shape: [...shape], dtype });
-  if (dtype === "bool") return array(Uint8Array.from({ length: n }, () => (r() < 0.5 ? 1 : 0)), { shape: [...shape], dtype });
-  return array(Int32Array.from({ length: n }, () => Math.floor(r() * 5) - 2 + (r() < 0.1 ? -2147483646 : 0)), { shape: [...shape], dtype: "int32" });
+  if (dtype === "uint32")
+    return array(
+      Uint32Array.from({ length: n }, () => [0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1][Math.floor(r() * 5)]!),
+      { shape: [...shape], dtype },
+    );
+  if (dtype === "bool")
+    return array(
+      Uint8Array.from({ length: n }, () => (r() < 0.5 ? 1 : 0)),
+      { shape: [...shape], dtype },
+    );
+  return array(
+    Int32Array.from({ length: n }, () => Math.floor(r() * 5) - 2 + (r() < 0.1 ? -2147483646 : 0)),
+    { shape: [...shape], dtype: "int32" },
+  );
 }
 
 /** Shapes of rank 1–3 whose sorted axis is 0, 1, an odd length or longer, with a random axis. */
@@ -112,10 +123,14 @@ describe("compiled sort equals the interpreter bit for bit", () => {
   it("fused operands, results used by other kernels, views as outputs", () => {
     const x = data([6, 33], "float32", 3);
     const y = data([6, 33], "int32", 4);
-    expectSame((a, b) => {
-      const [k, v] = lax.sort([np.add(np.multiply(a, 2), 1), lax.convertElementType(b, "float32")], { dimension: 1 });
-      return [np.sum(v, { axis: 1 }), np.index(k, ":", "1:4"), np.multiply(k, v)];
-    }, x, y);
+    expectSame(
+      (a, b) => {
+        const [k, v] = lax.sort([np.add(np.multiply(a, 2), 1), lax.convertElementType(b, "float32")], { dimension: 1 });
+        return [np.sum(v, { axis: 1 }), np.index(k, ":", "1:4"), np.multiply(k, v)];
+      },
+      x,
+      y,
+    );
     expectSame((a) => lax.sort(lax.transpose(a, [1, 0]), { dimension: 0 }), x);
   });
 
@@ -166,7 +181,11 @@ describe("shuffles compile, bit-exact with eager (which is JAX's)", () => {
     const x = np.multiply(np.arange(12, undefined, 1, "int32").reshape([3, 4]), 10);
     const k = random.key(3);
     expectSame((key, a) => [random.permutation(key, a, { axis: 1 }), random.permutation(key, a, { axis: 0, independent: true })], k, x);
-    expectSame((key, a) => [random.choice(key, a, { shape: [2], replace: false, axis: 1 }), random.choice(key, 10, { shape: [3], replace: false })], k, x);
+    expectSame(
+      (key, a) => [random.choice(key, a, { shape: [2], replace: false, axis: 1 }), random.choice(key, 10, { shape: [3], replace: false })],
+      k,
+      x,
+    );
     expectSame((key) => random.choice(key, 5, { shape: [3], replace: false, p: [0.05, 0.05, 0.8, 0.1, 0] }), k);
     expectSame((key, a) => random.choice(key, a, { shape: [5] }), k, x);
   });

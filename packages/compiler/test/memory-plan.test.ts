@@ -90,7 +90,14 @@ function inPlace(c: Compiled, src: number, dst: number): boolean {
   const maps: (Affine | null)[] = [];
   loadMaps(k.expr, src, maps);
   const o = k.out.map;
-  return maps.every((m) => m !== null && m.offset === o.offset && m.dyn.length === 0 && m.strides.length === o.strides.length && m.strides.every((x, i) => x === o.strides[i]));
+  return maps.every(
+    (m) =>
+      m !== null &&
+      m.offset === o.offset &&
+      m.dyn.length === 0 &&
+      m.strides.length === o.strides.length &&
+      m.strides.every((x, i) => x === o.strides[i]),
+  );
 }
 
 function writes(k: Kernel): number {
@@ -130,7 +137,10 @@ function checkPlan(c: Compiled): { arena: number; total: number; fixed: number; 
       const a = fixedBufs[i]!;
       const b = fixedBufs[j]!;
       if (a.size === 0 || b.size === 0) continue;
-      expect(a.offset + bytesOf(a.size) <= b.offset || b.offset + bytesOf(b.size) <= a.offset, `fixed buffers ${a.id} and ${b.id} overlap`).toBe(true);
+      expect(
+        a.offset + bytesOf(a.size) <= b.offset || b.offset + bytesOf(b.size) <= a.offset,
+        `fixed buffers ${a.id} and ${b.id} overlap`,
+      ).toBe(true);
     }
   }
 
@@ -187,9 +197,13 @@ function checkPlan(c: Compiled): { arena: number; total: number; fixed: number; 
     for (const b of bufs) {
       if (b.kind === "input" || b.kind === "const") continue;
       const iv = live(b.id);
-      if (iv && iv[0] <= k && k <= iv[1]) atOffset.set(b.offset, Math.max(atOffset.get(b.offset) ?? 0, Math.ceil(bytesOf(Math.max(b.size, 1)) / ALIGN) * ALIGN));
+      if (iv && iv[0] <= k && k <= iv[1])
+        atOffset.set(b.offset, Math.max(atOffset.get(b.offset) ?? 0, Math.ceil(bytesOf(Math.max(b.size, 1)) / ALIGN) * ALIGN));
     }
-    peakLive = Math.max(peakLive, [...atOffset.values()].reduce((x, y) => x + y, 0));
+    peakLive = Math.max(
+      peakLive,
+      [...atOffset.values()].reduce((x, y) => x + y, 0),
+    );
   }
   return { arena: plan.arenaBytes, total: plan.totalBytes, fixed: fixedEnd, peakLive };
 }
@@ -305,7 +319,10 @@ describe("memory plan invariants on compiled programs", () => {
   it("multi-kernel writers: concatenate, pad, dynamic_update_slice, cumsum, and a vmapped body", () => {
     const f = (x: Array, u: Array) => {
       const cat = np.concatenate([x, x.mul(2), np.exp(x)], 0);
-      const padded = np.pad(cat, [[1, 2], [0, 3]]);
+      const padded = np.pad(cat, [
+        [1, 2],
+        [0, 3],
+      ]);
       const upd = lax.dynamicUpdateSlice(padded, u, [2, 1]);
       const cs = np.cumsum(upd, { axis: 1 });
       const v = vmap((row: Array) => row.sub(row.max()))(cs);
@@ -362,8 +379,11 @@ describe("the plan checker itself", () => {
     const bad = corruptible(c);
     const own = liveness(c);
     // A matmul's operand and its result: both live at the matmul kernel, never legal in place.
-    const pair = temps
-      .flatMap((a) => temps.filter((b) => b.id !== a.id && own[a.id]![1] === own[b.id]![0] && c.program.kernels[own[b.id]![0]]!.kind === "matmul").map((b) => [a.id, b.id] as const))[0]!;
+    const pair = temps.flatMap((a) =>
+      temps
+        .filter((b) => b.id !== a.id && own[a.id]![1] === own[b.id]![0] && c.program.kernels[own[b.id]![0]]!.kind === "matmul")
+        .map((b) => [a.id, b.id] as const),
+    )[0]!;
     expect(pair).toBeDefined();
     bad.plan.offsets[pair[1]] = bad.plan.offsets[pair[0]]!;
     expect(() => checkPlan(bad)).toThrow(/share bytes while both live|partially shared/);
@@ -389,7 +409,14 @@ describe("the plan checker itself", () => {
 
 // ---- generated programs -----------------------------------------------------------------------
 
-type Step = { op: "matmul"; w: number } | { op: "normalize" } | { op: "softmax" } | { op: "cumsum" } | { op: "transposeMatmul"; w: number } | { op: "tanh" } | { op: "concatSlice" };
+type Step =
+  | { op: "matmul"; w: number }
+  | { op: "normalize" }
+  | { op: "softmax" }
+  | { op: "cumsum" }
+  | { op: "transposeMatmul"; w: number }
+  | { op: "tanh" }
+  | { op: "concatSlice" };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ op: fc.constant("matmul" as const), w: fc.nat(2) }),
@@ -442,14 +469,20 @@ function chain(steps: Step[]) {
 describe("memory plan on generated programs", () => {
   it("holds its invariants and gives eager results for random chains of non-fusible ops", () => {
     fc.assert(
-      fc.property(fc.constantFrom(1, 3, 5), fc.constantFrom(1, 4, 7), fc.array(stepArb, { minLength: 1, maxLength: 8 }), fc.nat(1000), (m, d, steps, seed) => {
-        const f = chain(steps);
-        const ws = [0, 1, 2].map((i) => normal(seed + i, [d, d], 0.5));
-        compileAndCheck(f, [
-          [normal(seed + 10, [m, d]), ...ws],
-          [normal(seed + 20, [m, d]), ...ws.map((w) => w.mul(-1))],
-        ]);
-      }),
+      fc.property(
+        fc.constantFrom(1, 3, 5),
+        fc.constantFrom(1, 4, 7),
+        fc.array(stepArb, { minLength: 1, maxLength: 8 }),
+        fc.nat(1000),
+        (m, d, steps, seed) => {
+          const f = chain(steps);
+          const ws = [0, 1, 2].map((i) => normal(seed + i, [d, d], 0.5));
+          compileAndCheck(f, [
+            [normal(seed + 10, [m, d]), ...ws],
+            [normal(seed + 20, [m, d]), ...ws.map((w) => w.mul(-1))],
+          ]);
+        },
+      ),
       { numRuns: 40, seed: 42 },
     );
   });

@@ -62,7 +62,10 @@ describe("vmap over an empty batch, compiled", () => {
     const f = filterJit((x: Array, i: Array) => vmap((r: Array, k: Array) => lax.dynamicSlice(r, [k], [2]))(x, i));
     expect(f(np.zeros([0, 5]), np.zeros([0], "int32")).shape).toEqual([0, 2]);
     const x = np.arange(10).reshape([2, 5]);
-    expect(f(x, np.array([1, 3], { dtype: "int32" })).tolist()).toEqual([[1, 2], [8, 9]]);
+    expect(f(x, np.array([1, 3], { dtype: "int32" })).tolist()).toEqual([
+      [1, 2],
+      [8, 9],
+    ]);
   });
 });
 
@@ -95,8 +98,11 @@ describe("compiled sin and cos over the whole float32 range", () => {
   it("match the interpreter (float64 Math.sin rounded to float32) within 1 ulp for huge arguments", () => {
     const xs = [1e5, 131073, 6.6e6, -6.6e6, 2 ** 23, 1e10, -1e20, 3.4e38, 1.8462092917700383e25, 0.5, 3];
     const x = np.array(xs);
-    const ulps = (a: number, b: number) => Math.abs(a - b) / (2 ** (Math.floor(Math.log2(Math.max(Math.abs(b), 2 ** -126))) - 23));
-    for (const [name, f] of [["sin", np.sin], ["cos", np.cos]] as const) {
+    const ulps = (a: number, b: number) => Math.abs(a - b) / 2 ** (Math.floor(Math.log2(Math.max(Math.abs(b), 2 ** -126))) - 23);
+    for (const [name, f] of [
+      ["sin", np.sin],
+      ["cos", np.cos],
+    ] as const) {
       const eager = f(x).tolist() as number[];
       const jit = filterJit((v: Array) => f(v))(x).tolist() as number[];
       // A one-element program as well (its own loop shape).

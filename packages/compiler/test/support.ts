@@ -10,7 +10,11 @@ export const U = 2 ** -24;
 export const QUIET = { warnAfterMisses: Infinity };
 
 /** float32 data uniform in [lo, hi), with `specials` of its elements drawn from `pool`. */
-export function randomArray(shape: readonly number[], seed: number, o: { lo?: number; hi?: number; specials?: number; pool?: number[] } = {}): ConcreteArray {
+export function randomArray(
+  shape: readonly number[],
+  seed: number,
+  o: { lo?: number; hi?: number; specials?: number; pool?: number[] } = {},
+): ConcreteArray {
   const r = mulberry32(seed);
   const { lo = -2, hi = 2, specials = 0, pool = [NaN, Infinity, -Infinity, 0, -0] } = o;
   const n = shape.reduce((a, b) => a * b, 1);
@@ -22,7 +26,10 @@ export function randomArray(shape: readonly number[], seed: number, o: { lo?: nu
 export function randomInts(shape: readonly number[], seed: number, lo: number, hi: number): ConcreteArray {
   const r = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return new ConcreteArray(new Aval([...shape], "int32"), Int32Array.from({ length: n }, () => lo + Math.floor((hi - lo + 1) * r())));
+  return new ConcreteArray(
+    new Aval([...shape], "int32"),
+    Int32Array.from({ length: n }, () => lo + Math.floor((hi - lo + 1) * r())),
+  );
 }
 
 const fmt = (v: number): string => (Object.is(v, -0) ? "-0" : String(v));

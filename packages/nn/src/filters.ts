@@ -46,14 +46,18 @@ export function filter<T>(tree: T, spec: FilterSpec, opts: FilterOptions = {}): 
   const out = subtrees.map((sub, i) => {
     const s = specs[i];
     if (!isSpecLeaf(s)) {
-      throw new ArgumentError(`filter: the filter spec must hold booleans or predicates, got ${typeof s} at leaf ${i} — pass e.g. isInexactArray or true/false`);
+      throw new ArgumentError(
+        `filter: the filter spec must hold booleans or predicates, got ${typeof s} at leaf ${i} — pass e.g. isInexactArray or true/false`,
+      );
     }
     const [leaves, def] = treeFlatten(sub, isLeaf);
     return def.unflatten(
       leaves.map((l) => {
         const keep = typeof s === "boolean" ? s : (s as (x: unknown) => unknown)(l);
         if (typeof keep !== "boolean") {
-          throw new ArgumentError(`filter: a filter predicate must return a boolean, got ${String(keep)} — predicates must not depend on traced values`);
+          throw new ArgumentError(
+            `filter: a filter predicate must return a boolean, got ${String(keep)} — predicates must not depend on traced values`,
+          );
         }
         return keep !== inverse ? l : replace;
       }),

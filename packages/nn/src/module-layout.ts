@@ -7,6 +7,9 @@ import { staticEqual, type KeyEntry } from "@wax/tracer";
 
 export type ModuleBody = ((...args: unknown[]) => unknown) & Record<string, unknown>;
 
+/** A Module class (the constructor of a Module instance). */
+export type ModuleClass = abstract new (...args: never[]) => unknown;
+
 /** The static part of a Module in its treedef: its class's layout and its static field values. */
 export type Aux = readonly [layout: Layout, staticValues: readonly unknown[]];
 
@@ -32,7 +35,7 @@ export class Layout {
   #read: FieldRead | null = null;
 
   constructor(
-    readonly ctor: Function,
+    readonly ctor: ModuleClass,
     readonly names: readonly string[],
     readonly isStatic: readonly boolean[],
   ) {
@@ -128,7 +131,9 @@ function generated(layout: Layout, what: "store" | "read"): FieldStore | FieldRe
   }
   try {
     const params = what === "store" ? "b, c, s" : "m, s, o";
-    return new Function("eq", `return function (${params}) {\n${body}\n};`)(staticEqual) as FieldStore | FieldRead;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- deliberate code generation from JSON-quoted field names (see above), with a fallback where it is not allowed
+    const make = new Function("eq", `return function (${params}) {\n${body}\n};`) as (eq: typeof staticEqual) => FieldStore | FieldRead;
+    return make(staticEqual);
   } catch {
     return null;
   }

@@ -31,12 +31,12 @@
  * constructor.
  */
 import { Array as WaxArray, WaxError, registerPytreeNode, type KeyEntry } from "@wax/tracer";
-import { Layout, anonymous, type Aux, type ModuleBody } from "./module-layout";
+import { Layout, anonymous, type Aux, type ModuleBody, type ModuleClass } from "./module-layout";
 
 /** Misuse of a Module: mutation after construction, a missing `__call__`, a missing field. */
 export class ModuleError extends WaxError {}
 
-const staticNames = new WeakMap<Function, Set<string>>();
+const staticNames = new WeakMap<ModuleClass, Set<string>>();
 
 /**
  * Field decorator: `@field({ static: true }) inFeatures: number;` makes the field part of the
@@ -48,7 +48,7 @@ export function field(opts: { static?: boolean } = {}) {
     if (!opts.static) return;
     const name = String(ctx.name);
     ctx.addInitializer(function (this: unknown) {
-      const ctor = (this as object).constructor;
+      const ctor = (this as object).constructor as ModuleClass;
       let set = staticNames.get(ctor);
       if (!set) staticNames.set(ctor, (set = new Set()));
       set.add(name);
@@ -58,13 +58,13 @@ export function field(opts: { static?: boolean } = {}) {
 
 // ---- layouts: the fields of a class --------------------------------------------------------
 
-const layouts = new WeakMap<Function, Layout>();
+const layouts = new WeakMap<ModuleClass, Layout>();
 
 /**
  * The layout of `ctor`, made from the first finalised instance. Later instances must have the
  * same fields: the treedef of every instance, and so every flatten plan, relies on it.
  */
-function classLayout(ctor: Function, names: readonly string[], isStatic: readonly boolean[]): Layout {
+function classLayout(ctor: ModuleClass, names: readonly string[], isStatic: readonly boolean[]): Layout {
   const known = layouts.get(ctor);
   if (known === undefined) {
     const layout = new Layout(ctor, names, isStatic);
@@ -133,7 +133,11 @@ class Construction implements ProxyHandler<ModuleBody> {
       return Reflect.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
     }
     if (this.assigned.has(key) && target[key] !== undefined) {
-      throw mutationError(target, key, "is already set (assign each field once in the constructor; use a local variable for intermediate values)");
+      throw mutationError(
+        target,
+        key,
+        "is already set (assign each field once in the constructor; use a local variable for intermediate values)",
+      );
     }
     target[key] = value;
     this.assigned.add(key);
@@ -165,7 +169,7 @@ function accessorUpChain(target: object, key: string): PropertyDescriptor | unde
 
 /** Constructed Modules (the Proxies their constructors returned), by Proxy. */
 const constructions = new WeakMap<object, Construction>();
-const warnedStatic = new WeakMap<Function, Set<string>>();
+const warnedStatic = new WeakMap<ModuleClass, Set<string>>();
 
 /**
  * Checks and freezes a constructed Module (see the file comment); idempotent. Throws a
@@ -177,19 +181,27 @@ function finalise(c: Construction): void {
   const names = Object.keys(body);
   for (const n of names) {
     if (body[n] === undefined && !c.assigned.has(n)) {
-      throw new ModuleError(`${className(body)}: field '${n}' was not initialized — assign this.${n} in the constructor (null when there is no value)`);
+      throw new ModuleError(
+        `${className(body)}: field '${n}' was not initialized — assign this.${n} in the constructor (null when there is no value)`,
+      );
     }
   }
-  const ctor = body.constructor as Function;
+  const ctor = body.constructor as ModuleClass;
   const statics = staticNames.get(ctor);
-  const layout = classLayout(ctor, names, names.map((n) => statics?.has(n) ?? false));
+  const layout = classLayout(
+    ctor,
+    names,
+    names.map((n) => statics?.has(n) ?? false),
+  );
   for (const n of layout.staticNames) {
     if (!containsArray(body[n], 0)) continue;
     let warned = warnedStatic.get(ctor);
     if (!warned) warnedStatic.set(ctor, (warned = new Set()));
     if (warned.has(n)) continue;
     warned.add(n);
-    console.warn(`${ctor.name}.${n}: an array is set as a static field — static fields are part of the treedef (compared by value, baked into compiled code), so its values are not traced; make it an ordinary field`);
+    console.warn(
+      `${ctor.name}.${n}: an array is set as a static field — static fields are part of the treedef (compared by value, baked into compiled code), so its values are not traced; make it an ordinary field`,
+    );
   }
   c.done = true;
   Object.freeze(body);
@@ -199,7 +211,7 @@ function containsArray(v: unknown, depth: number): boolean {
   if (v instanceof WaxArray || ArrayBuffer.isView(v)) return true;
   if (depth > 8 || v === null || typeof v !== "object") return false;
   if (globalThis.Array.isArray(v)) return v.some((x) => containsArray(x, depth + 1));
-  const proto = Object.getPrototypeOf(v);
+  const proto = Object.getPrototypeOf(v) as object | null;
   return (proto === Object.prototype || proto === null) && Object.values(v).some((x) => containsArray(x, depth + 1));
 }
 
@@ -215,7 +227,7 @@ function finaliseWithin(v: unknown, depth: number): void {
     for (const x of v) finaliseWithin(x, depth + 1);
     return;
   }
-  const proto = Object.getPrototypeOf(v);
+  const proto = Object.getPrototypeOf(v) as object | null;
   if (proto === Object.prototype || proto === null) for (const x of Object.values(v as object)) finaliseWithin(x, depth + 1);
 }
 
@@ -223,16 +235,17 @@ function finaliseWithin(v: unknown, depth: number): void {
 function layoutOfInstance(m: unknown): Layout {
   const c = constructions.get(m as object);
   if (c !== undefined) finalise(c);
-  const ctor = (m as { constructor: Function }).constructor;
+  const ctor = (m as { constructor: ModuleClass }).constructor;
   const layout = layouts.get(ctor);
-  if (layout === undefined) throw new ModuleError(`${ctor.name}: is not a constructed Module — build Modules with new, or rebuild them with treeUnflatten`);
+  if (layout === undefined)
+    throw new ModuleError(`${ctor.name}: is not a constructed Module — build Modules with new, or rebuild them with treeUnflatten`);
   return layout;
 }
 
 /** Call signature of Modules: `model(...args)` runs `model.__call__(...args)`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- adds the call signature to the class's instances, which are function objects (see the constructor)
 export interface Module {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as in Equinox, a Module takes and returns whatever its __call__ does
   (...args: any[]): any;
 }
 
@@ -254,17 +267,17 @@ export interface Module {
  * "state"];`, so that `Partial` can bind them by keyword (Python reads them from the signature;
  * JS source is no reliable place to read them, as minifiers rename parameters).
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export abstract class Module {
   constructor() {
     const c = new Construction();
-    let self: ModuleBody;
     const body = anonymous(((...args: unknown[]) => {
       if (!c.done) finalise(c);
       return invoke(self, args);
     }) as ModuleBody);
     Object.setPrototypeOf(body, new.target.prototype as object);
     c.body = body;
-    self = new Proxy(body, c);
+    const self = new Proxy(body, c);
     constructions.set(self, c);
     return self as unknown as Module;
   }
@@ -288,7 +301,8 @@ Object.setPrototypeOf(
   Module.prototype,
   new Proxy(Function.prototype, {
     set(target, key, value, receiver) {
-      if (typeof receiver === "function" && receiver instanceof Module) throw mutationError(receiver, key, "cannot add a field after construction");
+      if (typeof receiver === "function" && receiver instanceof Module)
+        throw mutationError(receiver, key, "cannot add a field after construction");
       return Reflect.set(target, key, value, receiver);
     },
   }),
@@ -300,6 +314,7 @@ function describeValue(v: unknown): string {
   if (globalThis.Array.isArray(v)) return `[${v.map(describeValue).join(", ")}]`;
   if (typeof v === "function" && !(v instanceof Module)) return `<function ${v.name || "anonymous"}>`;
   if (typeof v === "string") return JSON.stringify(v);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a field value of any other type: numbers, flags, Modules and other classes with their toString()
   return String(v);
 }
 
@@ -310,7 +325,7 @@ function describeValue(v: unknown): string {
  * are stored before the prototype is set, while the function's chain is still plain
  * `Function.prototype` (the Module chain ends in the guard above).
  */
-function rebuild(aux: Aux, children: readonly unknown[], ctor: Function): ModuleBody {
+function rebuild(aux: Aux, children: readonly unknown[], ctor: ModuleClass): ModuleBody {
   const body = anonymous(((...args: unknown[]) => invoke(body, args)) as ModuleBody);
   aux[0].store(body, children, aux[1]);
   Object.setPrototypeOf(body, ctor.prototype as object);

@@ -9,8 +9,8 @@ const PARAMETERS = Symbol.for("wax.callParameters");
  * parameters by keyword: `withCallParameters((a, b) => a - b, ["a", "b"])`. Returns `fn`
  * itself. (Modules declare theirs with `static callParameters = [...]`.)
  */
-export function withCallParameters<F extends Function>(fn: F, names: readonly string[]): F {
-  if (!globalThis.Array.isArray(names) || names.some((n) => typeof n !== "string")) {
+export function withCallParameters<F extends (...args: never[]) => unknown>(fn: F, names: readonly string[]): F {
+  if (!globalThis.Array.isArray(names as unknown) || names.some((n) => typeof n !== "string")) {
     throw new ArgumentError(`withCallParameters: names must be an array of strings, got ${String(names)}`);
   }
   Object.defineProperty(fn, PARAMETERS, { value: Object.freeze([...names]), configurable: true });
@@ -46,7 +46,8 @@ function describeCallable(f: unknown): string {
 
 function checkCallable(f: unknown): void {
   if (f instanceof Module) {
-    if (typeof (f as unknown as { __call__?: unknown }).__call__ !== "function") throw new ModuleError(`Partial: ${describeCallable(f)} is not callable — define __call__`);
+    if (typeof (f as unknown as { __call__?: unknown }).__call__ !== "function")
+      throw new ModuleError(`Partial: ${describeCallable(f)} is not callable — define __call__`);
     return;
   }
   if (typeof f !== "function") throw new ArgumentError(`Partial: expected a function or a callable Module, got ${typeof f}`);
@@ -105,7 +106,9 @@ export class Partial extends Module {
       for (const k of bound) {
         const i = names.indexOf(k);
         if (i < full.length && full[i] !== undefined) {
-          throw new ArgumentError(`Partial: got multiple values for argument '${k}' (bound by Partial and passed at position ${i}) — pass fewer positional arguments`);
+          throw new ArgumentError(
+            `Partial: got multiple values for argument '${k}' (bound by Partial and passed at position ${i}) — pass fewer positional arguments`,
+          );
         }
         while (full.length < i) full.push(undefined);
         full[i] = this.keywords[k];

@@ -18,7 +18,18 @@
  * name, as text (`"true"`, `"0.5"`, `"NaN"`), and are restored from the file on load; every
  * other leaf (strings, functions) is not saved and keeps the `like` value on load.
  */
-import { Array, Aval, ConcreteArray, WaxError, keystr, shortDtype, treeFlattenWithPath, type DType, type KeyEntry, type TypedArray } from "@wax/tracer";
+import {
+  Array,
+  Aval,
+  ConcreteArray,
+  WaxError,
+  keystr,
+  shortDtype,
+  treeFlattenWithPath,
+  type DType,
+  type KeyEntry,
+  type TypedArray,
+} from "@wax/tracer";
 import { z } from "zod";
 
 /** A file or byte buffer that does not match the expected format or the `like` tree. */
@@ -60,10 +71,13 @@ function namedLeaves(op: string, tree: unknown): Named[] {
     const name = tensorName(path);
     const saved = leaf instanceof Array || leaf instanceof Aval || typeof leaf === "boolean" || typeof leaf === "number";
     if (saved) {
-      if (name === METADATA) throw new SerialisationError(`${op}: a leaf is named "${METADATA}", which safetensors reserves — rename that key`);
+      if (name === METADATA)
+        throw new SerialisationError(`${op}: a leaf is named "${METADATA}", which safetensors reserves — rename that key`);
       const other = seen.get(name);
       if (other) {
-        throw new SerialisationError(`${op}: leaves ${keystr(other)} and ${keystr(path)} both get the tensor name '${name}' — rename a key so that no key contains a dot`);
+        throw new SerialisationError(
+          `${op}: leaves ${keystr(other)} and ${keystr(path)} both get the tensor name '${name}' — rename a key so that no key contains a dot`,
+        );
       }
       seen.set(name, path);
     }
@@ -97,10 +111,23 @@ function fromLittleEndian(bytes: Uint8Array, dtype: DType, n: number): TypedArra
   }
   const view = new DataView(copy.buffer);
   const size = ITEM_SIZE[dtype];
-  const out = dtype === "float32" ? new Float32Array(n) : dtype === "float64" ? new Float64Array(n) : dtype === "int32" ? new Int32Array(n) : new Uint32Array(n);
+  const out =
+    dtype === "float32"
+      ? new Float32Array(n)
+      : dtype === "float64"
+        ? new Float64Array(n)
+        : dtype === "int32"
+          ? new Int32Array(n)
+          : new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     out[i] =
-      dtype === "float32" ? view.getFloat32(i * size, true) : dtype === "float64" ? view.getFloat64(i * size, true) : dtype === "int32" ? view.getInt32(i * size, true) : view.getUint32(i * size, true);
+      dtype === "float32"
+        ? view.getFloat32(i * size, true)
+        : dtype === "float64"
+          ? view.getFloat64(i * size, true)
+          : dtype === "int32"
+            ? view.getInt32(i * size, true)
+            : view.getUint32(i * size, true);
   }
   return out;
 }
@@ -121,14 +148,18 @@ export function serialiseLeaves(tree: unknown): Uint8Array {
     if (leaf instanceof Array) {
       const c = leaf.concreteValue();
       if (c === null) {
-        throw new SerialisationError(`serialiseLeaves: the leaf ${label(name)} is a traced ${leaf.aval} — serialise outside filterJit/grad/vmap, on concrete arrays`);
+        throw new SerialisationError(
+          `serialiseLeaves: the leaf ${label(name)} is a traced ${leaf.aval} — serialise outside filterJit/grad/vmap, on concrete arrays`,
+        );
       }
       const bytes = littleEndianBytes(c.data);
       header[name] = { dtype: SAFETENSORS_DTYPE[c.dtype], shape: [...c.shape], data_offsets: [offset, offset + bytes.byteLength] };
       chunks.push(bytes);
       offset += bytes.byteLength;
     } else if (leaf instanceof Aval) {
-      throw new SerialisationError(`serialiseLeaves: the leaf ${label(name)} is an abstract ${leaf} with no data — serialise a tree of concrete arrays`);
+      throw new SerialisationError(
+        `serialiseLeaves: the leaf ${label(name)} is an abstract ${leaf} with no data — serialise a tree of concrete arrays`,
+      );
     } else if (typeof leaf === "boolean" || typeof leaf === "number") {
       metadata[name] = encodeScalar(leaf);
     }
@@ -161,7 +192,9 @@ interface ParsedFile {
 }
 
 function corrupt(op: string, what: string): SerialisationError {
-  return new SerialisationError(`${op}: not a valid safetensors file: ${what} — check that the file was written by treeSerialiseLeaves or another safetensors writer and is complete`);
+  return new SerialisationError(
+    `${op}: not a valid safetensors file: ${what} — check that the file was written by treeSerialiseLeaves or another safetensors writer and is complete`,
+  );
 }
 
 function parse(op: string, bytes: Uint8Array): ParsedFile {
@@ -189,7 +222,10 @@ function parse(op: string, bytes: Uint8Array): ParsedFile {
   let metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (name === METADATA) {
-      const m = typeof value === "object" && value !== null && !globalThis.Array.isArray(value) ? Object.entries(value as Record<string, unknown>) : null;
+      const m =
+        typeof value === "object" && value !== null && !globalThis.Array.isArray(value)
+          ? Object.entries(value as Record<string, unknown>)
+          : null;
       if (!m || m.some(([, v]) => typeof v !== "string")) throw corrupt(op, `"${METADATA}" must map strings to strings`);
       metadata = Object.fromEntries(m as [string, string][]);
       continue;
@@ -203,7 +239,11 @@ function parse(op: string, bytes: Uint8Array): ParsedFile {
     const dtype = FROM_SAFETENSORS[t.data.dtype];
     if (dtype !== undefined) {
       const want = t.data.shape.reduce((a, b) => a * b, 1) * ITEM_SIZE[dtype];
-      if (end - begin !== want) throw corrupt(op, `tensor '${name}' (${t.data.dtype}[${t.data.shape.join(",")}]) needs ${want} bytes but its data_offsets span ${end - begin}`);
+      if (end - begin !== want)
+        throw corrupt(
+          op,
+          `tensor '${name}' (${t.data.dtype}[${t.data.shape.join(",")}]) needs ${want} bytes but its data_offsets span ${end - begin}`,
+        );
     }
     tensors.set(name, t.data);
   }
@@ -277,26 +317,43 @@ export function deserialiseLeaves<T>(bytes: Uint8Array, like: T): T {
       const entry = file.tensors.get(name);
       if (entry === undefined) {
         const have = [...file.tensors.keys()].map((k) => `'${k}'`).join(", ") || "none";
-        throw new SerialisationError(`${op}: the file has no tensor ${label(name)} for ${aval} (it has ${have}) — it was saved from a differently structured tree`);
+        throw new SerialisationError(
+          `${op}: the file has no tensor ${label(name)} for ${aval} (it has ${have}) — it was saved from a differently structured tree`,
+        );
       }
       used.add(name);
       const dtype = FROM_SAFETENSORS[entry.dtype];
       const fileDesc = `${entry.dtype}[${entry.shape.join(",")}]`;
       if (dtype !== aval.dtype || entry.shape.length !== aval.ndim || entry.shape.some((d, i) => d !== aval.shape[i])) {
         const likeDesc = `${SAFETENSORS_DTYPE[aval.dtype]}[${aval.shape.join(",")}] (${shortDtype(aval.dtype)}[${aval.shape.join(",")}])`;
-        const what = dtype === undefined ? `dtype ${entry.dtype}, which wax does not support` : dtype !== aval.dtype ? "a different dtype" : "a different shape";
-        throw new SerialisationError(`${op}: tensor ${label(name)} is ${fileDesc} in the file but ${likeDesc} in like (${what}) — load into a tree built with the same shapes and dtypes`);
+        const what =
+          dtype === undefined
+            ? `dtype ${entry.dtype}, which wax does not support`
+            : dtype !== aval.dtype
+              ? "a different dtype"
+              : "a different shape";
+        throw new SerialisationError(
+          `${op}: tensor ${label(name)} is ${fileDesc} in the file but ${likeDesc} in like (${what}) — load into a tree built with the same shapes and dtypes`,
+        );
       }
       const [begin, end] = entry.data_offsets;
-      return new ConcreteArray(new Aval(entry.shape, dtype, aval.weakType), fromLittleEndian(file.data.subarray(begin, end), dtype, aval.size));
+      return new ConcreteArray(
+        new Aval(entry.shape, dtype, aval.weakType),
+        fromLittleEndian(file.data.subarray(begin, end), dtype, aval.size),
+      );
     }
     if (typeof leaf === "boolean" || typeof leaf === "number") {
       const text = Object.hasOwn(file.metadata, name) ? file.metadata[name] : undefined;
       if (text === undefined) {
-        throw new SerialisationError(`${op}: the file has no metadata entry ${label(name)} for the ${typeof leaf} leaf there — it was saved from a differently structured tree`);
+        throw new SerialisationError(
+          `${op}: the file has no metadata entry ${label(name)} for the ${typeof leaf} leaf there — it was saved from a differently structured tree`,
+        );
       }
       if (typeof leaf === "boolean") {
-        if (text !== "true" && text !== "false") throw new SerialisationError(`${op}: metadata ${label(name)} is "${text}" but like has a boolean there — expected "true" or "false"`);
+        if (text !== "true" && text !== "false")
+          throw new SerialisationError(
+            `${op}: metadata ${label(name)} is "${text}" but like has a boolean there — expected "true" or "false"`,
+          );
         used.add(name);
         return text === "true";
       }
@@ -311,7 +368,9 @@ export function deserialiseLeaves<T>(bytes: Uint8Array, like: T): T {
   });
   const unused = [...file.tensors.keys()].filter((k) => !used.has(k));
   if (unused.length > 0) {
-    throw new SerialisationError(`${op}: the file has tensors that like does not: ${unused.map((k) => `'${k}'`).join(", ")} — load into a tree of the same structure as the saved one`);
+    throw new SerialisationError(
+      `${op}: the file has tensors that like does not: ${unused.map((k) => `'${k}'`).join(", ")} — load into a tree of the same structure as the saved one`,
+    );
   }
   const [, def] = treeFlattenWithPath(like);
   return def.unflatten(leaves) as T;
@@ -328,7 +387,10 @@ type Fs = { readFileSync(path: string): Uint8Array; writeFileSync(path: string, 
 function fs(op: string): Fs {
   const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
   const mod = get?.("node:fs") as Fs | undefined;
-  if (!mod) throw new SerialisationError(`${op}: no filesystem in this environment — use serialiseLeaves(tree) / deserialiseLeaves(bytes, like) and store the bytes yourself`);
+  if (!mod)
+    throw new SerialisationError(
+      `${op}: no filesystem in this environment — use serialiseLeaves(tree) / deserialiseLeaves(bytes, like) and store the bytes yourself`,
+    );
   return mod;
 }
 

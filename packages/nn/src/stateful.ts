@@ -3,7 +3,20 @@
  * values (outside the model, threaded in and out of calls like any other argument), and
  * `makeWithState` splits a freshly built model into the two.
  */
-import { Array, Aval, WaxError, asArray, keystr, registerPytreeNode, staticEqual, treeFlatten, treeFlattenWithPath, treeLeaves, treeMap, type ArrayLike } from "@wax/tracer";
+import {
+  Array,
+  Aval,
+  WaxError,
+  asArray,
+  keystr,
+  registerPytreeNode,
+  staticEqual,
+  treeFlatten,
+  treeFlattenWithPath,
+  treeLeaves,
+  treeMap,
+  type ArrayLike,
+} from "@wax/tracer";
 import { Module, field } from "./module";
 
 /** Misuse of `State`: a stale (already updated) state, a missing slot, a changed shape. */
@@ -59,7 +72,9 @@ export class State {
     for (const idx of treeLeaves(model, isStateIndex)) {
       if (!(idx instanceof StateIndex)) continue;
       if (idx.init instanceof InitMoved) {
-        throw new StateError("State: this model's initial state was already moved out by makeWithState — use the state that makeWithState returned");
+        throw new StateError(
+          "State: this model's initial state was already moved out by makeWithState — use the state that makeWithState returned",
+        );
       }
       const value = treeMap((x: ArrayLike) => asArray(x), idx.init);
       const at = keys.indexOf(idx.marker);
@@ -81,7 +96,9 @@ export class State {
 
   #live(op: string): unknown[] {
     if (this.#values === null) {
-      throw new StateError(`State.${op}: Attempted to use old state: this State was already updated by set/update — use the State they returned`);
+      throw new StateError(
+        `State.${op}: Attempted to use old state: this State was already updated by set/update — use the State they returned`,
+      );
     }
     return this.#values;
   }
@@ -155,7 +172,14 @@ export class State {
   toString(): string {
     if (this.#values === null) return "State(<used>)";
     const values = this.#values;
-    return `State(${this.#keys.map((k, i) => `${String(k)}: ${treeLeaves(values[i]).map((l) => String((l as Array).aval)).join(", ")}`).join("; ")})`;
+    return `State(${this.#keys
+      .map(
+        (k, i) =>
+          `${String(k)}: ${treeLeaves(values[i])
+            .map((l) => String((l as Array).aval))
+            .join(", ")}`,
+      )
+      .join("; ")})`;
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {

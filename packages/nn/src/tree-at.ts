@@ -37,12 +37,16 @@ export function treeAt<T>(where: (tree: T) => unknown, tree: T, replace: unknown
       : null;
   const values = replaceFn ? null : many ? (replace as unknown[]) : [replace];
   if (values && (!globalThis.Array.isArray(values) || values.length !== nodes.length)) {
-    throw new ArgumentError(`treeAt: where selected ${nodes.length} nodes but replace has ${globalThis.Array.isArray(values) ? values.length : "no"} values — give one value per node`);
+    throw new ArgumentError(
+      `treeAt: where selected ${nodes.length} nodes but replace has ${globalThis.Array.isArray(values) ? values.length : "no"} values — give one value per node`,
+    );
   }
   const index = new Map<unknown, number>();
   nodes.forEach((n, i) => {
     if (n === null || n === undefined || (typeof n !== "object" && typeof n !== "function")) {
-      throw new ArgumentError(`treeAt: where returned ${String(n)}, which is not a node of the tree — select fields (m => m.weight), not values; to replace a null, pass { isLeaf: x => x === null }`);
+      throw new ArgumentError(
+        `treeAt: where returned ${String(n)}, which is not a node of the tree — select fields (m => m.weight), not values; to replace a null, pass { isLeaf: x => x === null }`,
+      );
     }
     if (index.has(n)) throw new ArgumentError(`treeAt: where selects the same node twice — it does not uniquely identify a node`);
     index.set(n, i);
@@ -52,13 +56,16 @@ export function treeAt<T>(where: (tree: T) => unknown, tree: T, replace: unknown
   const out = parts.map((p) => {
     const i = index.get(p);
     if (i === undefined) return (p as LeafWrapper).value;
-    if (found.has(i)) throw new ArgumentError("treeAt: where selects a node that appears twice in the tree — it does not uniquely identify a node");
+    if (found.has(i))
+      throw new ArgumentError("treeAt: where selects a node that appears twice in the tree — it does not uniquely identify a node");
     found.add(i);
     const old = unwrap(p);
     return replaceFn ? replaceFn(old) : values![i];
   });
   if (found.size !== nodes.length) {
-    throw new ArgumentError(`treeAt: where returned ${nodes.length - found.size} node(s) that are not in the tree — it does not specify an element of the tree`);
+    throw new ArgumentError(
+      `treeAt: where returned ${nodes.length - found.size} node(s) that are not in the tree — it does not specify an element of the tree`,
+    );
   }
   return partsDef.unflatten(out) as T;
 }

@@ -13,7 +13,9 @@ export function applyUpdates<T>(model: T, updates: unknown): T {
     us.map((u, i) => {
       if (u === null || u === undefined) return ps[i];
       if (!(ps[i] instanceof Array)) {
-        throw new ArgumentError(`applyUpdates: leaf ${i} has an update but the model value is ${typeof ps[i]} — updates must be null where the model has no array`);
+        throw new ArgumentError(
+          `applyUpdates: leaf ${i} has an update but the model value is ${typeof ps[i]} — updates must be null where the model has no array`,
+        );
       }
       return np.add(ps[i] as Array, u as Array);
     }),

@@ -27,7 +27,8 @@ function expandAxes(op: string, prefix: unknown, tree: unknown, what: string): (
     const s = specs[i] as AxisLeaf;
     for (const leaf of treeFlatten(sub)[0]) {
       const a = typeof s === "function" ? s(leaf) : s;
-      if (a !== null && !(leaf instanceof Array)) throw new TransformError(`${op}: ${what} maps a non-array leaf (${typeof leaf}) on axis ${a} — give it null`);
+      if (a !== null && !(leaf instanceof Array))
+        throw new TransformError(`${op}: ${what} maps a non-array leaf (${typeof leaf}) on axis ${a} — give it null`);
       out.push(a);
     }
   });
@@ -43,7 +44,7 @@ function expandAxes(op: string, prefix: unknown, tree: unknown, what: string): (
  * filterVmap(makeModel, { axisSize: 4 })(keys)                          // an ensemble of 4 models
  */
 export function filterVmap<F extends AnyFn>(f: F, opts?: FilterVmapOptions): (...args: Parameters<F>) => ArrayTree<ReturnType<F>>;
-export function filterVmap(f: AnyFn, opts: FilterVmapOptions = {}): (...args: unknown[]) => unknown {
+export function filterVmap(f: (...args: unknown[]) => unknown, opts: FilterVmapOptions = {}): (...args: unknown[]) => unknown {
   const { inAxes = ifArray(0), outAxes = ifArray(0), axisName, axisSize } = opts;
   return (...args: unknown[]) => {
     const axes = expandAxes("filterVmap", globalThis.Array.isArray(inAxes) ? inAxes : args.map(() => inAxes), args, "inAxes");
@@ -64,7 +65,9 @@ export function filterVmap(f: AnyFn, opts: FilterVmapOptions = {}): (...args: un
       return outLeaves.filter((l): l is Array => l instanceof Array);
     };
     // vmap sees only the array outputs; their axes are known once the call has run.
-    const mapped = vmap(inner, { inAxes: dynIdx.map((i) => axes[i]!), outAxes: () => outSpec, axisName, axisSize })(...dynIdx.map((i) => leaves[i] as Array));
+    const mapped = vmap(inner, { inAxes: dynIdx.map((i) => axes[i]!), outAxes: () => outSpec, axisName, axisSize })(
+      ...dynIdx.map((i) => leaves[i] as Array),
+    );
     let k = 0;
     return outDef!.unflatten(outLeaves.map((l) => (l instanceof Array ? mapped[k++] : l)));
   };

@@ -49,7 +49,9 @@ describe("Module construction", () => {
     const m = new Scale(2);
     expect(() => ((m as { w: unknown }).w = zeros([2]))).toThrow(ModuleError);
     expect(() => ((m as { w: unknown }).w = zeros([2]))).toThrow(/Scale\.w: is already set.*treeAt/);
-    expect(() => ((m as unknown as { extra: number }).extra = 1)).toThrow(/Scale\.extra: is not a declared field, and fields cannot be added after construction/);
+    expect(() => ((m as unknown as { extra: number }).extra = 1)).toThrow(
+      /Scale\.extra: is not a declared field, and fields cannot be added after construction/,
+    );
     expect(() => delete (m as { label?: string }).label).toThrow(/Scale\.label: cannot delete a field/);
     expect(() => Object.defineProperty(m, "w", { value: 1 })).toThrow(ModuleError);
     expect(m.w.tolist()).toEqual([1, 1]);
@@ -93,7 +95,9 @@ describe("Module construction", () => {
     }
     // Stored in a field: reported before the parent's constructor returns.
     expect(() => new Holder()).toThrow(ModuleError);
-    expect(() => new Holder()).toThrow("MissingB: field 'b' was not initialized — assign this.b in the constructor (null when there is no value)");
+    expect(() => new Holder()).toThrow(
+      "MissingB: field 'b' was not initialized — assign this.b in the constructor (null when there is no value)",
+    );
     // At top level: reported at the first use.
     const m = new MissingB();
     expect(() => treeFlatten(m)).toThrow(/field 'b' was not initialized/);

@@ -93,7 +93,17 @@ describe("Module", () => {
     // d/dw1 of sum(w2*(w1*x+b1)+b2) = w2*x = 3*x
     expect(g.first.w.tolist()).toEqual([3, 6]);
     expect(g.second.b.tolist()).toEqual([1, 1]);
-    expect(vmap(m)(array([[1, 1], [2, 2]])).tolist()).toEqual([[6, 6], [12, 12]]);
+    expect(
+      vmap(m)(
+        array([
+          [1, 1],
+          [2, 2],
+        ]),
+      ).tolist(),
+    ).toEqual([
+      [6, 6],
+      [12, 12],
+    ]);
     const jf = filterJit((mod: Pair, x: Array) => mod(x));
     expect(jf(m, array([1, 2])).tolist()).toEqual([6, 12]);
     const m2 = treeAt((p: Pair) => p.second.w, m, array([1, 1]));

@@ -60,7 +60,9 @@ describe("Partial binds keywords by declared parameter names", () => {
 
   test("an unknown keyword lists the declared names", () => {
     const [model] = makeWithState(Shift)();
-    expect(() => new Partial(model, { z: 1 })).toThrow("Partial: cannot bind keyword 'z': the parameters of Shift are (x, state) — use one of these names, or bind leading arguments positionally with new Partial(f, {}, [args])");
+    expect(() => new Partial(model, { z: 1 })).toThrow(
+      "Partial: cannot bind keyword 'z': the parameters of Shift are (x, state) — use one of these names, or bind leading arguments positionally with new Partial(f, {}, [args])",
+    );
   });
 
   test("a Partial of a Module with its state is one jitted function of the weights and the state", () => {

@@ -8,7 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { Array, Aval, array, makeJaxpr, registerPytreeNode, type DType } from "@wax/tracer";
-import { SerialisationError, deserialiseLeaves, serialiseLeaves, tensorName, treeDeserialiseLeaves, treeSerialiseLeaves } from "../src/serialise";
+import {
+  SerialisationError,
+  deserialiseLeaves,
+  serialiseLeaves,
+  tensorName,
+  treeDeserialiseLeaves,
+  treeSerialiseLeaves,
+} from "../src/serialise";
 
 class Pair {
   constructor(
@@ -30,10 +37,20 @@ const fn = (x: number) => x + 1;
 
 function sample() {
   return {
-    norm1: { weight: array([[1.5, -2.25], [3e-8, Infinity]]), bias: array([NaN, -0]) },
+    norm1: {
+      weight: array([
+        [1.5, -2.25],
+        [3e-8, Infinity],
+      ]),
+      bias: array([NaN, -0]),
+    },
     layers: [
       { bias: array([1, -2, 2147483647], { dtype: "int32" }), scale: array(4294967295, { dtype: "uint32" }) },
-      { mask: array([true, false, true]), w64: array([Math.PI, 1e-300], { dtype: "float64" }), empty: array([], { dtype: "float32", shape: [0, 3] }) },
+      {
+        mask: array([true, false, true]),
+        w64: array([Math.PI, 1e-300], { dtype: "float64" }),
+        empty: array([], { dtype: "float32", shape: [0, 3] }),
+      },
     ],
     pair: new Pair(array([7]), null, "static"),
     inference: false,
@@ -47,7 +64,8 @@ function sample() {
 
 /** A like tree with the same structure and different values everywhere. */
 function zerosLikeSample() {
-  const z = (x: Array) => array(new (x.data.constructor as new (n: number) => ArrayLike<number>)(x.size) as never, { dtype: x.dtype, shape: x.shape });
+  const z = (x: Array) =>
+    array(new (x.data.constructor as new (n: number) => ArrayLike<number>)(x.size) as never, { dtype: x.dtype, shape: x.shape });
   const s = sample();
   return {
     norm1: { weight: z(s.norm1.weight), bias: z(s.norm1.bias) },
@@ -70,7 +88,9 @@ function expectSameArray(a: unknown, b: Array) {
   const x = a as Array;
   expect(x.dtype).toBe(b.dtype);
   expect(x.shape).toEqual(b.shape);
-  expect([...x.data].map((v) => (Object.is(v, -0) ? "-0" : String(v)))).toEqual([...b.data].map((v) => (Object.is(v, -0) ? "-0" : String(v))));
+  expect([...x.data].map((v) => (Object.is(v, -0) ? "-0" : String(v)))).toEqual(
+    [...b.data].map((v) => (Object.is(v, -0) ? "-0" : String(v))),
+  );
 }
 
 describe("round trips", () => {
@@ -118,7 +138,9 @@ describe("without a filesystem", () => {
   it("the file functions point to the byte-level ones", () => {
     const spy = vi.spyOn(process, "getBuiltinModule").mockReturnValue(undefined as never);
     try {
-      expect(() => treeSerialiseLeaves("x.safetensors", { a: array([1]) })).toThrow(/treeSerialiseLeaves: no filesystem in this environment — use serialiseLeaves\(tree\)/);
+      expect(() => treeSerialiseLeaves("x.safetensors", { a: array([1]) })).toThrow(
+        /treeSerialiseLeaves: no filesystem in this environment — use serialiseLeaves\(tree\)/,
+      );
       expect(() => treeDeserialiseLeaves("x.safetensors", { a: array([1]) })).toThrow(/treeDeserialiseLeaves: no filesystem/);
     } finally {
       spy.mockRestore();
@@ -150,8 +172,19 @@ describe("the bytes follow the safetensors spec", () => {
   });
 
   it("names tensors by key path: fields and keys by name, list positions by index", () => {
-    expect(tensorName([{ kind: "attr", name: "norm1" }, { kind: "attr", name: "weight" }])).toBe("norm1.weight");
-    expect(tensorName([{ kind: "key", name: "layers" }, { kind: "index", index: 0 }, { kind: "key", name: "bias" }])).toBe("layers.0.bias");
+    expect(
+      tensorName([
+        { kind: "attr", name: "norm1" },
+        { kind: "attr", name: "weight" },
+      ]),
+    ).toBe("norm1.weight");
+    expect(
+      tensorName([
+        { kind: "key", name: "layers" },
+        { kind: "index", index: 0 },
+        { kind: "key", name: "bias" },
+      ]),
+    ).toBe("layers.0.bias");
     expect(tensorName([])).toBe("");
   });
 });
@@ -196,7 +229,13 @@ describe("reading a file written by another tool", () => {
       w64: new Aval([1, 1], "float64"),
       inference: false,
     };
-    const out = deserialiseLeaves(bytes, like) as unknown as { encoder: { layers: { weight: Array }[] }; count: Array; mask: Array; w64: Array; inference: boolean };
+    const out = deserialiseLeaves(bytes, like) as unknown as {
+      encoder: { layers: { weight: Array }[] };
+      count: Array;
+      mask: Array;
+      w64: Array;
+      inference: boolean;
+    };
     expect(out.encoder.layers[0]!.weight.toArray()).toEqual([2.5, -3]);
     expect(out.count.toArray()).toBe(3000000000);
     expect(out.mask.toArray()).toEqual([true, false, true]);
@@ -209,19 +248,36 @@ describe("errors", () => {
   const bytes = serialiseLeaves({ layers: [{ weight: array([[1, 2, 3]]), bias: array([1, 2], { dtype: "int32" }) }], inference: false });
 
   it("a shape mismatch names the tensor and both shapes", () => {
-    const like = { layers: [{ weight: array([[1, 2], [3, 4]]), bias: array([0, 0], { dtype: "int32" }) }], inference: false };
+    const like = {
+      layers: [
+        {
+          weight: array([
+            [1, 2],
+            [3, 4],
+          ]),
+          bias: array([0, 0], { dtype: "int32" }),
+        },
+      ],
+      inference: false,
+    };
     expect(() => deserialiseLeaves(bytes, like)).toThrow(SerialisationError);
-    expect(() => deserialiseLeaves(bytes, like)).toThrow(/tensor 'layers\.0\.weight' is F32\[1,3\] in the file but F32\[2,2\] \(f32\[2,2\]\) in like \(a different shape\)/);
+    expect(() => deserialiseLeaves(bytes, like)).toThrow(
+      /tensor 'layers\.0\.weight' is F32\[1,3\] in the file but F32\[2,2\] \(f32\[2,2\]\) in like \(a different shape\)/,
+    );
   });
 
   it("a dtype mismatch names the tensor and both dtypes", () => {
     const like = { layers: [{ weight: array([[1, 2, 3]]), bias: array([0, 0]) }], inference: false };
-    expect(() => deserialiseLeaves(bytes, like)).toThrow(/tensor 'layers\.0\.bias' is I32\[2\] in the file but F32\[2\] \(f32\[2\]\) in like \(a different dtype\)/);
+    expect(() => deserialiseLeaves(bytes, like)).toThrow(
+      /tensor 'layers\.0\.bias' is I32\[2\] in the file but F32\[2\] \(f32\[2\]\) in like \(a different dtype\)/,
+    );
   });
 
   it("a missing tensor, an extra tensor and a missing metadata entry are structure errors", () => {
     const more = { layers: [{ weight: array([[1, 2, 3]]), bias: array([0, 0], { dtype: "int32" }), scale: array([1]) }], inference: false };
-    expect(() => deserialiseLeaves(bytes, more)).toThrow(/the file has no tensor 'layers\.0\.scale' for f32\[1\] \(it has 'layers\.0\.bias', 'layers\.0\.weight'\)/);
+    expect(() => deserialiseLeaves(bytes, more)).toThrow(
+      /the file has no tensor 'layers\.0\.scale' for f32\[1\] \(it has 'layers\.0\.bias', 'layers\.0\.weight'\)/,
+    );
     const fewer = { layers: [{ weight: array([[1, 2, 3]]) }], inference: false };
     expect(() => deserialiseLeaves(bytes, fewer)).toThrow(/the file has tensors that like does not: 'layers\.0\.bias'/);
     const flag = { layers: [{ weight: array([[1, 2, 3]]), bias: array([0, 0], { dtype: "int32" }) }], inference: false, p: 0.5 };
@@ -232,23 +288,41 @@ describe("errors", () => {
 
   it("corrupt headers and data are rejected with what is wrong", () => {
     const like = { w: array([1, 2]) };
-    expect(() => deserialiseLeaves(new Uint8Array(5), like)).toThrow(/not a valid safetensors file: 5 bytes, shorter than the 8-byte header length/);
+    expect(() => deserialiseLeaves(new Uint8Array(5), like)).toThrow(
+      /not a valid safetensors file: 5 bytes, shorter than the 8-byte header length/,
+    );
     const truncated = serialiseLeaves(like).subarray(0, 20);
     expect(() => deserialiseLeaves(truncated, like)).toThrow(/the header length is \d+ bytes but only 12 follow/);
     const garbage = handBuilt({}, new Uint8Array(0));
     garbage.set(new TextEncoder().encode("{nojson "), 8);
     expect(() => deserialiseLeaves(garbage, like)).toThrow(/the header is not UTF-8 JSON/);
-    expect(() => deserialiseLeaves(handBuilt([1, 2] as unknown as object, new Uint8Array(0)), like)).toThrow(/the header is not a JSON object/);
-    expect(() => deserialiseLeaves(handBuilt({ w: { dtype: "F32", shape: [2] } }, new Uint8Array(8)), like)).toThrow(/the entry of tensor 'w' is malformed.*data_offsets/);
-    expect(() => deserialiseLeaves(handBuilt({ w: { dtype: "F32", shape: [2], data_offsets: [0, 16] } }, new Uint8Array(8)), like)).toThrow(/data_offsets \[0, 16\] outside the 8-byte data section/);
-    expect(() => deserialiseLeaves(handBuilt({ w: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), like)).toThrow(/needs 12 bytes but its data_offsets span 8/);
-    expect(() => deserialiseLeaves(handBuilt({ w: { dtype: "F16", shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), like)).toThrow(/dtype F16, which wax does not support/);
-    expect(() => deserialiseLeaves(handBuilt({ __metadata__: { a: 1 } }, new Uint8Array(0)), {})).toThrow(/"__metadata__" must map strings to strings/);
+    expect(() => deserialiseLeaves(handBuilt([1, 2] as unknown as object, new Uint8Array(0)), like)).toThrow(
+      /the header is not a JSON object/,
+    );
+    expect(() => deserialiseLeaves(handBuilt({ w: { dtype: "F32", shape: [2] } }, new Uint8Array(8)), like)).toThrow(
+      /the entry of tensor 'w' is malformed.*data_offsets/,
+    );
+    expect(() => deserialiseLeaves(handBuilt({ w: { dtype: "F32", shape: [2], data_offsets: [0, 16] } }, new Uint8Array(8)), like)).toThrow(
+      /data_offsets \[0, 16\] outside the 8-byte data section/,
+    );
+    expect(() => deserialiseLeaves(handBuilt({ w: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), like)).toThrow(
+      /needs 12 bytes but its data_offsets span 8/,
+    );
+    expect(() => deserialiseLeaves(handBuilt({ w: { dtype: "F16", shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), like)).toThrow(
+      /dtype F16, which wax does not support/,
+    );
+    expect(() => deserialiseLeaves(handBuilt({ __metadata__: { a: 1 } }, new Uint8Array(0)), {})).toThrow(
+      /"__metadata__" must map strings to strings/,
+    );
   });
 
   it("colliding names, traced arrays and abstract leaves cannot be serialised", () => {
-    expect(() => serialiseLeaves({ "a.b": array([1]), a: { b: array([2]) } })).toThrow(/\['a'\]\['b'\] and \['a\.b'\] both get the tensor name 'a\.b'|\['a\.b'\] and \['a'\]\['b'\] both get the tensor name 'a\.b'/);
+    expect(() => serialiseLeaves({ "a.b": array([1]), a: { b: array([2]) } })).toThrow(
+      /\['a'\]\['b'\] and \['a\.b'\] both get the tensor name 'a\.b'|\['a\.b'\] and \['a'\]\['b'\] both get the tensor name 'a\.b'/,
+    );
     expect(() => serialiseLeaves({ w: new Aval([2], "float32" as DType) })).toThrow(/abstract f32\[2\] with no data/);
-    expect(() => makeJaxpr((x: Array) => (serialiseLeaves({ x }), x))(array([1]))).toThrow(/serialiseLeaves: the leaf 'x' is a traced f32\[1\] — serialise outside/);
+    expect(() => makeJaxpr((x: Array) => (serialiseLeaves({ x }), x))(array([1]))).toThrow(
+      /serialiseLeaves: the leaf 'x' is a traced f32\[1\] — serialise outside/,
+    );
   });
 });

@@ -1,6 +1,18 @@
 import { describe, expect, test } from "vitest";
 import { Array, array, np, treeFlatten, treeLeaves, vmap, zeros } from "@wax/tracer";
-import { BatchNorm, Module, Partial, State, StateError, StateIndex, deleteInitState, filterJit, inferenceMode, makeWithState, withCallParameters } from "@wax/nn";
+import {
+  BatchNorm,
+  Module,
+  Partial,
+  State,
+  StateError,
+  StateIndex,
+  deleteInitState,
+  filterJit,
+  inferenceMode,
+  makeWithState,
+  withCallParameters,
+} from "@wax/nn";
 
 class Counter extends Module {
   index: StateIndex<Array>;
@@ -49,7 +61,9 @@ describe("State and StateIndex", () => {
     expect(s1.get(model.index).item()).toBe(1);
     expect(() => state.get(model.index)).toThrow(/Attempted to use old state/);
     expect(() => s1.set(model.index, array([1, 2]))).toThrow(StateError);
-    expect(() => s1.set(model.index, array([1, 2]))).toThrow(/different structures\/shapes\/dtypes for Counter.index: .*\[f32\[\]\] vs .*\[f32\[2\]\]/);
+    expect(() => s1.set(model.index, array([1, 2]))).toThrow(
+      /different structures\/shapes\/dtypes for Counter.index: .*\[f32\[\]\] vs .*\[f32\[2\]\]/,
+    );
     expect(() => s1.get(array(0) as never)).toThrow(/expected a StateIndex/);
   });
 

@@ -14,7 +14,10 @@ describe("filterGrad / filterValueAndGrad", () => {
   });
 
   test("value, aux, and later arguments are not differentiated", () => {
-    const [[v, aux], g] = filterValueAndGrad((m: ReturnType<typeof model>, x: Array) => [f(m, x), x.mul(2)], { hasAux: true })(model(), array([3, 4])) as [[Array, Array], { w: Array }];
+    const [[v, aux], g] = filterValueAndGrad((m: ReturnType<typeof model>, x: Array) => [f(m, x), x.mul(2)], { hasAux: true })(
+      model(),
+      array([3, 4]),
+    ) as [[Array, Array], { w: Array }];
     expect((v as Array).item()).toBe(2.5 * 11 + 3);
     expect((aux as Array).tolist()).toEqual([6, 8]);
     expect(g.w.tolist()).toEqual([7.5, 10]);
@@ -34,7 +37,8 @@ describe("filterGrad / filterValueAndGrad", () => {
         const w = lin.weight.tolist() as number[][];
         const b = lin.bias!.tolist() as number[];
         const h = 1e-3;
-        const l64 = (ww: number[][], bb: number[]) => ww.reduce((acc, r, i) => acc + Math.tanh(r.reduce((a, wij, j) => a + wij * xs[j]!, 0) + bb[i]!), 0);
+        const l64 = (ww: number[][], bb: number[]) =>
+          ww.reduce((acc, r, i) => acc + Math.tanh(r.reduce((a, wij, j) => a + wij * xs[j]!, 0) + bb[i]!), 0);
         (g.weight.tolist() as number[][]).forEach((r, i) =>
           r.forEach((gij, j) => {
             const up = w.map((rr, a) => rr.map((v, c) => (a === i && c === j ? v + h : v)));
@@ -52,10 +56,18 @@ describe("filterGrad / filterValueAndGrad", () => {
 describe("filterVmap", () => {
   test("maps arrays on axis 0 by default and passes other leaves through", () => {
     const f = (cfg: { w: Array; mode: string; k: number }, x: Array) => ({ y: x.mul(cfg.w).add(cfg.k), tag: cfg.mode });
-    const xs = array([[1, 2], [3, 4], [5, 6]]);
+    const xs = array([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const out = filterVmap(f, { inAxes: [null, 0] })({ w: array([10, 100]), mode: "train", k: 1 }, xs);
     expect(out.tag).toBe("train");
-    expect((out.y as Array).tolist()).toEqual([[11, 201], [31, 401], [51, 601]]);
+    expect((out.y as Array).tolist()).toEqual([
+      [11, 201],
+      [31, 401],
+      [51, 601],
+    ]);
   });
 
   test("vmap(f)(xs)[i] equals f(xs[i]) for a batch of models (ensemble)", () => {

@@ -18,16 +18,26 @@ describe("typed results of the filtered transforms", () => {
     expect(g.weight.shape).toEqual([2, 3]);
   });
   test("filterValueAndGrad with hasAux types the value, the aux and the gradient", () => {
-    const [[v, aux], g] = filterValueAndGrad((m: Linear, x: WaxArray) => [lossFn(m, x), x.shape.length] as [WaxArray, number], { hasAux: true })(lin, np.ones([3]));
+    const [[v, aux], g] = filterValueAndGrad((m: Linear, x: WaxArray) => [lossFn(m, x), x.shape.length] as [WaxArray, number], {
+      hasAux: true,
+    })(lin, np.ones([3]));
     expectTypeOf(v).toEqualTypeOf<WaxArray>();
     expectTypeOf(aux).toEqualTypeOf<number>();
     expectTypeOf(g).toEqualTypeOf<Linear>();
     expect(v.mul(1).shape).toEqual([]);
   });
   test("filterVmap keeps the function's result type", () => {
-    const ys = filterVmap((x: WaxArray) => x.mul(2))(array([[1, 2], [3, 4]]));
+    const ys = filterVmap((x: WaxArray) => x.mul(2))(
+      array([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     expectTypeOf(ys).toEqualTypeOf<WaxArray>();
-    expect(ys.tolist()).toEqual([[2, 4], [6, 8]]);
+    expect(ys.tolist()).toEqual([
+      [2, 4],
+      [6, 8],
+    ]);
   });
   test("chain's state is a tuple of its transformations' states", () => {
     const optim = chain(scaleByAdam(), scale(-0.1));

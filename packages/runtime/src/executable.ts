@@ -55,7 +55,11 @@ export class Executable {
   private readonly outOffsets: number[];
   private readonly outBytes: number;
 
-  private constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, readonly layout: Layout) {
+  private constructor(
+    instance: WebAssembly.Instance,
+    memory: WebAssembly.Memory,
+    readonly layout: Layout,
+  ) {
     this.memory = memory;
     this.run = instance.exports["run"] as () => void;
     this.f32 = new Float32Array(memory.buffer);
@@ -137,7 +141,12 @@ export class Executable {
         for (let i = 0; i < v.length; i++) out[i] = v[i]! !== 0 ? 1 : 0;
         res[k] = out;
       } else {
-        const out = dtype === "float32" ? new Float32Array(buffer!, at, v.length) : dtype === "int32" ? new Int32Array(buffer!, at, v.length) : new Uint32Array(buffer!, at, v.length);
+        const out =
+          dtype === "float32"
+            ? new Float32Array(buffer!, at, v.length)
+            : dtype === "int32"
+              ? new Int32Array(buffer!, at, v.length)
+              : new Uint32Array(buffer!, at, v.length);
         out.set(v as Float32Array);
         res[k] = out;
       }

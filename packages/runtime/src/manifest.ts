@@ -28,7 +28,11 @@ import * as z from "zod/mini";
 export const FORMAT_VERSION = 1;
 
 const dtype = z.enum(["float32", "int32", "uint32", "bool"]);
-const key = z.union([z.strictObject({ attr: z.string() }), z.strictObject({ key: z.string() }), z.strictObject({ index: z.number().check(z.int(), z.nonnegative()) })]);
+const key = z.union([
+  z.strictObject({ attr: z.string() }),
+  z.strictObject({ key: z.string() }),
+  z.strictObject({ index: z.number().check(z.int(), z.nonnegative()) }),
+]);
 const natural = z.number().check(z.int(), z.nonnegative());
 
 const arrayLeaf = z.strictObject({
@@ -54,7 +58,10 @@ export const manifestSchema = z.strictObject({
   wasm: z.strictObject({ file: z.string(), bytes: natural, sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)) }),
   features: z.array(z.enum(["simd128", "relaxed-simd"])),
   arena: z.strictObject({ bytes: natural }),
-  constants: z.strictObject({ section: z.string(), segments: z.array(z.strictObject({ offset: natural, start: natural, length: natural })) }),
+  constants: z.strictObject({
+    section: z.string(),
+    segments: z.array(z.strictObject({ offset: natural, start: natural, length: natural })),
+  }),
   inputs: z.array(leaf),
   outputs: z.array(leaf),
   inputTree: z.string(),

@@ -6,7 +6,6 @@
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
-
 /**
  * erf(x) to near double precision: for |x| < 3 the everywhere-positive series
  * `erf(x) = 2/sqrt(pi) · exp(-x²) · Σ (2x²)^n x / (1·3·…·(2n+1))` (no cancellation);

@@ -13,7 +13,9 @@ import { currentTrace } from "./trace";
  * String(makeJaxpr((x, y) => x.add(y))(np.ones([10, 3]), np.ones([3])))
  * // "{ lambda ; a:f32[10,3] b:f32[3]. let c:f32[1,3] = broadcast_in_dim[...] b; ... }"
  */
-export function makeJaxpr<A extends unknown[]>(fn: (...args: A) => unknown): (...args: A) => ClosedJaxpr & { outTree: TracedFunction["outTree"] } {
+export function makeJaxpr<A extends unknown[]>(
+  fn: (...args: A) => unknown,
+): (...args: A) => ClosedJaxpr & { outTree: TracedFunction["outTree"] } {
   return (...args: A) => {
     const t = traceFunction(fn as (...a: unknown[]) => unknown, args, currentTrace(), "makeJaxpr");
     return Object.assign(t.jaxpr, { outTree: t.outTree });

@@ -20,7 +20,9 @@ function shapeArgsEmpty(args: unknown[]): boolean {
 function varargs(op: string, args: unknown[]): number[] {
   const list = args.length === 1 && globalThis.Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
   if (!list.every((d) => Number.isInteger(d))) {
-    throw new ArgumentError(`${op}: expected integers or one list of integers, got (${args.map((a) => JSON.stringify(a) ?? String(a)).join(", ")}) — e.g. x.${op}(3, 2) or x.${op}([3, 2])`);
+    throw new ArgumentError(
+      `${op}: expected integers or one list of integers, got (${args.map((a) => JSON.stringify(a) ?? String(a)).join(", ")}) — e.g. x.${op}(3, 2) or x.${op}([3, 2])`,
+    );
   }
   return list as number[];
 }
@@ -94,48 +96,132 @@ declare module "./array" {
 type Methods = Omit<Array, keyof object>;
 const proto = Array.prototype as unknown as Record<string, unknown>;
 const methods: Partial<Record<keyof Methods, (this: Array, ...args: never[]) => unknown>> = {
-  add(y: ArrayLike) { return np.add(this, y); },
-  sub(y: ArrayLike) { return np.subtract(this, y); },
-  mul(y: ArrayLike) { return np.multiply(this, y); },
-  div(y: ArrayLike) { return np.divide(this, y); },
-  pow(y: ArrayLike) { return np.pow(this, y); },
-  mod(y: ArrayLike) { return np.remainder(this, y); },
-  neg() { return np.negative(this); },
-  abs() { return np.abs(this); },
-  exp() { return np.exp(this); },
-  log() { return np.log(this); },
-  sqrt() { return np.sqrt(this); },
-  square() { return np.square(this); },
-  tanh() { return np.tanh(this); },
-  sin() { return np.sin(this); },
-  cos() { return np.cos(this); },
-  maximum(y: ArrayLike) { return np.maximum(this, y); },
-  minimum(y: ArrayLike) { return np.minimum(this, y); },
-  eq(y: ArrayLike) { return np.equal(this, y); },
-  ne(y: ArrayLike) { return np.notEqual(this, y); },
-  lt(y: ArrayLike) { return np.less(this, y); },
-  le(y: ArrayLike) { return np.lessEqual(this, y); },
-  gt(y: ArrayLike) { return np.greater(this, y); },
-  ge(y: ArrayLike) { return np.greaterEqual(this, y); },
-  matmul(y: ArrayLike) { return np.matmul(this, y); },
-  dot(y: ArrayLike) { return np.dot(this, y); },
-  sum(axis?: ReduceArg, opts?: KwOptions) { return np.sum(this, axis, opts); },
-  mean(axis?: ReduceArg, opts?: KwOptions) { return np.mean(this, axis, opts); },
-  var(axis?: AxisArg | VarOptions, opts?: Omit<VarOptions, "axis">) { return np.variance(this, axis, opts); },
-  std(axis?: AxisArg | VarOptions, opts?: Omit<VarOptions, "axis">) { return np.std(this, axis, opts); },
-  max(axis?: ReduceArg, opts?: KwOptions) { return np.max(this, axis, opts); },
-  min(axis?: ReduceArg, opts?: KwOptions) { return np.min(this, axis, opts); },
-  prod(axis?: ReduceArg, opts?: KwOptions) { return np.prod(this, axis, opts); },
-  argmax(axis?: number | null | ArgReduceOptions, opts?: Omit<ArgReduceOptions, "axis">) { return np.argmax(this, axis, opts); },
-  argmin(axis?: number | null | ArgReduceOptions, opts?: Omit<ArgReduceOptions, "axis">) { return np.argmin(this, axis, opts); },
-  reshape(...shape: unknown[]) { return np.reshape(this, varargs("reshape", shape)); },
-  transpose(...axes: unknown[]) { return shapeArgsEmpty(axes) ? np.transpose(this) : np.transpose(this, varargs("transpose", axes)); },
-  squeeze(axis?: number | readonly number[]) { return np.squeeze(this, axis); },
-  expandDims(axis: number | readonly number[]) { return np.expandDims(this, axis); },
-  ravel() { return np.ravel(this); },
-  astype(dtype: DType) { return np.astype(this, dtype); },
-  get(...idx: Index[]) { return np.index(this, ...idx); },
-  at(...idx: Index[]) { return np.at(this, ...idx); },
+  add(y: ArrayLike) {
+    return np.add(this, y);
+  },
+  sub(y: ArrayLike) {
+    return np.subtract(this, y);
+  },
+  mul(y: ArrayLike) {
+    return np.multiply(this, y);
+  },
+  div(y: ArrayLike) {
+    return np.divide(this, y);
+  },
+  pow(y: ArrayLike) {
+    return np.pow(this, y);
+  },
+  mod(y: ArrayLike) {
+    return np.remainder(this, y);
+  },
+  neg() {
+    return np.negative(this);
+  },
+  abs() {
+    return np.abs(this);
+  },
+  exp() {
+    return np.exp(this);
+  },
+  log() {
+    return np.log(this);
+  },
+  sqrt() {
+    return np.sqrt(this);
+  },
+  square() {
+    return np.square(this);
+  },
+  tanh() {
+    return np.tanh(this);
+  },
+  sin() {
+    return np.sin(this);
+  },
+  cos() {
+    return np.cos(this);
+  },
+  maximum(y: ArrayLike) {
+    return np.maximum(this, y);
+  },
+  minimum(y: ArrayLike) {
+    return np.minimum(this, y);
+  },
+  eq(y: ArrayLike) {
+    return np.equal(this, y);
+  },
+  ne(y: ArrayLike) {
+    return np.notEqual(this, y);
+  },
+  lt(y: ArrayLike) {
+    return np.less(this, y);
+  },
+  le(y: ArrayLike) {
+    return np.lessEqual(this, y);
+  },
+  gt(y: ArrayLike) {
+    return np.greater(this, y);
+  },
+  ge(y: ArrayLike) {
+    return np.greaterEqual(this, y);
+  },
+  matmul(y: ArrayLike) {
+    return np.matmul(this, y);
+  },
+  dot(y: ArrayLike) {
+    return np.dot(this, y);
+  },
+  sum(axis?: ReduceArg, opts?: KwOptions) {
+    return np.sum(this, axis, opts);
+  },
+  mean(axis?: ReduceArg, opts?: KwOptions) {
+    return np.mean(this, axis, opts);
+  },
+  var(axis?: AxisArg | VarOptions, opts?: Omit<VarOptions, "axis">) {
+    return np.variance(this, axis, opts);
+  },
+  std(axis?: AxisArg | VarOptions, opts?: Omit<VarOptions, "axis">) {
+    return np.std(this, axis, opts);
+  },
+  max(axis?: ReduceArg, opts?: KwOptions) {
+    return np.max(this, axis, opts);
+  },
+  min(axis?: ReduceArg, opts?: KwOptions) {
+    return np.min(this, axis, opts);
+  },
+  prod(axis?: ReduceArg, opts?: KwOptions) {
+    return np.prod(this, axis, opts);
+  },
+  argmax(axis?: number | null | ArgReduceOptions, opts?: Omit<ArgReduceOptions, "axis">) {
+    return np.argmax(this, axis, opts);
+  },
+  argmin(axis?: number | null | ArgReduceOptions, opts?: Omit<ArgReduceOptions, "axis">) {
+    return np.argmin(this, axis, opts);
+  },
+  reshape(...shape: unknown[]) {
+    return np.reshape(this, varargs("reshape", shape));
+  },
+  transpose(...axes: unknown[]) {
+    return shapeArgsEmpty(axes) ? np.transpose(this) : np.transpose(this, varargs("transpose", axes));
+  },
+  squeeze(axis?: number | readonly number[]) {
+    return np.squeeze(this, axis);
+  },
+  expandDims(axis: number | readonly number[]) {
+    return np.expandDims(this, axis);
+  },
+  ravel() {
+    return np.ravel(this);
+  },
+  astype(dtype: DType) {
+    return np.astype(this, dtype);
+  },
+  get(...idx: Index[]) {
+    return np.index(this, ...idx);
+  },
+  at(...idx: Index[]) {
+    return np.at(this, ...idx);
+  },
 };
 for (const [k, f] of Object.entries(methods)) proto[k] = f;
 // Rank-0 arrays are not iterable (as numpy's 0-d arrays): the getter gives no iterator for

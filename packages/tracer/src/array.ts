@@ -100,9 +100,7 @@ export class ConcreteArray extends Array {
   ) {
     super();
     if (data_.length !== aval.size) {
-      throw new ArgumentError(
-        `array: ${aval} needs ${aval.size} elements but the data has ${data_.length}`,
-      );
+      throw new ArgumentError(`array: ${aval} needs ${aval.size} elements but the data has ${data_.length}`);
     }
     this.#aval = aval;
   }

@@ -40,19 +40,25 @@ export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: Arr
   const v = ensure4d("value", asArray(value));
   const [B, S, K, H] = k.shape as [number, number, number, number];
   if (v.dtype !== k.dtype || v.shape.some((d, i) => d !== k.shape[i])) {
-    throw new ShapeError(`dotProductAttention: value must have key's shape and dtype ${k.aval}, got ${v.aval} — pass key and value as [B, S, K, H] (or [S, K, H])`);
+    throw new ShapeError(
+      `dotProductAttention: value must have key's shape and dtype ${k.aval}, got ${v.aval} — pass key and value as [B, S, K, H] (or [S, K, H])`,
+    );
   }
   if (q.dtype !== k.dtype || q.shape[0] !== B || q.shape[3] !== H) {
-    throw new ShapeError(`dotProductAttention: query ${q.aval} must match key ${k.aval} in batch, head size and dtype — lay query out as [B, T, N, H] (or [T, N, H])`);
+    throw new ShapeError(
+      `dotProductAttention: query ${q.aval} must match key ${k.aval} in batch, head size and dtype — lay query out as [B, T, N, H] (or [T, N, H])`,
+    );
   }
   const T = q.shape[1]!;
   const N = q.shape[2]!;
-  if (N % K !== 0) throw new ShapeError(`dotProductAttention: the number of query heads must be a multiple of key/value heads, got ${N} vs ${K}`);
+  if (N % K !== 0)
+    throw new ShapeError(`dotProductAttention: the number of query heads must be a multiple of key/value heads, got ${N} vs ${K}`);
   const G = N / K;
   const logitsShape = [B, N, T, S];
   const b = bias === null ? null : broadcast4d("bias", asArray(bias), logitsShape);
   const m = mask === null ? null : broadcast4d("mask", asArray(mask), logitsShape);
-  if (m !== null && m.dtype !== "bool") throw new DTypeError(`dotProductAttention: mask must be boolean, got ${m.dtype} — pass a boolean mask, or an additive one as bias`);
+  if (m !== null && m.dtype !== "bool")
+    throw new DTypeError(`dotProductAttention: mask must be boolean, got ${m.dtype} — pass a boolean mask, or an additive one as bias`);
   const scaleValue = scale ?? 1 / Math.sqrt(H);
 
   // As JAX: query heads n = k·G + g share key/value head k; logits in at least float32.
@@ -75,15 +81,23 @@ export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: Arr
 function ensure4d(name: string, t: Array): Array {
   if (t.ndim === 4) return t;
   if (t.ndim === 3 && name !== "bias" && name !== "mask") return np.reshape(t, [1, ...t.shape]);
-  if (t.ndim < 4 && (name === "bias" || name === "mask")) return np.reshape(t, [...globalThis.Array<number>(4 - t.ndim).fill(1), ...t.shape]);
-  const want = name === "query" ? "[B, T, N, H] or [T, N, H]" : name === "bias" || name === "mask" ? "at most 4 dims, broadcastable to [B, N, T, S]" : "[B, S, K, H] or [S, K, H]";
+  if (t.ndim < 4 && (name === "bias" || name === "mask"))
+    return np.reshape(t, [...globalThis.Array<number>(4 - t.ndim).fill(1), ...t.shape]);
+  const want =
+    name === "query"
+      ? "[B, T, N, H] or [T, N, H]"
+      : name === "bias" || name === "mask"
+        ? "at most 4 dims, broadcastable to [B, N, T, S]"
+        : "[B, S, K, H] or [S, K, H]";
   throw new ShapeError(`dotProductAttention: ${name} must be ${want}, got ${t.aval}`);
 }
 
 function broadcast4d(name: string, t: Array, shape: number[]): Array {
   const t4 = ensure4d(name, t);
   if (t4.shape.some((d, i) => d !== 1 && d !== shape[i])) {
-    throw new ShapeError(`dotProductAttention: ${name} ${t.aval} is not broadcastable to the logits [${shape.join(", ")}] ([B, N, T, S]) — give it size 1 or the full size on each axis`);
+    throw new ShapeError(
+      `dotProductAttention: ${name} ${t.aval} is not broadcastable to the logits [${shape.join(", ")}] ([B, N, T, S]) — give it size 1 or the full size on each axis`,
+    );
   }
   return np.broadcastTo(t4, shape);
 }
@@ -97,6 +111,7 @@ function largeNegative(dtype: "float32" | "float64"): Array {
 /** Rejects a misspelt option rather than ignoring it. */
 function checkOptions(opts: object): void {
   for (const k of Object.keys(opts)) {
-    if (!["bias", "mask", "isCausal", "scale"].includes(k)) throw new ArgumentError(`dotProductAttention: unknown option ${JSON.stringify(k)} — expected bias, mask, isCausal or scale`);
+    if (!["bias", "mask", "isCausal", "scale"].includes(k))
+      throw new ArgumentError(`dotProductAttention: unknown option ${JSON.stringify(k)} — expected bias, mask, isCausal or scale`);
   }
 }

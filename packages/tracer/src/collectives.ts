@@ -20,7 +20,7 @@ function list(op: string, n: Names): string[] {
   for (const name of names) {
     if (typeof name !== "string") {
       throw new AxisNameError(
-        `${op}: axis name ${typeof name === "number" ? name : JSON.stringify(name) ?? String(name)} is not a string — collectives take the axisName of an enclosing vmap (vmap(f, {axisName: "batch"}) and ${op}(x, "batch")); to reduce over a positional axis use x.sum(axis) / np.mean(x, axis)`,
+        `${op}: axis name ${typeof name === "number" ? name : (JSON.stringify(name) ?? String(name))} is not a string — collectives take the axisName of an enclosing vmap (vmap(f, {axisName: "batch"}) and ${op}(x, "batch")); to reduce over a positional axis use x.sum(axis) / np.mean(x, axis)`,
       );
     }
   }

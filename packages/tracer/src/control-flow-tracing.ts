@@ -72,7 +72,13 @@ export function tracedPaths(s: Omit<Split, "arrays">): KeyEntry[][] {
 }
 
 const describeStatic = (v: unknown): string =>
-  v === TRACED ? "a traced array" : typeof v === "string" ? `the static string ${JSON.stringify(v)}` : typeof v === "function" ? "a static function" : `the static value ${String(v)}`;
+  v === TRACED
+    ? "a traced array"
+    : typeof v === "string"
+      ? `the static string ${JSON.stringify(v)}`
+      : typeof v === "function"
+        ? "a static function"
+        : `the static value ${String(v)}`;
 
 /** A function traced into a jaxpr, with the static part of its output. */
 export interface TracedFn {
@@ -124,7 +130,8 @@ export function hoistConsts(jaxprs: readonly ClosedJaxpr[]): { jaxprs: ClosedJax
 export function paramName(f: unknown, k: number): string | null {
   if (typeof f !== "function") return null;
   const src = Function.prototype.toString.call(f);
-  const m = /^\s*(?:async\s*)?(?:function\b\s*\*?\s*[\w$]*\s*|[\w$]+\s*)?\(([^)]*)\)/.exec(src) ?? /^\s*(?:async\s+)?([\w$]+)\s*=>/.exec(src);
+  const m =
+    /^\s*(?:async\s*)?(?:function\b\s*\*?\s*[\w$]*\s*|[\w$]+\s*)?\(([^)]*)\)/.exec(src) ?? /^\s*(?:async\s+)?([\w$]+)\s*=>/.exec(src);
   const name = m?.[1]!.split(",")[k]?.split("=")[0]!.trim();
   return name && /^[A-Za-z_$][\w$]*$/.test(name) ? name : null;
 }
@@ -172,7 +179,14 @@ export function promoteWeakInit(init: readonly Array[], outAvals: readonly Aval[
 }
 
 /** JAX's `_check_carry_type`: the same structure and static leaves, then the same shape and dtype leaf by leaf. */
-export function checkCarry(op: string, names: CarryNames, init: Omit<Split, "arrays">, inAvals: readonly Aval[], out: Omit<Split, "arrays">, outAvals: readonly Aval[]): void {
+export function checkCarry(
+  op: string,
+  names: CarryNames,
+  init: Omit<Split, "arrays">,
+  inAvals: readonly Aval[],
+  out: Omit<Split, "arrays">,
+  outAvals: readonly Aval[],
+): void {
   if (!init.tree.equals(out.tree)) {
     throw new PytreeError(
       `${op}: ${names.fn} carry input and carry output must have the same pytree structure, but the input is ${init.tree} and the output is ${out.tree} — revise the function so that the carry output has the same pytree structure as the carry input`,
@@ -196,7 +210,9 @@ export function checkCarry(op: string, names: CarryNames, init: Omit<Split, "arr
     const sh = !shapeEqual(a.shape, o.shape);
     shapes ||= sh;
     const why = [dt ? "the dtypes do not match" : "", sh ? "the shapes do not match" : ""].filter(Boolean).join(" and also ");
-    diffs.push(`${names.leaf(ps[i]!)} has type ${longStr(a)} but the corresponding output carry component has type ${longStr(o)}, so ${why}`);
+    diffs.push(
+      `${names.leaf(ps[i]!)} has type ${longStr(a)} but the corresponding output carry component has type ${longStr(o)}, so ${why}`,
+    );
   });
   if (diffs.length === 0) return;
   const Cls = shapes ? ShapeError : DTypeError;
@@ -209,11 +225,20 @@ export function checkCarry(op: string, names: CarryNames, init: Omit<Split, "arr
 export function checkBranchOutputs(op: string, refName: string, ref: TracedFn, name: string, other: TracedFn): void {
   const [a, b] = [ref.out, other.out];
   const all = leafPaths(a.tree);
-  const same = a.tree.equals(b.tree) && a.statics.every((v, i) => (v === TRACED ? b.statics[i] === TRACED : b.statics[i] !== TRACED && staticEqual(v, b.statics[i])));
+  const same =
+    a.tree.equals(b.tree) &&
+    a.statics.every((v, i) => (v === TRACED ? b.statics[i] === TRACED : b.statics[i] !== TRACED && staticEqual(v, b.statics[i])));
   if (!same) {
-    const at = a.tree.equals(b.tree) ? a.statics.findIndex((v, i) => !(v === TRACED ? b.statics[i] === TRACED : staticEqual(v, b.statics[i]))) : -1;
-    const detail = at >= 0 ? `: at output${keystr(all[at]!)}, ${refName} returns ${describeStatic(a.statics[at])} and ${name} ${describeStatic(b.statics[at])}` : `, got ${a.tree} and ${b.tree}`;
-    throw new PytreeError(`${op}: ${refName} output must have the same pytree structure as ${name} output${detail} — return the same structure (and the same static leaves) from every branch`);
+    const at = a.tree.equals(b.tree)
+      ? a.statics.findIndex((v, i) => !(v === TRACED ? b.statics[i] === TRACED : staticEqual(v, b.statics[i])))
+      : -1;
+    const detail =
+      at >= 0
+        ? `: at output${keystr(all[at]!)}, ${refName} returns ${describeStatic(a.statics[at])} and ${name} ${describeStatic(b.statics[at])}`
+        : `, got ${a.tree} and ${b.tree}`;
+    throw new PytreeError(
+      `${op}: ${refName} output must have the same pytree structure as ${name} output${detail} — return the same structure (and the same static leaves) from every branch`,
+    );
   }
   const ps = tracedPaths(a);
   const [x, y] = [ref.jaxpr.outAvals, other.jaxpr.outAvals];

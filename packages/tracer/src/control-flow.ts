@@ -63,11 +63,14 @@ export type Returned<T> = T extends Array | number
 /** An argument that must convert to an array (`pred`, `index`, loop bounds). */
 function arrayArg(op: string, what: string, x: unknown): Array {
   if (x instanceof Array || typeof x === "number" || typeof x === "boolean") return asArray(x);
-  throw new ArgumentError(`${op}: ${what} must be an array, a number or a boolean, got ${x === null ? "null" : typeof x} — pass a scalar array`);
+  throw new ArgumentError(
+    `${op}: ${what} must be an array, a number or a boolean, got ${x === null ? "null" : typeof x} — pass a scalar array`,
+  );
 }
 
 function checkFunctions(op: string, what: string, fns: readonly unknown[]): void {
-  if (!fns.every((f) => typeof f === "function")) throw new ArgumentError(`${op}: ${what} must be functions — pass callables, e.g. (x) => x.add(1)`);
+  if (!fns.every((f) => typeof f === "function"))
+    throw new ArgumentError(`${op}: ${what} must be functions — pass callables, e.g. (x) => x.add(1)`);
 }
 
 // ---- cond / switch ------------------------------------------------------------------------
@@ -82,9 +85,18 @@ const avalsOf = (xs: readonly Array[]) => xs.map((x) => x.aval);
  * that every branch passes through from the same operand is not an output of the `cond`:
  * the operand is returned directly.
  */
-function branchCall(op: string, index: Array, fns: readonly AnyFn[], names: readonly string[], reversed: boolean, operands: readonly unknown[]): unknown {
+function branchCall(
+  op: string,
+  index: Array,
+  fns: readonly AnyFn[],
+  names: readonly string[],
+  reversed: boolean,
+  operands: readonly unknown[],
+): unknown {
   const ops = split(operands);
-  const traced = fns.map((fn) => traceTree(op, (...xs) => (fn as (...a: unknown[]) => unknown)(...(join(ops, xs) as unknown[])), avalsOf(ops.arrays)));
+  const traced = fns.map((fn) =>
+    traceTree(op, (...xs) => (fn as (...a: unknown[]) => unknown)(...(join(ops, xs) as unknown[])), avalsOf(ops.arrays)),
+  );
   traced.forEach((t, i) => {
     if (i > 0) checkBranchOutputs(op, names[0]!, traced[0]!, names[i]!, t);
   });
@@ -92,7 +104,18 @@ function branchCall(op: string, index: Array, fns: readonly AnyFn[], names: read
   const forwarded = (j: ClosedJaxpr) => j.jaxpr.outvars.map((o) => (o instanceof Var ? j.jaxpr.invars.indexOf(o) - consts.length : -1));
   const fwds = jaxprs.map(forwarded);
   const inFwd = fwds[0]!.map((k, i) => (k >= 0 && fwds.every((f) => f[i] === k) ? k : -1));
-  const pruned = jaxprs.map((j) => new ClosedJaxpr(new Jaxpr([], j.jaxpr.invars, j.jaxpr.eqns, j.jaxpr.outvars.filter((_, i) => inFwd[i]! < 0)), []));
+  const pruned = jaxprs.map(
+    (j) =>
+      new ClosedJaxpr(
+        new Jaxpr(
+          [],
+          j.jaxpr.invars,
+          j.jaxpr.eqns,
+          j.jaxpr.outvars.filter((_, i) => inFwd[i]! < 0),
+        ),
+        [],
+      ),
+  );
   const outs = bind(P.cond, [index, ...consts, ...ops.arrays], { branches: reversed ? pruned.reverse() : pruned });
   let next = 0;
   return join(
@@ -121,7 +144,9 @@ export function cond<const Ops extends readonly unknown[], R>(
   checkFunctions("cond", "trueFun and falseFun", [trueFun, falseFun]);
   const p = arrayArg("cond", "the predicate", pred);
   if (p.ndim !== 0) {
-    throw new ShapeError(`cond: the predicate must be a scalar, got ${p.aval} — reduce it to one value (e.g. np.all or np.any), or use np.where to choose elementwise`);
+    throw new ShapeError(
+      `cond: the predicate must be a scalar, got ${p.aval} — reduce it to one value (e.g. np.all or np.any), or use np.where to choose elementwise`,
+    );
   }
   // JAX: a number is compared with zero; the bool becomes the int32 branch index.
   const b = p.dtype === "bool" ? p : bind1(P.ne, [p, scalar(0, p.dtype, true)]);
@@ -142,34 +167,54 @@ export function switch_<const Ops extends readonly unknown[], R>(
   branches: readonly ((...ops: Traced<NoInfer<Ops>>) => R)[],
   ...operands: Ops
 ): Traced<R> {
-  if (!globalThis.Array.isArray(branches)) throw new ArgumentError("switch: branches must be a list of functions — pass e.g. [(x) => x, (x) => x.neg()]");
+  if (!globalThis.Array.isArray(branches))
+    throw new ArgumentError("switch: branches must be a list of functions — pass e.g. [(x) => x, (x) => x.neg()]");
   checkFunctions("switch", "branches", branches);
   const i = arrayArg("switch", "the branch index", index);
   if (i.ndim !== 0) throw new ShapeError(`switch: the branch index must be a scalar, got ${i.aval} — pass one integer`);
   if (!isInteger(i.dtype)) {
-    throw new DTypeError(`switch: the branch index must be an integer, got ${i.aval} — convert it explicitly (e.g. index.astype("int32")), or use lax.cond for a bool`);
+    throw new DTypeError(
+      `switch: the branch index must be an integer, got ${i.aval} — convert it explicitly (e.g. index.astype("int32")), or use lax.cond for a bool`,
+    );
   }
   if (branches.length === 0) throw new ArgumentError("switch: no branches — pass at least one function");
   const ops = split(operands);
   // JAX calls a lone branch directly.
-  if (branches.length === 1) return branches[0]!(...(join(ops, ops.arrays) as Traced<Ops>)) as Traced<R>;
+  if (branches.length === 1) return (branches[0]! as (...ops: unknown[]) => R)(...(join(ops, ops.arrays) as unknown[])) as Traced<R>;
   let idx = i.dtype === "int32" && !i.weakType ? i : bind1(P.convertElementType, [i], { new_dtype: "int32", weak_type: false });
   // JAX clamps with `clamp(0, index, n - 1)`; wax has no clamp primitive, so max then min.
   idx = bind1(P.min, [bind1(P.max, [idx, scalar(0, "int32")]), scalar(branches.length - 1, "int32")]);
-  return branchCall("switch", idx, branches as readonly AnyFn[], branches.map((_, k) => `branch ${k}`), false, operands) as Traced<R>;
+  return branchCall(
+    "switch",
+    idx,
+    branches as readonly AnyFn[],
+    branches.map((_, k) => `branch ${k}`),
+    false,
+    operands,
+  ) as Traced<R>;
 }
 
 // ---- while --------------------------------------------------------------------------------
 
 /** The loop of `whileLoop`, with the names used by carry errors (shared with `foriLoop`). */
-function whileImpl(op: string, names: CarryNames, condFun: (c: unknown) => unknown, bodyFun: (c: unknown) => unknown, initVal: unknown): unknown {
+function whileImpl(
+  op: string,
+  names: CarryNames,
+  condFun: (c: unknown) => unknown,
+  bodyFun: (c: unknown) => unknown,
+  initVal: unknown,
+): unknown {
   const init = split(initVal);
   const build = () => {
     const avals = avalsOf(init.arrays);
-    const c = traceTree(op, (...xs) => {
-      const r = condFun(join(init, xs));
-      return typeof r === "boolean" ? asArray(r) : r;
-    }, avals);
+    const c = traceTree(
+      op,
+      (...xs) => {
+        const r = condFun(join(init, xs));
+        return typeof r === "boolean" ? asArray(r) : r;
+      },
+      avals,
+    );
     const b = traceTree(op, (...xs) => bodyFun(join(init, xs)), avals);
     return [c, b] as const;
   };
@@ -181,7 +226,8 @@ function whileImpl(op: string, names: CarryNames, condFun: (c: unknown) => unkno
   }
   const pred = c.jaxpr.outAvals;
   if (c.out.tree.kind !== "leaf" || pred.length !== 1 || pred[0]!.ndim !== 0 || pred[0]!.dtype !== "bool") {
-    const got = c.out.tree.kind !== "leaf" ? `pytree ${c.out.tree}` : pred.length !== 1 ? `a ${typeof c.out.statics[0]}` : longStr(pred[0]!);
+    const got =
+      c.out.tree.kind !== "leaf" ? `pytree ${c.out.tree}` : pred.length !== 1 ? `a ${typeof c.out.statics[0]}` : longStr(pred[0]!);
     const Cls = pred.length === 1 && pred[0]!.ndim !== 0 ? ShapeError : DTypeError;
     throw new Cls(`${op}: condFun must return a boolean scalar, but got ${got} — return one bool (e.g. i.lt(n), or x.gt(0).all())`);
   }
@@ -246,7 +292,9 @@ export function foriLoop<const C>(
     if (b.ndim !== 0) throw new ShapeError(`foriLoop: ${what} must be a scalar, got ${b.aval} — pass one integer`);
     if (!isInteger(b.dtype)) {
       const value = b instanceof ConcreteArray ? ` (${b.data[0]})` : "";
-      throw new DTypeError(`foriLoop: ${what} must be an integer, got ${b.aval}${value} — pass integer bounds (convert a float with astype("int32"))`);
+      throw new DTypeError(
+        `foriLoop: ${what} must be an integer, got ${b.aval}${value} — pass integer bounds (convert a float with astype("int32"))`,
+      );
     }
   }
   const body = bodyFun as (i: Array, v: unknown) => unknown;
@@ -264,7 +312,9 @@ export function foriLoop<const C>(
     return carry[1] as Traced<C>;
   }
   if (opts.unroll !== undefined && opts.unroll !== false && opts.unroll !== 1) {
-    throw new ArgumentError("foriLoop: unroll needs statically known loop bounds (JS numbers or concrete arrays) — drop unroll or make the bounds static");
+    throw new ArgumentError(
+      "foriLoop: unroll needs statically known loop bounds (JS numbers or concrete arrays) — drop unroll or make the bounds static",
+    );
   }
   let { lower: l, upper: h } = bounds;
   if (l.dtype !== h.dtype) {
@@ -306,9 +356,12 @@ function scanLength(op: string, xs: Split, opts: ScanOptions): number {
   const sizes = xs.arrays.map((x) => x.shape[0]!);
   const list = () => sizes.map((s, i) => `${paths[i]}: ${s}`).join(", ");
   if (opts.length !== undefined) {
-    if (!Number.isInteger(opts.length) || opts.length < 0) throw new ArgumentError(`${op}: length must be a non-negative integer, got ${opts.length}`);
+    if (!Number.isInteger(opts.length) || opts.length < 0)
+      throw new ArgumentError(`${op}: length must be a non-negative integer, got ${opts.length}`);
     if (sizes.some((s) => s !== opts.length)) {
-      throw new ShapeError(`${op}: length is ${opts.length} but the xs have leading axis sizes ${list()} — make them agree, or drop length`);
+      throw new ShapeError(
+        `${op}: length is ${opts.length} but the xs have leading axis sizes ${list()} — make them agree, or drop length`,
+      );
     }
     return opts.length;
   }
@@ -319,20 +372,31 @@ function scanLength(op: string, xs: Split, opts: ScanOptions): number {
   return sizes[0]!;
 }
 
-function scanImpl(op: string, names: CarryNames, f: (c: never, x: never) => unknown, init: unknown, xs: unknown, opts: ScanOptions): [unknown, unknown] {
+function scanImpl(
+  op: string,
+  names: CarryNames,
+  f: (c: never, x: never) => unknown,
+  init: unknown,
+  xs: unknown,
+  opts: ScanOptions,
+): [unknown, unknown] {
   const reverse = opts.reverse ?? false;
   if (typeof reverse !== "boolean") throw new ArgumentError(`${op}: reverse must be a boolean, got ${String(reverse)}`);
   const xsSplit = split(xs);
   const length = scanLength(op, xsSplit, opts);
   const u = opts.unroll ?? 1;
   const unroll = u === true ? Math.max(length, 1) : u === false ? 1 : u;
-  if (!Number.isInteger(unroll) || unroll < 1) throw new ArgumentError(`${op}: unroll must be a boolean or a positive integer, got ${String(u)}`);
+  if (!Number.isInteger(unroll) || unroll < 1)
+    throw new ArgumentError(`${op}: unroll must be a boolean or a positive integer, got ${String(u)}`);
 
   const xAvals = xsSplit.arrays.map((x) => sliceAval(x.aval));
   const carry = split(init);
   const build = () => {
     const nk = carry.arrays.length;
-    const t = traceTree(op, (...ins) => f(join(carry, ins.slice(0, nk)) as never, join(xsSplit, ins.slice(nk)) as never), [...avalsOf(carry.arrays), ...xAvals]);
+    const t = traceTree(op, (...ins) => f(join(carry, ins.slice(0, nk)) as never, join(xsSplit, ins.slice(nk)) as never), [
+      ...avalsOf(carry.arrays),
+      ...xAvals,
+    ]);
     const { tree, statics } = t.out;
     if (tree.kind !== "array" || tree.children.length !== 2) {
       throw new PytreeError(`${op}: the body must return a pair [carry, y], got ${tree} — return [newCarry, y] (y may be null)`);

@@ -75,7 +75,11 @@ export function register(name: string, fn: (...xs: Array[]) => Array[], jvp: Cus
  * const relu = customJvp((x) => np.maximum(x, 0),
  *   ([x], [t]) => [[np.maximum(x, 0)], [np.where(x.gt(0), t, 0)]], "relu");
  */
-export function customJvp(fn: (...xs: Array[]) => Array | Array[], jvp: CustomJvpRule, name = fn.name || "f"): (...xs: ArrayLike[]) => Array {
+export function customJvp(
+  fn: (...xs: Array[]) => Array | Array[],
+  jvp: CustomJvpRule,
+  name = fn.name || "f",
+): (...xs: ArrayLike[]) => Array {
   const listFn = (...xs: Array[]) => {
     const r = fn(...xs);
     return globalThis.Array.isArray(r) ? r : [r];

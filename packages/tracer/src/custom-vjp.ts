@@ -69,7 +69,9 @@ export const customLin = definePrimitive("custom_lin", {
   multipleResults: true,
   abstractEval: (_avals, params) => params.out_avals.map((a) => new Aval(a.shape, a.dtype)),
   impl: (_args, params) => {
-    throw new TransformError(`${params.name}: can't apply forward-mode autodiff (jvp) to a custom_vjp function — use grad/vjp, or customJvp for a forward-mode rule`);
+    throw new TransformError(
+      `${params.name}: can't apply forward-mode autodiff (jvp) to a custom_vjp function — use grad/vjp, or customJvp for a forward-mode rule`,
+    );
   },
   ppParams: (p) => [
     ["name", p.name],
@@ -108,7 +110,9 @@ function arrayLeaves(op: string, tree: unknown, what: string): [Array[], TreeDef
     leaves.map((l, i) => {
       if (typeof l === "number" || typeof l === "boolean") return asArray(l);
       if (l !== null && typeof l === "object" && "aval" in l) return l as Array;
-      throw new ArgumentError(`${op}: ${what} leaf ${i} of ${def} is a ${l === null ? "null" : typeof l}, not an array — custom_vjp functions take and return pytrees of arrays`);
+      throw new ArgumentError(
+        `${op}: ${what} leaf ${i} of ${def} is a ${l === null ? "null" : typeof l}, not an array — custom_vjp functions take and return pytrees of arrays`,
+      );
     }),
     def,
   ];
@@ -150,7 +154,8 @@ export function customVjp<A extends unknown[], R>(f: (...args: A) => R, name = f
     const flatOut = (value: unknown, what: string): Array[] => {
       const [outs, def] = arrayLeaves(op, value, what);
       if (out.tree === null) out.tree = def;
-      else if (!out.tree.equals(def)) throw new TransformError(`${op}: ${what} ${def} must have the function's output structure ${out.tree}`);
+      else if (!out.tree.equals(def))
+        throw new TransformError(`${op}: ${what} ${def} must have the function's output structure ${out.tree}`);
       return outs;
     };
     const id = registerVjp({
@@ -159,7 +164,8 @@ export function customVjp<A extends unknown[], R>(f: (...args: A) => R, name = f
       fn: (xs) => flatOut(f(...(inTree.unflatten(xs) as A)), "output"),
       fwd: (xs) => {
         const res = fwd(...(inTree.unflatten(xs) as A)) as unknown;
-        if (!globalThis.Array.isArray(res) || res.length !== 2) throw new TransformError(`${op}: fwd must return [output, residuals], got ${typeof res}`);
+        if (!globalThis.Array.isArray(res) || res.length !== 2)
+          throw new TransformError(`${op}: fwd must return [output, residuals], got ${typeof res}`);
         const [rs, resTree] = arrayLeaves(op, res[1], "residual");
         return [flatOut(res[0], "fwd's output"), rs, resTree];
       },
@@ -167,7 +173,9 @@ export function customVjp<A extends unknown[], R>(f: (...args: A) => R, name = f
         const got = bwd(resTree.unflatten(res), out.tree!.unflatten(cts) as ArrayTree<R>) as unknown;
         if (!globalThis.Array.isArray(got) || got.length !== argDefs.length) {
           const n = globalThis.Array.isArray(got) ? `${got.length} values` : typeof got;
-          throw new TransformError(`${op}: bwd must return one cotangent per argument (${argDefs.length}), got ${n} — return a list, e.g. [gx] for one argument`);
+          throw new TransformError(
+            `${op}: bwd must return one cotangent per argument (${argDefs.length}), got ${n} — return a list, e.g. [gx] for one argument`,
+          );
         }
         const flat: (Array | null)[] = [];
         got.forEach((c, i) => {
@@ -188,7 +196,15 @@ export function customVjp<A extends unknown[], R>(f: (...args: A) => R, name = f
     const [leaves, inTree] = arrayLeaves(op, args, "argument");
     const key = String(inTree);
     let rec = byInTree.get(key);
-    if (!rec) byInTree.set(key, (rec = register(args, inTree, leaves.map((l) => l.aval))));
+    if (!rec)
+      byInTree.set(
+        key,
+        (rec = register(
+          args,
+          inTree,
+          leaves.map((l) => l.aval),
+        )),
+      );
     const outs = callVjpEntry(rec.id, leaves);
     return rec.out.tree!.unflatten(outs) as R;
   }) as CustomVjpFunction<A, R>;

@@ -90,12 +90,7 @@ const DEFAULT_OF_KIND: Record<Kind, DType> = { b: "bool", i: "int32", f: "float3
  *   case the result is that kind's default, still weak (`i32 + 2.5 -> f32 (weak)`).
  * - weak + weak: the higher kind's default, weak.
  */
-export function promoteTypes(
-  a: DType,
-  aWeak: boolean,
-  b: DType,
-  bWeak: boolean,
-): { dtype: DType; weakType: boolean } {
+export function promoteTypes(a: DType, aWeak: boolean, b: DType, bWeak: boolean): { dtype: DType; weakType: boolean } {
   if (a === b) return { dtype: a, weakType: aWeak && bWeak };
   const ka = KIND_RANK[kind(a)];
   const kb = KIND_RANK[kind(b)];
@@ -119,9 +114,7 @@ export function promoteTypes(
 /** Validates a dtype given by a user; throws a DTypeError naming the op otherwise. */
 export function checkDType(op: string, dtype: unknown): DType {
   if (!isDType(dtype)) {
-    throw new DTypeError(
-      `${op}: unknown dtype ${JSON.stringify(dtype)} — use one of ${DTYPES.join(", ")}`,
-    );
+    throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype)} — use one of ${DTYPES.join(", ")}`);
   }
   return dtype;
 }

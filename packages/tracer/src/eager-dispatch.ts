@@ -14,7 +14,12 @@ import type { Primitive } from "./primitive";
  * Runs one eager primitive application and returns its outputs' data (in `outAvals`' dtypes
  * and sizes), or `null` to leave it to the interpreter.
  */
-export type EagerKernels = (prim: Primitive, args: readonly ConcreteArray[], params: unknown, outAvals: readonly Aval[]) => TypedArray[] | null;
+export type EagerKernels = (
+  prim: Primitive,
+  args: readonly ConcreteArray[],
+  params: unknown,
+  outAvals: readonly Aval[],
+) => TypedArray[] | null;
 
 let installed: EagerKernels | null = null;
 let interpreterOnly = false;

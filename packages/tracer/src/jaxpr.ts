@@ -117,7 +117,12 @@ function ppAtom(a: Atom, ctx: PpContext): string {
 function ppBinders(vs: readonly Var[], ctx: PpContext, used?: Set<Var>): Doc {
   return nest(
     2,
-    group(join(group(brk()), vs.map((v) => text(`${used && !used.has(v) ? "_" : ctx.name(v)}:${v.aval}`)))),
+    group(
+      join(
+        group(brk()),
+        vs.map((v) => text(`${used && !used.has(v) ? "_" : ctx.name(v)}:${v.aval}`)),
+      ),
+    ),
   );
 }
 
@@ -135,7 +140,10 @@ export function paramStr(v: ParamValue): string {
     const items = (v as readonly ParamValue[]).map(paramStr);
     return items.length === 1 ? `(${items[0]},)` : `(${items.join(", ")})`;
   }
-  return String(v);
+  if (v instanceof Jaxpr || v instanceof ClosedJaxpr) return v.toString();
+  return `{${Object.entries(v)
+    .map(([k, x]) => `'${k}': ${paramStr(x)}`)
+    .join(", ")}}`;
 }
 
 /** A tuple of jaxprs (`cond`'s branches), one per line when it does not fit: JAX's `pp_jaxprs`. */
@@ -162,12 +170,36 @@ function ppEqn(e: Eqn, ctx: PpContext, used: Set<Var>): Doc {
       ? nil
       : group(
           concat(
-            nest(2, concat(text("["), brk(""), join(brk(), kvs.map(([k, v]) => ppParam(k, v, ctx))))),
+            nest(
+              2,
+              concat(
+                text("["),
+                brk(""),
+                join(
+                  brk(),
+                  kvs.map(([k, v]) => ppParam(k, v, ctx)),
+                ),
+              ),
+            ),
             brk(""),
             text("]"),
           ),
         );
-  const rhs = e.inputs.length > 0 ? concat(text(" "), nest(2, group(join(group(brk()), e.inputs.map((a) => text(ppAtom(a, ctx))))))) : nil;
+  const rhs =
+    e.inputs.length > 0
+      ? concat(
+          text(" "),
+          nest(
+            2,
+            group(
+              join(
+                group(brk()),
+                e.inputs.map((a) => text(ppAtom(a, ctx))),
+              ),
+            ),
+          ),
+        )
+      : nil;
   return concat(lhs, text(e.prim.name), params, rhs);
 }
 
@@ -182,28 +214,26 @@ function ppJaxpr(j: Jaxpr, ctx: PpContext): Doc {
   const consts = ppBinders(j.constvars, ctx);
   const invars = ppBinders(j.invars, ctx);
   const used = usedVars(j);
-  const eqns = join(brk("; "), j.eqns.map((e) => ppEqn(e, ctx, used)));
+  const eqns = join(
+    brk("; "),
+    j.eqns.map((e) => ppEqn(e, ctx, used)),
+  );
   const outs = concat(
     text("("),
-    nest(2, group(join(concat(text(","), group(brk())), j.outvars.map((a) => text(ppAtom(a, ctx)))))),
+    nest(
+      2,
+      group(
+        join(
+          concat(text(","), group(brk())),
+          j.outvars.map((a) => text(ppAtom(a, ctx))),
+        ),
+      ),
+    ),
     text(j.outvars.length === 1 ? ",)" : ")"),
   );
   return concat(
     group(
-      nest(
-        2,
-        concat(
-          text("{ lambda "),
-          consts,
-          text("; "),
-          invars,
-          text(". let"),
-          nest(2, concat(brk(), eqns)),
-          brk(),
-          text("in "),
-          outs,
-        ),
-      ),
+      nest(2, concat(text("{ lambda "), consts, text("; "), invars, text(". let"), nest(2, concat(brk(), eqns)), brk(), text("in "), outs)),
     ),
     text(" }"),
   );

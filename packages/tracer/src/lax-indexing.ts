@@ -76,7 +76,9 @@ export function parseMode(op: string, mode: GatherScatterModeName | undefined, d
   if (mode === undefined) return dflt;
   if (mode === "clip" || mode === "promise_in_bounds" || mode === "fill_or_drop") return mode;
   if (mode === "fill" || mode === "drop") return "fill_or_drop";
-  throw new ArgumentError(`${op}: unknown mode ${JSON.stringify(mode)} — use "clip", "fill", "drop", "fill_or_drop" or "promise_in_bounds"`);
+  throw new ArgumentError(
+    `${op}: unknown mode ${JSON.stringify(mode)} — use "clip", "fill", "drop", "fill_or_drop" or "promise_in_bounds"`,
+  );
 }
 
 function intList(op: string, obj: object, key: string, optional: boolean): readonly number[] {
@@ -89,16 +91,25 @@ function intList(op: string, obj: object, key: string, optional: boolean): reado
 }
 
 function checkKeys(op: string, obj: object, allowed: readonly string[]): void {
-  if (typeof obj !== "object" || obj === null) throw new ArgumentError(`${op}: dimensionNumbers must be an object with ${allowed.join(", ")}`);
+  if (typeof obj !== "object" || obj === null)
+    throw new ArgumentError(`${op}: dimensionNumbers must be an object with ${allowed.join(", ")}`);
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) {
-      throw new ArgumentError(`${op}: unknown dimensionNumbers field ${JSON.stringify(k)} — the fields are ${allowed.join(", ")} (camelCase)`);
+      throw new ArgumentError(
+        `${op}: unknown dimensionNumbers field ${JSON.stringify(k)} — the fields are ${allowed.join(", ")} (camelCase)`,
+      );
     }
   }
 }
 
 const GATHER_KEYS = ["offsetDims", "collapsedSliceDims", "startIndexMap", "operandBatchingDims", "startIndicesBatchingDims"];
-const SCATTER_KEYS = ["updateWindowDims", "insertedWindowDims", "scatterDimsToOperandDims", "operandBatchingDims", "scatterIndicesBatchingDims"];
+const SCATTER_KEYS = [
+  "updateWindowDims",
+  "insertedWindowDims",
+  "scatterDimsToOperandDims",
+  "operandBatchingDims",
+  "scatterIndicesBatchingDims",
+];
 
 /** The primitive's (snake_case) gather dimension numbers from the API's camelCase object. */
 export function gatherDims(op: string, dn: GatherDimensionNumbers): GatherDims {
@@ -133,7 +144,13 @@ export function scatterDims(op: string, dn: ScatterDimensionNumbers): ScatterDim
  * lax.gather(x, array([[2], [0]], {dtype: "int32"}),
  *   {offsetDims: [1], collapsedSliceDims: [0], startIndexMap: [0]}, [1, 3])
  */
-export function gather(operand: ArrayLike, startIndices: ArrayLike, dimensionNumbers: GatherDimensionNumbers, sliceSizes: readonly number[], opts: GatherOptions = {}): Array {
+export function gather(
+  operand: ArrayLike,
+  startIndices: ArrayLike,
+  dimensionNumbers: GatherDimensionNumbers,
+  sliceSizes: readonly number[],
+  opts: GatherOptions = {},
+): Array {
   const mode = parseMode("gather", opts.mode, "clip");
   return bind1(P.gather, [asArray(operand), asArray(startIndices)], {
     dimension_numbers: gatherDims("gather", dimensionNumbers),
@@ -148,7 +165,13 @@ export function gather(operand: ArrayLike, startIndices: ArrayLike, dimensionNum
 type ScatterPrim = typeof P.scatter | typeof P.scatterAdd | typeof P.scatterMul | typeof P.scatterMin | typeof P.scatterMax;
 
 function scatterWith(prim: ScatterPrim, op: string) {
-  return (operand: ArrayLike, scatterIndices: ArrayLike, updates: ArrayLike, dimensionNumbers: ScatterDimensionNumbers, opts: ScatterOptions = {}): Array => {
+  return (
+    operand: ArrayLike,
+    scatterIndices: ArrayLike,
+    updates: ArrayLike,
+    dimensionNumbers: ScatterDimensionNumbers,
+    opts: ScatterOptions = {},
+  ): Array => {
     const params: ScatterParams = {
       dimension_numbers: scatterDims(op, dimensionNumbers),
       mode: parseMode(op, opts.mode, "fill_or_drop"),

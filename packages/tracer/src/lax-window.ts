@@ -58,20 +58,35 @@ export function reduceWindow(
   const op = monoid(computation);
   const baseDilation = opts.baseDilation ?? new globalThis.Array<number>(n).fill(1);
   const windowDilation = opts.windowDilation ?? new globalThis.Array<number>(n).fill(1);
-  for (const [what, v] of [["windowDimensions", windowDimensions], ["windowStrides", windowStrides], ["baseDilation", baseDilation], ["windowDilation", windowDilation]] as const) {
+  for (const [what, v] of [
+    ["windowDimensions", windowDimensions],
+    ["windowStrides", windowStrides],
+    ["baseDilation", baseDilation],
+    ["windowDilation", windowDilation],
+  ] as const) {
     if (v.length !== n || v.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new ShapeError(`reduceWindow: ${what} [${v.join(", ")}] must have one positive integer per operand dim (operand ${x.aval}) — pass ${n} entries`);
+      throw new ShapeError(
+        `reduceWindow: ${what} [${v.join(", ")}] must have one positive integer per operand dim (operand ${x.aval}) — pass ${n} entries`,
+      );
     }
   }
   const dilated = x.shape.map((s, i) => (s === 0 ? 0 : (s - 1) * baseDilation[i]! + 1));
   const span = windowDimensions.map((w, i) => (w - 1) * windowDilation[i]! + 1);
   const pads = typeof padding === "string" ? padtypeToPads(dilated, span, windowStrides, padding) : [...padding];
   if (pads.length !== n || pads.some((p) => p.length !== 2 || !Number.isInteger(p[0]) || !Number.isInteger(p[1]))) {
-    throw new ShapeError(`reduceWindow: padding ${JSON.stringify(padding)} must be one [low, high] integer pair per operand dim (operand ${x.aval}), or "SAME"/"SAME_LOWER"/"VALID"`);
+    throw new ShapeError(
+      `reduceWindow: padding ${JSON.stringify(padding)} must be one [low, high] integer pair per operand dim (operand ${x.aval}), or "SAME"/"SAME_LOWER"/"VALID"`,
+    );
   }
   const init = lax.convertElementType(initValue, x.dtype);
   const needsPad = pads.some(([lo, hi]) => lo !== 0 || hi !== 0) || baseDilation.some((d) => d !== 1);
-  const padded = needsPad ? lax.pad(x, init, pads.map(([lo, hi], i) => [lo, hi, baseDilation[i]! - 1] as const)) : x;
+  const padded = needsPad
+    ? lax.pad(
+        x,
+        init,
+        pads.map(([lo, hi], i) => [lo, hi, baseDilation[i]! - 1] as const),
+      )
+    : x;
   const outShape = padded.shape.map((s, i) => Math.max(0, Math.floor((s - span[i]!) / windowStrides[i]!) + 1));
   const tiled = windowDimensions.every((w, i) => w === windowStrides[i] && windowDilation[i] === 1) && outShape.every((o) => o > 0);
   if (tiled) return tiledWindows(padded, init, initValue, op, windowDimensions, outShape);
@@ -100,11 +115,27 @@ interface Monoid {
  * carries a custom JVP that sends each window's tangent to its first extremum in row-major
  * window order (XLA's select_and_scatter_add), not split among ties as `reduce_max`'s own.
  */
-function tiledWindows(padded: Array, init: Array, initValue: number, op: Monoid, window: readonly number[], outShape: readonly number[]): Array {
+function tiledWindows(
+  padded: Array,
+  init: Array,
+  initValue: number,
+  op: Monoid,
+  window: readonly number[],
+  outShape: readonly number[],
+): Array {
   const used = outShape.map((o, i) => o * window[i]!);
-  const cropped = used.every((u, i) => u === padded.shape[i]) ? padded : lax.slice(padded, used.map(() => 0), used);
+  const cropped = used.every((u, i) => u === padded.shape[i])
+    ? padded
+    : lax.slice(
+        padded,
+        used.map(() => 0),
+        used,
+      );
   // Only dims with a window wider than 1 are split (fewer, longer loops in the kernels).
-  const split = lax.reshape(cropped, outShape.flatMap((o, i) => (window[i]! > 1 ? [o, window[i]!] : [o])));
+  const split = lax.reshape(
+    cropped,
+    outShape.flatMap((o, i) => (window[i]! > 1 ? [o, window[i]!] : [o])),
+  );
   const pattern = window.map((w) => (w > 1 ? "w" : "o")).join("");
   const axes = windowAxes(pattern);
   let out = axes.length === 0 ? split : op.name === "add" ? lax.reduceSum(split, axes) : extremumFirst(op.name, pattern)(split);
@@ -172,7 +203,14 @@ function extremumFirst(name: "max" | "min", pattern: string): (x: Array) => Arra
       // reduction that stores the incoming cotangent once per window before it is spread
       // over the window's elements (it is often a long fused expression, such as a conv's
       // input gradient).
-      const unit = lax.reshape(lax.broadcastInDim(tangent, [...tangent.shape, 1], tangent.shape.map((_, i) => i)), tangent.shape);
+      const unit = lax.reshape(
+        lax.broadcastInDim(
+          tangent,
+          [...tangent.shape, 1],
+          tangent.shape.map((_, i) => i),
+        ),
+        tangent.shape,
+      );
       return [[ans], [unit]];
     },
     `reduce_window_${name}`,
@@ -189,7 +227,9 @@ function monoid(c: WindowComputation): Monoid {
   if (name === "add") return { name, combine: lax.add, isIdentity: (v) => v === 0 };
   if (name === "max") return { name, combine: (acc, x) => lax.selectN(lax.gt(x, acc), acc, x), isIdentity: (v) => v === -Infinity };
   if (name === "min") return { name, combine: (acc, x) => lax.selectN(lax.lt(x, acc), acc, x), isIdentity: (v) => v === Infinity };
-  throw new ArgumentError(`reduceWindow: computation must be "add", "max", "min" or lax.add/lax.max/lax.min, got ${typeof c === "function" ? c.name || "a function" : JSON.stringify(c)} — other monoids are not supported`);
+  throw new ArgumentError(
+    `reduceWindow: computation must be "add", "max", "min" or lax.add/lax.max/lax.min, got ${typeof c === "function" ? c.name || "a function" : JSON.stringify(c)} — other monoids are not supported`,
+  );
 }
 
 /** Every window offset, in row-major order. */
@@ -198,7 +238,12 @@ function windowOffsets(dims: readonly number[]): number[][] {
 }
 
 /** lax's `padtype_to_pads`: "SAME" keeps `ceil(n/stride)` outputs, an odd pad's extra at the end ("SAME_LOWER": at the start). */
-export function padtypeToPads(sizes: readonly number[], span: readonly number[], strides: readonly number[], padding: "SAME" | "SAME_LOWER" | "VALID"): [number, number][] {
+export function padtypeToPads(
+  sizes: readonly number[],
+  span: readonly number[],
+  strides: readonly number[],
+  padding: "SAME" | "SAME_LOWER" | "VALID",
+): [number, number][] {
   if (padding === "VALID") return sizes.map(() => [0, 0]);
   return sizes.map((s, i) => {
     const out = Math.ceil(s / strides[i]!);

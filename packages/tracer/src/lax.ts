@@ -10,8 +10,14 @@ import { bind, bind1 } from "./trace";
 import { asArray, type ArrayLike } from "./values";
 
 const a = asArray;
-const un = (p: P.Primitive) => (x: ArrayLike): Array => bind1(p, [a(x)]);
-const bin = (p: P.Primitive) => (x: ArrayLike, y: ArrayLike): Array => bind1(p, [a(x), a(y)]);
+const un =
+  (p: P.Primitive) =>
+  (x: ArrayLike): Array =>
+    bind1(p, [a(x)]);
+const bin =
+  (p: P.Primitive) =>
+  (x: ArrayLike, y: ArrayLike): Array =>
+    bind1(p, [a(x), a(y)]);
 
 export const neg = un(P.neg);
 export const exp = un(P.exp);
@@ -89,8 +95,17 @@ export function transpose(x: ArrayLike, permutation: readonly number[]): Array {
 export function squeeze(x: ArrayLike, dimensions: readonly number[]): Array {
   return bind1(P.squeeze, [a(x)], { dimensions: [...dimensions] });
 }
-export function slice(x: ArrayLike, startIndices: readonly number[], limitIndices: readonly number[], strides: readonly number[] | null = null): Array {
-  return bind1(P.slice, [a(x)], { start_indices: [...startIndices], limit_indices: [...limitIndices], strides: strides ? [...strides] : null });
+export function slice(
+  x: ArrayLike,
+  startIndices: readonly number[],
+  limitIndices: readonly number[],
+  strides: readonly number[] | null = null,
+): Array {
+  return bind1(P.slice, [a(x)], {
+    start_indices: [...startIndices],
+    limit_indices: [...limitIndices],
+    strides: strides ? [...strides] : null,
+  });
 }
 export function dynamicSlice(x: ArrayLike, startIndices: readonly ArrayLike[], sliceSizes: readonly number[]): Array {
   return bind1(P.dynamicSlice, [a(x), ...startIndices.map(a)], { slice_sizes: [...sliceSizes] });
@@ -188,7 +203,10 @@ export function optimizationBarrier<T>(tree: T): T {
     if (l instanceof ArrayClass) idx.push(i);
   });
   if (idx.length === 0) return tree;
-  const outs = bind(P.optimizationBarrier, idx.map((i) => leaves[i] as Array));
+  const outs = bind(
+    P.optimizationBarrier,
+    idx.map((i) => leaves[i] as Array),
+  );
   const full = leaves.slice();
   idx.forEach((i, k) => (full[i] = outs[k]));
   return def.unflatten(full) as T;

@@ -121,7 +121,9 @@ export function logsumexp(
   options?: { keepdims?: boolean },
 ): Array {
   // JAX's `logsumexp(a, axis)`: the axis positionally, or an options object.
-  const opts = reduceArgs<{ axis?: number | readonly number[] | null; keepdims?: boolean }>("logsumexp", axis, options, { keepdims: "boolean" });
+  const opts = reduceArgs<{ axis?: number | readonly number[] | null; keepdims?: boolean }>("logsumexp", axis, options, {
+    keepdims: "boolean",
+  });
   const a = inexact(x);
   const m = np.max(a, { axis: opts.axis, keepdims: true });
   // Where the max is infinite (all -inf, or +inf present), shift by 0 instead.

@@ -15,14 +15,7 @@ export type { NoParams, ParamsOf, PrimName, PrimitiveParamsMap } from "./catalog
 
 /** A parameter of an equation. Must be immutable; printed JAX-style. */
 export type ParamValue =
-  | number
-  | string
-  | boolean
-  | null
-  | readonly ParamValue[]
-  | Jaxpr
-  | ClosedJaxpr
-  | { readonly [k: string]: ParamValue };
+  number | string | boolean | null | readonly ParamValue[] | Jaxpr | ClosedJaxpr | { readonly [k: string]: ParamValue };
 
 /** Params of some primitive (the union over the catalogue): what generic code such as the interpreter passes on. */
 export type Params = ParamsOf<PrimName>;

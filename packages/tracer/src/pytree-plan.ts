@@ -5,7 +5,7 @@
 import { PytreeError } from "./errors";
 import { isLeafValue, isPlainObject, lookupNodeByCtor, staticEqual, type TreeDef } from "./pytree";
 
-const hasOwn = Object.prototype.hasOwnProperty;
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
 type Reader = (x: unknown, out: unknown[]) => boolean;
 type Builder = (leaves: readonly unknown[]) => unknown;
@@ -54,11 +54,11 @@ export class TreePlan {
           return (x, out) => {
             if (x === null || typeof x !== "object" || globalThis.Array.isArray(x) || !isPlainObject(x)) return false;
             let count = 0;
-            for (const k in x) if (hasOwn.call(x, k)) count++;
+            for (const k in x) if (hasOwn(x, k)) count++;
             if (count !== n) return false;
             for (let i = 0; i < n; i++) {
               const key = keys[i]!;
-              if (!hasOwn.call(x, key) || !kids[i]!((x as Record<string, unknown>)[key], out)) return false;
+              if (!hasOwn(x, key) || !kids[i]!((x as Record<string, unknown>)[key], out)) return false;
             }
             return true;
           };
@@ -179,7 +179,9 @@ export class TreePlan {
   /** Rebuilds a tree of this structure from `leaves` (read, not kept). */
   unflatten(leaves: readonly unknown[]): unknown {
     if (leaves.length < this.numLeaves) {
-      throw new PytreeError(`treeUnflatten: ${this.treedef} has ${this.numLeaves} leaves but ${leaves.length} were given — pass exactly one value per leaf`);
+      throw new PytreeError(
+        `treeUnflatten: ${this.treedef} has ${this.numLeaves} leaves but ${leaves.length} were given — pass exactly one value per leaf`,
+      );
     }
     return this.#build(leaves);
   }

@@ -46,9 +46,8 @@ export function keystr(path: readonly KeyEntry[]): string {
   return path.map((k) => (k.kind === "attr" ? `.${k.name}` : k.kind === "key" ? `['${k.name}']` : `[${k.index}]`)).join("");
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Ctor = abstract new (...args: any[]) => unknown;
-const registry = new Map<Ctor | Function, PytreeNodeDef<never>>();
+type Ctor = abstract new (...args: never[]) => unknown;
+const registry = new Map<Ctor, PytreeNodeDef<never>>();
 
 /**
  * Registers a class as a pytree node. Subclasses inherit the registration (lookup walks the
@@ -65,25 +64,25 @@ export function registerPytreeNode<T>(ctor: Ctor, def: PytreeNodeDef<T>): void {
 let byProto = new WeakMap<object, PytreeNodeDef<never> | null>();
 
 function lookupNode(x: object): PytreeNodeDef<never> | undefined {
-  const first = Object.getPrototypeOf(x) as { constructor?: Function } | null;
+  const first = Object.getPrototypeOf(x) as { constructor?: Ctor } | null;
   if (first === null) return undefined;
   const cached = byProto.get(first);
   if (cached !== undefined) return cached ?? undefined;
   let found: PytreeNodeDef<never> | null = null;
-  let proto: { constructor?: Function } | null = first;
+  let proto: { constructor?: Ctor } | null = first;
   while (proto !== null && proto !== Object.prototype) {
     const def = proto.constructor ? registry.get(proto.constructor) : undefined;
     if (def) {
       found = def;
       break;
     }
-    proto = Object.getPrototypeOf(proto) as { constructor?: Function } | null;
+    proto = Object.getPrototypeOf(proto) as { constructor?: Ctor } | null;
   }
   byProto.set(first, found);
   return found ?? undefined;
 }
 
-const hasOwn = Object.prototype.hasOwnProperty;
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
 /** Whether `x` flattens to itself (is not a node), decided without allocating. */
 export function isLeafValue(x: unknown): boolean {
@@ -94,7 +93,7 @@ export function isLeafValue(x: unknown): boolean {
 }
 
 export function isPlainObject(x: object): boolean {
-  const proto = Object.getPrototypeOf(x);
+  const proto = Object.getPrototypeOf(x) as object | null;
   return proto === Object.prototype || proto === null;
 }
 
@@ -187,10 +186,11 @@ function staticStr(v: unknown): string {
   if (typeof v === "object" && v !== null && !globalThis.Array.isArray(v) && !isPlainObject(v)) {
     return `<${v.constructor?.name ?? "object"}>`;
   }
+  if (typeof v === "bigint" || typeof v === "symbol") return String(v);
   try {
-    return JSON.stringify(v) ?? String(v);
+    return JSON.stringify(v) ?? "undefined";
   } catch {
-    return String(v);
+    return Object.prototype.toString.call(v);
   }
 }
 
@@ -271,8 +271,13 @@ export class TreeDef {
         // A registration's name applies to the registered class itself; subclasses print their own.
         const own = registry.get(this.ctor!);
         const name = own?.name ?? this.ctor!.name;
-        const describe = lookupNodeByCtor(this.ctor!)?.describe;
-        if (describe) return describe(this.aux, this.children.map((c) => c.str()), name);
+        const def = lookupNodeByCtor(this.ctor!);
+        if (def?.describe)
+          return def.describe(
+            this.aux,
+            this.children.map((c) => c.str()),
+            name,
+          );
         const aux = this.aux === undefined || this.aux === null ? "" : `[${staticStr(this.aux)}]`;
         return `${name}${aux}(${this.children.map((c) => c.str()).join(", ")})`;
       }
@@ -335,10 +340,10 @@ export class TreeDef {
         if (x === null || typeof x !== "object" || globalThis.Array.isArray(x) || !isPlainObject(x)) return false;
         const keys = this.aux as string[];
         let n = 0;
-        for (const k in x) if (hasOwn.call(x, k)) n++;
+        for (const k in x) if (hasOwn(x, k)) n++;
         if (n !== keys.length) return false;
         for (let i = 0; i < keys.length; i++) {
-          if (!hasOwn.call(x, keys[i]!)) return false;
+          if (!hasOwn(x, keys[i]!)) return false;
           if (!this.children[i]!.matchLeaves((x as Record<string, unknown>)[keys[i]!], out)) return false;
         }
         return true;
@@ -434,7 +439,9 @@ function enterNode(op: string, path: unknown[], x: unknown): void {
       );
     }
     if (path.length >= MAX_DEPTH) {
-      throw new PytreeError(`${op}: the pytree is nested more than ${MAX_DEPTH} levels deep — flatten the structure (use a list of nodes instead of a chain)`);
+      throw new PytreeError(
+        `${op}: the pytree is nested more than ${MAX_DEPTH} levels deep — flatten the structure (use a list of nodes instead of a chain)`,
+      );
     }
   }
   path.push(x);
@@ -489,10 +496,11 @@ export function treeStructure(tree: unknown, isLeaf?: IsLeaf): TreeDef {
  * Maps `f` over the leaves of `tree`; each of `rest` must have `tree`'s structure as a
  * prefix, and `f` receives the corresponding subtrees.
  */
-export function treeMap(f: (...xs: any[]) => unknown, tree: unknown, ...rest: unknown[]): unknown {
+export function treeMap(f: (...xs: never[]) => unknown, tree: unknown, ...rest: unknown[]): unknown {
+  const g = f as (...xs: unknown[]) => unknown;
   const [leaves, def] = treeFlatten(tree);
   const others = rest.map((r) => def.flattenUpTo(r, "treeMap"));
-  return def.unflatten(leaves.map((l, i) => f(l, ...others.map((o) => o[i]))));
+  return def.unflatten(leaves.map((l, i) => g(l, ...others.map((o) => o[i]))));
 }
 
 /**
@@ -515,7 +523,8 @@ export function treeFlattenWithPath(tree: unknown, isLeaf?: IsLeaf): [[KeyEntry[
     }
     let keys: KeyEntry[];
     if (kind === "object") keys = (aux as string[]).map((name) => ({ kind: "key", name }));
-    else if (kind === "custom") keys = lookupNode(x as object)!.keys?.(x as never) ?? children.map((_, index) => ({ kind: "index", index }));
+    else if (kind === "custom")
+      keys = lookupNode(x as object)!.keys?.(x as never) ?? children.map((_, index) => ({ kind: "index", index }));
     else keys = children.map((_, index) => ({ kind: "index", index }));
     enterNode("treeFlattenWithPath", nodes, x);
     children.forEach((c, i) => rec(c, [...path, keys[i]!]));
@@ -527,5 +536,8 @@ export function treeFlattenWithPath(tree: unknown, isLeaf?: IsLeaf): [[KeyEntry[
 
 /** A treedef with `n` leaves in a JS array: `[*, *, ...]`. */
 export function treeDefOfLeaves(n: number): TreeDef {
-  return new TreeDef("array", globalThis.Array.from({ length: n }, () => LEAF));
+  return new TreeDef(
+    "array",
+    globalThis.Array.from({ length: n }, () => LEAF),
+  );
 }

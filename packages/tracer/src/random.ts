@@ -33,7 +33,9 @@ export type ShapeArg = number | readonly number[];
 function toShape(op: string, shape: unknown): readonly number[] {
   if (typeof shape === "number" && Number.isInteger(shape) && shape >= 0) return [shape];
   if (globalThis.Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) return shape as number[];
-  throw new ArgumentError(`${op}: shape must be a non-negative integer or a list of them, got ${JSON.stringify(shape) ?? String(shape)} — e.g. ${op}(key, [2, 3])`);
+  throw new ArgumentError(
+    `${op}: shape must be a non-negative integer or a list of them, got ${JSON.stringify(shape) ?? String(shape)} — e.g. ${op}(key, [2, 3])`,
+  );
 }
 
 function checkKey(op: string, k: Array): void {
@@ -94,7 +96,15 @@ export function uniform(k: Array, shapeArg: ShapeArg = [], opts: UniformOptions 
   const mant = lax.or(lax.shiftRightLogical(b, u32(9)), u32(0x3f800000));
   const floats = lax.sub(lax.bitcastConvertType(mant, "float32"), asArrayF(1));
   const [lo, hi] = [asArrayF(opts.minval ?? 0), asArrayF(opts.maxval ?? 1)];
-  const [loB, hiB] = promote(lo, hi).map((v) => (v.ndim === 0 ? v : lax.broadcastInDim(v, shape, v.shape.map((_, i) => shape.length - v.ndim + i))));
+  const [loB, hiB] = promote(lo, hi).map((v) =>
+    v.ndim === 0
+      ? v
+      : lax.broadcastInDim(
+          v,
+          shape,
+          v.shape.map((_, i) => shape.length - v.ndim + i),
+        ),
+  );
   const scaled = lax.add(lax.mul(floats, lax.sub(hiB!, loB!)), loB!);
   return lax.max(loB!, scaled);
 }
@@ -117,7 +127,16 @@ export function bernoulli(k: Array, p: ArrayLike = 0.5, shapeArg: ShapeArg = [])
   const shape = toShape("bernoulli", shapeArg);
   const u = uniform(k, shape);
   const pa = asArrayF(p);
-  return lax.lt(u, pa.ndim === 0 ? pa : lax.broadcastInDim(pa, shape, pa.shape.map((_, i) => shape.length - pa.ndim + i)));
+  return lax.lt(
+    u,
+    pa.ndim === 0
+      ? pa
+      : lax.broadcastInDim(
+          pa,
+          shape,
+          pa.shape.map((_, i) => shape.length - pa.ndim + i),
+        ),
+  );
 }
 
 // ---- integers, permutations and choices ----------------------------------------------------
@@ -129,7 +148,11 @@ function keyRow(ks: Array, i: number): Array {
 function broadcastToRank(x: Array, shape: readonly number[]): Array {
   if (x.ndim === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
   if (x.ndim > shape.length) throw new ShapeError(`randint: minval/maxval ${x.aval} do not broadcast to shape [${shape.join(",")}]`);
-  return lax.broadcastInDim(x, shape, x.shape.map((_, i) => shape.length - x.ndim + i));
+  return lax.broadcastInDim(
+    x,
+    shape,
+    x.shape.map((_, i) => shape.length - x.ndim + i),
+  );
 }
 
 function asInt32(op: string, v: ArrayLike, what: string): Array {
@@ -176,7 +199,8 @@ export function gumbel(k: Array, shapeArg: ShapeArg = []): Array {
  */
 function sizeOf(op: string, n: number | Array, what: string): number {
   if (typeof n !== "number") {
-    if (n.dtype !== "int32" && n.dtype !== "uint32") throw new ArgumentError(`${op}: ${what} is a scalar ${n.aval} — pass an integer or an array of rank ≥ 1`);
+    if (n.dtype !== "int32" && n.dtype !== "uint32")
+      throw new ArgumentError(`${op}: ${what} is a scalar ${n.aval} — pass an integer or an array of rank ≥ 1`);
     const c = n.concreteValue();
     if (c === null) {
       throw new ConcretizationError(
@@ -185,7 +209,8 @@ function sizeOf(op: string, n: number | Array, what: string): number {
     }
     n = c.item();
   }
-  if (!Number.isInteger(n) || n < 0 || n > 2147483647) throw new ArgumentError(`${op}: ${n} is not a non-negative integer — pass a size or an array`);
+  if (!Number.isInteger(n) || n < 0 || n > 2147483647)
+    throw new ArgumentError(`${op}: ${n} is not a non-negative integer — pass a size or an array`);
   return n;
 }
 
@@ -206,7 +231,8 @@ function shuffle(k: Array, x: Array, axis: number): Array {
 }
 
 function normAxisOf(op: string, axis: number, ndim: number): number {
-  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) throw new ShapeError(`${op}: axis ${axis} is out of range for rank ${ndim} — use an axis in [${-ndim}, ${ndim})`);
+  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim)
+    throw new ShapeError(`${op}: axis ${axis} is out of range for rank ${ndim} — use an axis in [${-ndim}, ${ndim})`);
   return axis < 0 ? axis + ndim : axis;
 }
 
@@ -270,7 +296,9 @@ export function choice(k: Array, a: number | Array, opts: ChoiceOptions = {}): A
   if (nDraws === 0) return new ConcreteArray(new Aval(outShape, arr ? arr.dtype : "int32"), allocate(arr ? arr.dtype : "int32", 0));
   if (nInputs <= 0) throw new ArgumentError("choice: a must be greater than 0 unless no samples are taken");
   if (!replace && nDraws > nInputs) {
-    throw new ArgumentError(`choice: cannot take a larger sample (size ${nDraws}) than population (size ${nInputs}) when replace is false — draw fewer or set replace: true`);
+    throw new ArgumentError(
+      `choice: cannot take a larger sample (size ${nDraws}) than population (size ${nInputs}) when replace is false — draw fewer or set replace: true`,
+    );
   }
   let ind: Array;
   if (opts.p === undefined) {
@@ -278,19 +306,32 @@ export function choice(k: Array, a: number | Array, opts: ChoiceOptions = {}): A
     else {
       const perm = permutation(k, arr ?? nInputs, { axis });
       const limits = perm.shape.map((d, i) => (i === axis ? nDraws : d));
-      return lax.reshape(lax.slice(perm, perm.shape.map(() => 0), limits), outShape);
+      return lax.reshape(
+        lax.slice(
+          perm,
+          perm.shape.map(() => 0),
+          limits,
+        ),
+        outShape,
+      );
     }
   } else {
     const p = asArrayF(opts.p);
     if (p.ndim !== 1 || p.shape[0] !== nInputs) {
-      throw new ShapeError(`choice: p must be None or a 1-D vector with the same size as a.shape[axis]; p is ${p.aval} and a.shape[axis] is ${nInputs}`);
+      throw new ShapeError(
+        `choice: p must be None or a 1-D vector with the same size as a.shape[axis]; p is ${p.aval} and a.shape[axis] is ${nInputs}`,
+      );
     }
     if (replace) {
       const cdf = lax.cumsum(p, 0);
       const total = lax.reshape(lax.slice(cdf, [nInputs - 1], [nInputs]), []);
       const r = lax.mul(total, lax.sub(asArrayF(1), uniform(k, shape)));
       // searchsorted(cdf, r, side="left") = the number of cdf entries < r
-      const rb = lax.broadcastInDim(r, [...shape, nInputs], shape.map((_, i) => i));
+      const rb = lax.broadcastInDim(
+        r,
+        [...shape, nInputs],
+        shape.map((_, i) => i),
+      );
       const cb = lax.broadcastInDim(cdf, [...shape, nInputs], [shape.length]);
       ind = lax.reduceSum(lax.convertElementType(lax.lt(cb, rb), "int32"), [shape.length]);
     } else {
@@ -323,20 +364,27 @@ export function categorical(k: Array, logits: ArrayLike, opts: CategoricalOption
   const l = asArrayF(logits);
   if (l.ndim === 0) throw new ShapeError(`categorical: logits must have at least one axis (the classes), got ${l.aval}`);
   let axis = opts.axis ?? -1;
-  if (!Number.isInteger(axis) || axis < -l.ndim || axis >= l.ndim) throw new ShapeError(`categorical: axis ${axis} is out of bounds for logits ${l.aval}`);
+  if (!Number.isInteger(axis) || axis < -l.ndim || axis >= l.ndim)
+    throw new ShapeError(`categorical: axis ${axis} is out of bounds for logits ${l.aval}`);
   if (axis >= 0) axis -= l.ndim;
   const ax = axis + l.ndim;
   const batchShape = l.shape.filter((_, i) => i !== ax);
   const shape = opts.shape === undefined ? batchShape : [...toShape("categorical", opts.shape)];
   const tail = shape.slice(shape.length - batchShape.length);
   if (shape.length < batchShape.length || tail.some((d, i) => d !== batchShape[i])) {
-    throw new ShapeError(`categorical: shape [${shape.join(",")}] must end with the batch shape [${batchShape.join(",")}] (logits ${l.aval} without axis ${axis}) — JAX's rule for categorical's shape`);
+    throw new ShapeError(
+      `categorical: shape [${shape.join(",")}] must end with the batch shape [${batchShape.join(",")}] (logits ${l.aval} without axis ${axis}) — JAX's rule for categorical's shape`,
+    );
   }
   const prefix = shape.slice(0, shape.length - batchShape.length);
   const logitsShape = [...tail];
   logitsShape.splice(ax, 0, l.shape[ax]!);
   const full = [...prefix, ...logitsShape];
   const g = gumbel(k, full);
-  const lb = lax.broadcastInDim(l, full, l.shape.map((_, i) => prefix.length + i));
+  const lb = lax.broadcastInDim(
+    l,
+    full,
+    l.shape.map((_, i) => prefix.length + i),
+  );
   return lax.argmax(lax.add(g, lb), prefix.length + ax);
 }

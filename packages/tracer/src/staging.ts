@@ -111,7 +111,12 @@ function isTracedLeaf(x: unknown): x is Array | number | boolean {
  * inputs; other leaves (strings, functions, ...) are passed through unchanged. Output leaves
  * must be arrays or numbers.
  */
-export function traceFunction(fn: (...args: any[]) => unknown, args: readonly unknown[], parent: Trace, transformName = "makeJaxpr"): TracedFunction {
+export function traceFunction(
+  fn: (...args: unknown[]) => unknown,
+  args: readonly unknown[],
+  parent: Trace,
+  transformName = "makeJaxpr",
+): TracedFunction {
   const [leaves, inTree] = treeFlatten(args);
   const dynIdx: number[] = [];
   const avals: Aval[] = [];
@@ -131,7 +136,9 @@ export function traceFunction(fn: (...args: any[]) => unknown, args: readonly un
       outTree = tree;
       return outLeaves.map((l, i) => {
         if (!isTracedLeaf(l)) {
-          throw new ArgumentError(`${transformName}: output leaf ${i} of ${tree} is a ${typeof l}, not an array — return arrays (or numbers) only`);
+          throw new ArgumentError(
+            `${transformName}: output leaf ${i} of ${tree} is a ${typeof l}, not an array — return arrays (or numbers) only`,
+          );
         }
         return asArray(l);
       });

@@ -84,7 +84,8 @@ export class EvalTrace extends Trace {
       params,
     );
     const kernels = eagerKernels();
-    const datas = (kernels !== null ? kernels(prim as Primitive, concrete, params, outAvals) : null) ?? prim.impl(concrete, params, outAvals);
+    const datas =
+      (kernels !== null ? kernels(prim as Primitive, concrete, params, outAvals) : null) ?? prim.impl(concrete, params, outAvals);
     return outAvals.map((aval, i) => new ConcreteArray(aval, datas[i]!));
   }
 }

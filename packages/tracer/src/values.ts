@@ -47,16 +47,16 @@ function typedDtype(x: TypedArray): DType {
  * JS numbers default to float32 (bools to bool, TypedArrays keep their dtype); pass
  * `dtype` to choose. `shape` reshapes flat data.
  */
-export function array(
-  data: ArrayLike,
-  opts: { dtype?: DType; shape?: readonly number[] } = {},
-): ConcreteArray {
+export function array(data: ArrayLike, opts: { dtype?: DType; shape?: readonly number[] } = {}): ConcreteArray {
   if (typeof opts !== "object" || opts === null) {
-    throw new ArgumentError(`array: the second argument is an options object, got ${JSON.stringify(opts)} — write array(x, { dtype: "int32" })`);
+    throw new ArgumentError(
+      `array: the second argument is an options object, got ${JSON.stringify(opts)} — write array(x, { dtype: "int32" })`,
+    );
   }
   if (data instanceof Array) {
     const c = data.concreteValue();
-    if (c === null) throw new ArgumentError("array: cannot copy a traced array into a concrete one — use astype/reshape on the tracer instead");
+    if (c === null)
+      throw new ArgumentError("array: cannot copy a traced array into a concrete one — use astype/reshape on the tracer instead");
     return array(c.data, { dtype: opts.dtype ?? c.dtype, shape: opts.shape ?? c.shape });
   }
   const dtype0 =
@@ -71,7 +71,8 @@ export function array(
     // A flat TypedArray: one bulk copy (with rounding/wrapping done by the target array type).
     const src = data as TypedArray;
     const buf = allocate(dtype0, src.length);
-    if (dtype0 === "bool" || dtype0 === "int32" || dtype0 === "uint32") for (let i = 0; i < src.length; i++) buf[i] = castScalar(src[i]!, dtype0);
+    if (dtype0 === "bool" || dtype0 === "int32" || dtype0 === "uint32")
+      for (let i = 0; i < src.length; i++) buf[i] = castScalar(src[i]!, dtype0);
     else buf.set(src as never);
     const finalShape = opts.shape ?? [src.length];
     return new ConcreteArray(new Aval([...finalShape], dtype0), buf);
@@ -81,16 +82,23 @@ export function array(
   const rec = (x: unknown, depth: number): void => {
     if (globalThis.Array.isArray(x)) {
       if (depth >= shape.length) {
-        throw new ArgumentError(`array: ragged nested array (a list at depth ${depth} where the first row has scalars) — all rows must have one shape`);
+        throw new ArgumentError(
+          `array: ragged nested array (a list at depth ${depth} where the first row has scalars) — all rows must have one shape`,
+        );
       }
       if (x.length !== shape[depth]) {
-        throw new ArgumentError(`array: ragged nested array (length ${x.length} at depth ${depth}, expected ${shape[depth]}) — all rows must have one length`);
+        throw new ArgumentError(
+          `array: ragged nested array (length ${x.length} at depth ${depth}, expected ${shape[depth]}) — all rows must have one length`,
+        );
       }
       for (const y of x) rec(y, depth + 1);
     } else if (ArrayBuffer.isView(x)) {
       for (const v of x as TypedArray) flat.push(v);
     } else if (typeof x === "number" || typeof x === "boolean") {
-      if (depth !== shape.length) throw new ArgumentError(`array: ragged nested array (a scalar at depth ${depth}, expected a list nested ${shape.length} deep) — all rows must have one shape`);
+      if (depth !== shape.length)
+        throw new ArgumentError(
+          `array: ragged nested array (a scalar at depth ${depth}, expected a list nested ${shape.length} deep) — all rows must have one shape`,
+        );
       flat.push(Number(x));
     } else {
       throw new ArgumentError(`array: cannot convert a ${typeof x} to an array element — use numbers or booleans`);

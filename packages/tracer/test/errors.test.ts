@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  ArgumentError,
-  array,
-  DTypeError,
-  lax,
-  makeJaxpr,
-  np,
-  ones,
-  ShapeError,
-  type Array,
-} from "../index";
+import { ArgumentError, array, DTypeError, lax, makeJaxpr, np, ones, ShapeError, type Array } from "../index";
 import { thrown } from "./support/thrown";
-
 
 const i32 = (xs: number[]) => array(xs, { dtype: "int32" });
 
@@ -29,12 +18,22 @@ describe("ShapeError", () => {
 
   it("lax-level elementwise ops refuse to broadcast and point to the numpy op", () => {
     const msg = thrown(ShapeError, () => lax.add(ones([2]), ones([3])));
-    expect(msg).toBe("add: cannot broadcast f32[2] with f32[3] — lax-level ops need equal shapes; use the numpy-level op, which broadcasts");
+    expect(msg).toBe(
+      "add: cannot broadcast f32[2] with f32[3] — lax-level ops need equal shapes; use the numpy-level op, which broadcasts",
+    );
   });
 
   it("dot_general with mismatched contracting dimensions names both dimensions and sizes", () => {
-    const want = "dot_general: contracting dimension 1 of f32[3,4] (4) does not match dimension 0 of f32[5,2] (5) — transpose or reshape an operand so the contracted sizes agree";
-    expect(thrown(ShapeError, () => lax.dotGeneral(ones([3, 4]), ones([5, 2]), [[[1], [0]], [[], []]]))).toBe(want);
+    const want =
+      "dot_general: contracting dimension 1 of f32[3,4] (4) does not match dimension 0 of f32[5,2] (5) — transpose or reshape an operand so the contracted sizes agree";
+    expect(
+      thrown(ShapeError, () =>
+        lax.dotGeneral(ones([3, 4]), ones([5, 2]), [
+          [[1], [0]],
+          [[], []],
+        ]),
+      ),
+    ).toBe(want);
     expect(thrown(ShapeError, () => np.dot(ones([3, 4]), ones([5, 2])))).toBe(want);
     expect(thrown(ShapeError, () => ones([3, 4]).matmul(ones([5, 2])))).toBe(
       "matmul: contracting dimension 1 of f32[3,4] (4) does not match dimension 0 of f32[5,2] (5) — transpose or reshape an operand so the contracted sizes agree",
@@ -44,7 +43,9 @@ describe("ShapeError", () => {
   it("reshape to a different number of elements names both sizes", () => {
     const msg = thrown(ShapeError, () => np.reshape(ones([2, 3]), [4, 2]));
     expect(msg).toBe("reshape: cannot reshape f32[2,3] (6 elements) to shape (4, 2) (8 elements) — the sizes must match");
-    expect(thrown(ShapeError, () => np.reshape(ones([2, 3]), [4, -1]))).toMatch(/^reshape: cannot reshape f32\[2,3\] \(6 elements\) to \[4,-1\]/);
+    expect(thrown(ShapeError, () => np.reshape(ones([2, 3]), [4, -1]))).toMatch(
+      /^reshape: cannot reshape f32\[2,3\] \(6 elements\) to \[4,-1\]/,
+    );
     expect(thrown(ShapeError, () => np.reshape(ones([6]), [-1, -1]))).toMatch(/^reshape: at most one dimension may be -1/);
   });
 
@@ -53,7 +54,9 @@ describe("ShapeError", () => {
       "transpose: axes (0, 0) do not match f32[2,3] of rank 2 — give each axis exactly once",
     );
     expect(thrown(ShapeError, () => lax.transpose(ones([2, 3]), [1, 2]))).toMatch(/^transpose: permutation \(1, 2\) is not a permutation/);
-    expect(thrown(ShapeError, () => np.transpose(ones([2, 3]), [0, 2]))).toMatch(/^transpose: axis 2 is out of bounds for an array of rank 2/);
+    expect(thrown(ShapeError, () => np.transpose(ones([2, 3]), [0, 2]))).toMatch(
+      /^transpose: axis 2 is out of bounds for an array of rank 2/,
+    );
   });
 
   // Known bug (see the report): np.transpose takes its identity shortcut before checking that
@@ -63,7 +66,9 @@ describe("ShapeError", () => {
   });
 
   it("squeeze of a dimension whose size is not 1 names the dimension and its size", () => {
-    expect(thrown(ShapeError, () => np.squeeze(ones([2, 1]), 0))).toBe("squeeze: cannot squeeze dimension 0 of f32[2,1]: its size is 2, not 1 — squeeze only size-1 dimensions");
+    expect(thrown(ShapeError, () => np.squeeze(ones([2, 1]), 0))).toBe(
+      "squeeze: cannot squeeze dimension 0 of f32[2,1]: its size is 2, not 1 — squeeze only size-1 dimensions",
+    );
     expect(thrown(ShapeError, () => lax.squeeze(ones([2, 1]), [2]))).toMatch(/^squeeze: axis 2 is out of range for f32\[2,1\] \(rank 2\)/);
   });
 
@@ -90,7 +95,9 @@ describe("ShapeError", () => {
       "concatenate: operands f32[2,3], f32[3,4] must have equal shapes except along dimension 0 — broadcast or reshape them first",
     );
     expect(thrown(ShapeError, () => np.concatenate([ones([2, 3]), ones([3])], 0))).toMatch(/^concatenate: operands f32\[2,3\], f32\[3\]/);
-    expect(thrown(ShapeError, () => np.concatenate([array(1), array(2)]))).toMatch(/zero-dimensional arrays cannot be concatenated — use stack/);
+    expect(thrown(ShapeError, () => np.concatenate([array(1), array(2)]))).toMatch(
+      /zero-dimensional arrays cannot be concatenated — use stack/,
+    );
   });
 });
 
@@ -107,16 +114,23 @@ describe("DTypeError", () => {
     expect(thrown(DTypeError, () => lax.add(ones([2]), i32([1, 2])))).toBe(
       "add: operand dtypes differ (f32[2], i32[2]) — convert one with astype (the numpy-level ops promote automatically)",
     );
-    expect(thrown(DTypeError, () => lax.dotGeneral(ones([2]), i32([1, 2]), [[[0], [0]], [[], []]]))).toMatch(
-      /^dot_general: operand dtypes differ \(f32\[2\] and i32\[2\]\)/,
-    );
+    expect(
+      thrown(DTypeError, () =>
+        lax.dotGeneral(ones([2]), i32([1, 2]), [
+          [[0], [0]],
+          [[], []],
+        ]),
+      ),
+    ).toMatch(/^dot_general: operand dtypes differ \(f32\[2\] and i32\[2\]\)/);
   });
 
   it("bitwise ops on floats name the op and the operand", () => {
     expect(thrown(DTypeError, () => np.bitwiseAnd(ones([2]), ones([2])))).toBe(
       "bitwiseAnd: operand f32[2] must be bool or integer — compare floats first (e.g. x.gt(0))",
     );
-    expect(thrown(DTypeError, () => lax.and(ones([2]), ones([2])))).toMatch(/^and: operand f32\[2\] has dtype float32 but and needs an integer or bool dtype/);
+    expect(thrown(DTypeError, () => lax.and(ones([2]), ones([2])))).toMatch(
+      /^and: operand f32\[2\] has dtype float32 but and needs an integer or bool dtype/,
+    );
     expect(thrown(DTypeError, () => np.leftShift(ones([2]), ones([2])))).toMatch(/^shift_left: operand f32\[2\] has dtype float32/);
     expect(np.bitwiseAnd(i32([6]), i32([3])).toArray()).toStrictEqual([2]);
   });
@@ -133,7 +147,9 @@ describe("ArgumentError", () => {
     expect(thrown(ArgumentError, () => array([[1, 2], [3]]))).toBe(
       "array: ragged nested array (length 1 at depth 1, expected 2) — all rows must have one length",
     );
-    expect(thrown(ArgumentError, () => array([[1, 2], 3] as never))).toMatch(/^array: ragged nested array \(a scalar at depth 1, expected a list nested 2 deep\)/);
+    expect(thrown(ArgumentError, () => array([[1, 2], 3] as never))).toMatch(
+      /^array: ragged nested array \(a scalar at depth 1, expected a list nested 2 deep\)/,
+    );
   });
 
   // A list found where the first row had scalars must not report "expected undefined".

@@ -13,7 +13,16 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { array, grad, jvp, lax, makeJaxpr, np, vjp, vmap, type Array as WaxArray, type ClosedJaxpr } from "../index";
 import { mulberry32 } from "../../../test/support/seeded";
-import { apiMode, gatherDimsApi, randomGather, randomScatter, referenceScatter, scatterDimsApi, sizeOf, type ScatterName } from "./support/gather-cases";
+import {
+  apiMode,
+  gatherDimsApi,
+  randomGather,
+  randomScatter,
+  referenceScatter,
+  scatterDimsApi,
+  sizeOf,
+  type ScatterName,
+} from "./support/gather-cases";
 
 const RUNS = { numRuns: 60 };
 const i32 = (data: number[], shape?: number[]) => array(Int32Array.from(data), { dtype: "int32", shape });
@@ -31,20 +40,40 @@ function distinct(n: number, seed: number): number[] {
 }
 
 /** JVP and VJP of `f` at float64 `xs` against central differences (see the module comment). */
-function checkDerivatives(label: string, f: (...xs: WaxArray[]) => WaxArray, xs: { shape: number[]; data: number[] }[], seed: number): void {
+function checkDerivatives(
+  label: string,
+  f: (...xs: WaxArray[]) => WaxArray,
+  xs: { shape: number[]; data: number[] }[],
+  seed: number,
+): void {
   const r = mulberry32(seed);
   const args = xs.map((x) => f64(x.data, x.shape));
   const ts = xs.map((x) => x.data.map(() => 2 * r() - 1));
   const h = 1e-6;
-  const shifted = (sign: number) => values(f(...xs.map((x, i) => f64(x.data.map((v, k) => v + sign * h * ts[i]![k]!), x.shape))));
+  const shifted = (sign: number) =>
+    values(
+      f(
+        ...xs.map((x, i) =>
+          f64(
+            x.data.map((v, k) => v + sign * h * ts[i]![k]!),
+            x.shape,
+          ),
+        ),
+      ),
+    );
   const plus = shifted(1);
   const minus = shifted(-1);
   const fd = plus.map((p, k) => (p - minus[k]!) / (2 * h));
   const scale = 1 + Math.max(0, ...plus.map(Math.abs), ...minus.map(Math.abs));
-  const [, tOut] = jvp(f, args, ts.map((t, i) => f64(t, xs[i]!.shape))) as [WaxArray, WaxArray];
+  const [, tOut] = jvp(
+    f,
+    args,
+    ts.map((t, i) => f64(t, xs[i]!.shape)),
+  ) as [WaxArray, WaxArray];
   values(tOut).forEach((got, k) => {
     const want = fd[k]!;
-    if (!(Math.abs(got - want) <= 1e-6 * Math.abs(want) + 1e-8 * scale)) throw new Error(`${label}: jvp element ${k} is ${got}, central difference ${want}`);
+    if (!(Math.abs(got - want) <= 1e-6 * Math.abs(want) + 1e-8 * scale))
+      throw new Error(`${label}: jvp element ${k} is ${got}, central difference ${want}`);
   });
   const out = f(...args);
   const u = values(out).map(() => 2 * r() - 1);
@@ -54,7 +83,9 @@ function checkDerivatives(label: string, f: (...xs: WaxArray[]) => WaxArray, xs:
   const bound = 1e-6 * absDot(u, fd) + 1e-8 * scale * u.reduce((s, v) => s + Math.abs(v), 0);
   expect(Math.abs(vjpT - dot(u, fd)), `${label}: <vjp(u), t> vs <u, fd>`).toBeLessThanOrEqual(bound);
   const jv = values(tOut);
-  expect(Math.abs(vjpT - dot(u, jv)), `${label}: <vjp(u), t> vs <u, jvp(t)>`).toBeLessThanOrEqual(1e-10 * (cts.reduce((s, c, i) => s + absDot(c, ts[i]!), 0) + absDot(u, jv)));
+  expect(Math.abs(vjpT - dot(u, jv)), `${label}: <vjp(u), t> vs <u, jvp(t)>`).toBeLessThanOrEqual(
+    1e-10 * (cts.reduce((s, c, i) => s + absDot(c, ts[i]!), 0) + absDot(u, jv)),
+  );
 }
 
 const scatters: Record<ScatterName, typeof lax.scatter> = {
@@ -91,11 +122,17 @@ describe("JVP and VJP against finite differences", () => {
           // uniqueIndices is a promise: only make it where it holds (no element written twice).
           const writes = referenceScatter({ ...c, operand: c.operand.map(() => 0), updates: c.updates.map(() => 1) }, (o) => o + 1);
           const isUnique = unique && writes.every((w) => w <= 1);
-          const f = (x: WaxArray, u: WaxArray) => scatters[name](x, idx, u, scatterDimsApi(c.dims), { mode: apiMode(c.mode), uniqueIndices: isUnique });
-          checkDerivatives(`${name} seed ${seed}`, f, [
-            { shape: c.operandShape, data: vals.slice(0, n) },
-            { shape: c.updatesShape, data: vals.slice(n) },
-          ], seed);
+          const f = (x: WaxArray, u: WaxArray) =>
+            scatters[name](x, idx, u, scatterDimsApi(c.dims), { mode: apiMode(c.mode), uniqueIndices: isUnique });
+          checkDerivatives(
+            `${name} seed ${seed}`,
+            f,
+            [
+              { shape: c.operandShape, data: vals.slice(0, n) },
+              { shape: c.updatesShape, data: vals.slice(n) },
+            ],
+            seed,
+          );
         }),
         RUNS,
       );
@@ -147,11 +184,21 @@ describe("transpose pairs", () => {
         const x = f64(distinct(sizeOf(c.operandShape), seed), c.operandShape);
         const ct = f64(distinct(sizeOf(c.outShape), seed + 1), c.outShape);
         const [, back] = vjp((a: WaxArray) => lax.gather(a, idx, gatherDimsApi(c.dims), c.sliceSizes, { mode: apiMode(c.mode) }), x);
-        const sdn = { updateWindowDims: c.dims.offset_dims, insertedWindowDims: c.dims.collapsed_slice_dims, scatterDimsToOperandDims: c.dims.start_index_map, operandBatchingDims: c.dims.operand_batching_dims, scatterIndicesBatchingDims: c.dims.start_indices_batching_dims };
-        expect(values((back(ct) as WaxArray[])[0]!)).toEqual(values(lax.scatterAdd(np.zeros(c.operandShape, "float64"), idx, ct, sdn, { mode })));
+        const sdn = {
+          updateWindowDims: c.dims.offset_dims,
+          insertedWindowDims: c.dims.collapsed_slice_dims,
+          scatterDimsToOperandDims: c.dims.start_index_map,
+          operandBatchingDims: c.dims.operand_batching_dims,
+          scatterIndicesBatchingDims: c.dims.start_indices_batching_dims,
+        };
+        expect(values((back(ct) as WaxArray[])[0]!)).toEqual(
+          values(lax.scatterAdd(np.zeros(c.operandShape, "float64"), idx, ct, sdn, { mode })),
+        );
         const [, back2] = vjp((u: WaxArray) => lax.scatterAdd(x, idx, u, sdn, { mode }), ct);
         const xs = f64(distinct(sizeOf(c.operandShape), seed + 2), c.operandShape);
-        expect(values((back2(xs) as WaxArray[])[0]!)).toEqual(values(lax.gather(xs, idx, gatherDimsApi(c.dims), c.sliceSizes, { mode, fillValue: 0 })));
+        expect(values((back2(xs) as WaxArray[])[0]!)).toEqual(
+          values(lax.gather(xs, idx, gatherDimsApi(c.dims), c.sliceSizes, { mode, fillValue: 0 })),
+        );
       }),
       RUNS,
     );
@@ -172,7 +219,14 @@ describe("batching", () => {
   /** vmap(f, inAxes)(...) slice i equals f on the instances' slices i. */
   function checkVmap(label: string, f: (...xs: WaxArray[]) => WaxArray, instances: WaxArray[][], axes: (number | null)[]): void {
     const n = instances.length;
-    const args = axes.map((ax, k) => (ax === null ? instances[0]![k]! : stack(instances.map((inst) => inst[k]!), ax)));
+    const args = axes.map((ax, k) =>
+      ax === null
+        ? instances[0]![k]!
+        : stack(
+            instances.map((inst) => inst[k]!),
+            ax,
+          ),
+    );
     const out = vmap(f, { inAxes: axes })(...args) as WaxArray;
     for (let i = 0; i < n; i++) {
       const one = f(...axes.map((ax, k) => (ax === null ? instances[0]![k]! : instances[i]![k]!)));
@@ -189,10 +243,21 @@ describe("batching", () => {
         const f = (x: WaxArray, idx: WaxArray) => lax.gather(x, idx, dims, c.sliceSizes, { mode: apiMode(c.mode) });
         const instances = [...globalThis.Array(n).keys()].map((i) => {
           const other = randomGather(seed + 1000 * (i + 1));
-          const idxs = c.indices.map((v, k) => (i === 0 ? v : (v + other.indices[k % Math.max(1, other.indices.length)]! + i) % 7) - (i > 1 ? 1 : 0));
-          return [array(c.operand.map((v) => v * (i + 1)), { shape: c.operandShape }), i32(idxs, c.indicesShape)];
+          const idxs = c.indices.map(
+            (v, k) => (i === 0 ? v : (v + other.indices[k % Math.max(1, other.indices.length)]! + i) % 7) - (i > 1 ? 1 : 0),
+          );
+          return [
+            array(
+              c.operand.map((v) => v * (i + 1)),
+              { shape: c.operandShape },
+            ),
+            i32(idxs, c.indicesShape),
+          ];
         });
-        const axes: (number | null)[] = [ax === null ? null : Math.min(ax, c.operandShape.length), ai === null ? null : Math.min(ai, c.indicesShape.length)];
+        const axes: (number | null)[] = [
+          ax === null ? null : Math.min(ax, c.operandShape.length),
+          ai === null ? null : Math.min(ai, c.indicesShape.length),
+        ];
         if (!axes.some((a) => a !== null)) axes[0] = 0;
         checkVmap(`gather seed ${seed} axes ${axes}`, f, instances, axes);
       }),
@@ -202,36 +267,83 @@ describe("batching", () => {
 
   test("vmap of the scatter family: any subset of operand, indices and updates batched, at any axis", () => {
     fc.assert(
-      fc.property(fc.integer(), fc.constantFrom(...(Object.keys(scatters) as ScatterName[])), fc.tuple(axisArb(3), axisArb(3), axisArb(3)), (seed, name, [ax, ai, au]) => {
-        const c = randomScatter(seed);
-        const f = (x: WaxArray, idx: WaxArray, u: WaxArray) => scatters[name](x, idx, u, scatterDimsApi(c.dims), { mode: apiMode(c.mode) });
-        const instances = [0, 1, 2].map((i) => [
-          array(c.operand.map((v) => v + i), { shape: c.operandShape }),
-          i32(c.indices.map((v, k) => (i === 0 ? v : v + ((k + i) % 3) - 1)), c.indicesShape),
-          array(c.updates.map((v) => v * (i + 1)), { shape: c.updatesShape }),
-        ]);
-        const axes: (number | null)[] = [ax === null ? null : Math.min(ax, c.operandShape.length), ai === null ? null : Math.min(ai, c.indicesShape.length), au === null ? null : Math.min(au, c.updatesShape.length)];
-        if (!axes.some((a) => a !== null)) axes[2] = 0;
-        checkVmap(`${name} seed ${seed} axes ${axes}`, f, instances, axes);
-      }),
+      fc.property(
+        fc.integer(),
+        fc.constantFrom(...(Object.keys(scatters) as ScatterName[])),
+        fc.tuple(axisArb(3), axisArb(3), axisArb(3)),
+        (seed, name, [ax, ai, au]) => {
+          const c = randomScatter(seed);
+          const f = (x: WaxArray, idx: WaxArray, u: WaxArray) =>
+            scatters[name](x, idx, u, scatterDimsApi(c.dims), { mode: apiMode(c.mode) });
+          const instances = [0, 1, 2].map((i) => [
+            array(
+              c.operand.map((v) => v + i),
+              { shape: c.operandShape },
+            ),
+            i32(
+              c.indices.map((v, k) => (i === 0 ? v : v + ((k + i) % 3) - 1)),
+              c.indicesShape,
+            ),
+            array(
+              c.updates.map((v) => v * (i + 1)),
+              { shape: c.updatesShape },
+            ),
+          ]);
+          const axes: (number | null)[] = [
+            ax === null ? null : Math.min(ax, c.operandShape.length),
+            ai === null ? null : Math.min(ai, c.indicesShape.length),
+            au === null ? null : Math.min(au, c.updatesShape.length),
+          ];
+          if (!axes.some((a) => a !== null)) axes[2] = 0;
+          checkVmap(`${name} seed ${seed} axes ${axes}`, f, instances, axes);
+        },
+      ),
       RUNS,
     );
   });
 
   test("vmap of rev, advanced indexing and x.at(...).add", () => {
-    const xs = [0, 1, 2].map((i) => array([...globalThis.Array(12).keys()].map((v) => v * (i + 1)), { shape: [3, 4] }));
+    const xs = [0, 1, 2].map((i) =>
+      array(
+        [...globalThis.Array(12).keys()].map((v) => v * (i + 1)),
+        { shape: [3, 4] },
+      ),
+    );
     const is = [0, 1, 2].map((i) => i32([i, -1, 2 - i], [3]));
-    checkVmap("rev", (x) => lax.rev(x, [1]), xs.map((x) => [x]), [1]);
-    checkVmap("x.get(i, ::-1)", (x, i) => x.get(i, "::-1"), xs.map((x, k) => [x, is[k]!]), [0, 0]);
-    checkVmap("x.at(:, i).add(1)", (x, i) => x.at(":", i).add(1), xs.map((x, k) => [x, is[k]!]), [2, null]);
-    checkVmap("x.at(i).set(row)", (x, i) => x.at(i).set(x.get(0).mul(-1)), xs.map((x, k) => [x, is[k]!]), [1, 0]);
+    checkVmap(
+      "rev",
+      (x) => lax.rev(x, [1]),
+      xs.map((x) => [x]),
+      [1],
+    );
+    checkVmap(
+      "x.get(i, ::-1)",
+      (x, i) => x.get(i, "::-1"),
+      xs.map((x, k) => [x, is[k]!]),
+      [0, 0],
+    );
+    checkVmap(
+      "x.at(:, i).add(1)",
+      (x, i) => x.at(":", i).add(1),
+      xs.map((x, k) => [x, is[k]!]),
+      [2, null],
+    );
+    checkVmap(
+      "x.at(i).set(row)",
+      (x, i) => x.at(i).set(x.get(0).mul(-1)),
+      xs.map((x, k) => [x, is[k]!]),
+      [1, 0],
+    );
   });
 
   const count = (j: ClosedJaxpr, name: string) => j.jaxpr.eqns.filter((e) => e.prim.name === name).length;
 
   test("vmap of a row lookup x.get(i) (dynamic_slice) is one gather; of dynamic_update_slice one scatter", () => {
     const w = np.zeros([50, 8]);
-    const ids = i32([...globalThis.Array(128).keys()].map((k) => k % 50), [128]);
+    const ids = i32(
+      [...globalThis.Array(128).keys()].map((k) => k % 50),
+      [128],
+    );
     const j = makeJaxpr((i: WaxArray) => vmap((k: WaxArray) => w.get(k))(i))(ids);
     expect(count(j, "gather")).toBe(1);
     expect(j.jaxpr.eqns.length).toBeLessThan(10);

@@ -61,12 +61,8 @@ describe("jaxpr printing (one line)", () => {
     expect(jaxprOf((x: Array) => np.broadcastTo(x, [2, 3]), ones([3]))).toBe(
       ["{ lambda ; a:f32[3]. let", "    b:f32[2,3] = broadcast_in_dim[broadcast_dimensions=(1,)] a", "  in (b,) }"].join("\n"),
     );
-    expect(jaxprOf((x: Array) => np.broadcastTo(x, [2]), array(1))).toBe(
-      "{ lambda ; a:f32[]. let b:f32[2] = broadcast_in_dim a in (b,) }",
-    );
-    expect(jaxprOf((x: Array) => lax.integerPow(x, 3), array(1))).toBe(
-      "{ lambda ; a:f32[]. let b:f32[] = integer_pow[y=3] a in (b,) }",
-    );
+    expect(jaxprOf((x: Array) => np.broadcastTo(x, [2]), array(1))).toBe("{ lambda ; a:f32[]. let b:f32[2] = broadcast_in_dim a in (b,) }");
+    expect(jaxprOf((x: Array) => lax.integerPow(x, 3), array(1))).toBe("{ lambda ; a:f32[]. let b:f32[] = integer_pow[y=3] a in (b,) }");
   });
 
   it("prints the where/select_n idiom as JAX does (false case first)", () => {
@@ -225,7 +221,14 @@ describe("evalJaxpr(makeJaxpr(f)(...args), args) equals eager f(...args) exactly
     { name: "elementwise arithmetic with literals", shapes: [[3], [3]], f: (x, y) => np.tanh(x.mul(y).add(1)).sub(np.exp(y)).div(3) },
     { name: "broadcasting and a captured constant", shapes: [[2, 3], [3]], f: (x, y) => x.add(y).mul(captured).maximum(x) },
     { name: "where, comparisons and sqrt", shapes: [[4]], f: (x) => np.where(x.gt(0), np.sqrt(x), x.square().neg()) },
-    { name: "matmul and reductions", shapes: [[2, 3], [3, 2]], f: (x, w) => [x.matmul(w).sum({ axis: 0 }), x.mean(), w.max({ axis: 1 })] },
+    {
+      name: "matmul and reductions",
+      shapes: [
+        [2, 3],
+        [3, 2],
+      ],
+      f: (x, w) => [x.matmul(w).sum({ axis: 0 }), x.mean(), w.max({ axis: 1 })],
+    },
     { name: "shape ops and indexing", shapes: [[2, 3]], f: (x) => x.reshape([3, 2]).T.get(1, "0:2").mul(x.get(0, 1)) },
     { name: "var, log and casts", shapes: [[5]], f: (x) => [x.var(), np.log(np.abs(x)), x.astype("int32").add(3)] },
   ];

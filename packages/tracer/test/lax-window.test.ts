@@ -13,14 +13,19 @@ beforeAll(async () => {
 function random(shape: number[], seed: number, dtype: "float32" | "float64" = "float32"): Array {
   const r = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return array(Float64Array.from({ length: n }, () => 2 * r() - 1), { shape, dtype });
+  return array(
+    Float64Array.from({ length: n }, () => 2 * r() - 1),
+    { shape, dtype },
+  );
 }
 const values = (x: Array): number[] => globalThis.Array.from(x.data as ArrayLike<number>);
 function close(actual: Array, expected: { shape?: readonly number[]; data: readonly number[] }, tol = 1e-5): void {
   if (expected.shape) expect([...actual.shape]).toEqual([...expected.shape]);
   const got = values(actual);
   expect(got.length).toBe(expected.data.length);
-  const bad = got.flatMap((g, i) => (Math.abs(g - expected.data[i]!) <= tol * (1 + Math.abs(expected.data[i]!)) ? [] : [`[${i}] ${g} vs ${expected.data[i]}`]));
+  const bad = got.flatMap((g, i) =>
+    Math.abs(g - expected.data[i]!) <= tol * (1 + Math.abs(expected.data[i]!)) ? [] : [`[${i}] ${g} vs ${expected.data[i]}`],
+  );
   expect(bad).toEqual([]);
 }
 
@@ -36,9 +41,36 @@ interface Case {
   pads: [number, number][];
 }
 const cases: Case[] = [
-  { name: "2×2 stride 2", hwc: [6, 8, 3], window: [2, 2], stride: [2, 2], pads: [[0, 0], [0, 0]] },
-  { name: "3×3 stride 1, padded", hwc: [5, 6, 2], window: [3, 3], stride: [1, 1], pads: [[1, 1], [1, 1]] },
-  { name: "3×2 stride (2, 1), uneven pads", hwc: [7, 5, 2], window: [3, 2], stride: [2, 1], pads: [[0, 2], [1, 0]] },
+  {
+    name: "2×2 stride 2",
+    hwc: [6, 8, 3],
+    window: [2, 2],
+    stride: [2, 2],
+    pads: [
+      [0, 0],
+      [0, 0],
+    ],
+  },
+  {
+    name: "3×3 stride 1, padded",
+    hwc: [5, 6, 2],
+    window: [3, 3],
+    stride: [1, 1],
+    pads: [
+      [1, 1],
+      [1, 1],
+    ],
+  },
+  {
+    name: "3×2 stride (2, 1), uneven pads",
+    hwc: [7, 5, 2],
+    window: [3, 2],
+    stride: [2, 1],
+    pads: [
+      [0, 2],
+      [1, 0],
+    ],
+  },
 ];
 
 describe("lax.reduceWindow against tfjs pooling", () => {
@@ -54,7 +86,14 @@ describe("lax.reduceWindow against tfjs pooling", () => {
       const wsum = random(expected.shape as number[], 12);
       const g = grad((x: Array) => np.sum(np.multiply(f(x), wsum)))(x) as Array;
       const tg = oracle(() => {
-        const [dx] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(tf.squeeze(tf.maxPool(tf.pad(t as tf.Tensor4D, [[0, 0], ...c.pads, [0, 0]], -Infinity), c.window, c.stride, "valid"), [0]), tf.tensor(values(wsum), wsum.shape as number[]))))([tf.tensor(values(x), [1, ...c.hwc])]);
+        const [dx] = tf.grads((t: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.squeeze(tf.maxPool(tf.pad(t as tf.Tensor4D, [[0, 0], ...c.pads, [0, 0]], -Infinity), c.window, c.stride, "valid"), [0]),
+              tf.tensor(values(wsum), wsum.shape as number[]),
+            ),
+          ),
+        )([tf.tensor(values(x), [1, ...c.hwc])]);
         return tf.squeeze(dx!, [0]);
       });
       close(g, tg);
@@ -67,7 +106,14 @@ describe("lax.reduceWindow against tfjs pooling", () => {
       const wsum = random(expected.shape as number[], 13);
       const g = grad((x: Array) => np.sum(np.multiply(f(x), wsum)))(x) as Array;
       const tg = oracle(() => {
-        const [dx] = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(tf.squeeze(tf.avgPool(tf.pad(t as tf.Tensor4D, [[0, 0], ...c.pads, [0, 0]]), c.window, c.stride, "valid"), [0]), tf.tensor(values(wsum), wsum.shape as number[]))))([tf.tensor(values(x), [1, ...c.hwc])]);
+        const [dx] = tf.grads((t: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.squeeze(tf.avgPool(tf.pad(t as tf.Tensor4D, [[0, 0], ...c.pads, [0, 0]]), c.window, c.stride, "valid"), [0]),
+              tf.tensor(values(wsum), wsum.shape as number[]),
+            ),
+          ),
+        )([tf.tensor(values(x), [1, ...c.hwc])]);
         return tf.squeeze(dx!, [0]);
       });
       close(g, tg);
@@ -105,7 +151,38 @@ describe("lax.reduceWindow semantics", () => {
     const x = random([2, 7, 6], 21, "float64");
     const w = random([2, 4, 3], 22, "float64");
     const f = (x: Array) =>
-      np.sum(np.multiply(np.add(lax.reduceWindow(x, -Infinity, "max", [1, 2, 3], [1, 2, 2], [[0, 0], [1, 1], [1, 0]]), lax.reduceWindow(x, 0, "add", [1, 2, 2], [1, 2, 2], [[0, 0], [1, 1], [0, 1]], { windowDilation: [1, 1, 2] })), w));
+      np.sum(
+        np.multiply(
+          np.add(
+            lax.reduceWindow(
+              x,
+              -Infinity,
+              "max",
+              [1, 2, 3],
+              [1, 2, 2],
+              [
+                [0, 0],
+                [1, 1],
+                [1, 0],
+              ],
+            ),
+            lax.reduceWindow(
+              x,
+              0,
+              "add",
+              [1, 2, 2],
+              [1, 2, 2],
+              [
+                [0, 0],
+                [1, 1],
+                [0, 1],
+              ],
+              { windowDilation: [1, 1, 2] },
+            ),
+          ),
+          w,
+        ),
+      );
     const g = values(grad(f)(x) as Array);
     const base = values(x);
     const h = 1e-6;
@@ -114,7 +191,11 @@ describe("lax.reduceWindow semantics", () => {
       const m = Float64Array.from(base);
       p[i]! += h;
       m[i]! -= h;
-      return ((f(array(p, { shape: [2, 7, 6], dtype: "float64" })).item() as number) - (f(array(m, { shape: [2, 7, 6], dtype: "float64" })).item() as number)) / (2 * h);
+      return (
+        ((f(array(p, { shape: [2, 7, 6], dtype: "float64" })).item() as number) -
+          (f(array(m, { shape: [2, 7, 6], dtype: "float64" })).item() as number)) /
+        (2 * h)
+      );
     });
     g.forEach((v, i) => expect(v).toBeCloseTo(fd[i]!, 5));
   });
@@ -123,15 +204,38 @@ describe("lax.reduceWindow semantics", () => {
     const x = random([9], 31);
     const t = random([9], 32);
     const [, dsum] = jvp((x: Array) => lax.reduceWindow(x, 0, "add", [3], [3], "VALID"), [x], [t]) as [Array, Array];
-    close(dsum, { data: [0, 3, 6].map((s) => values(t).slice(s, s + 3).reduce((a, b) => a + b)) });
+    close(dsum, {
+      data: [0, 3, 6].map((s) =>
+        values(t)
+          .slice(s, s + 3)
+          .reduce((a, b) => a + b),
+      ),
+    });
     const [, dmax] = jvp((x: Array) => lax.reduceWindow(x, -Infinity, "max", [3], [3], "VALID"), [x], [t]) as [Array, Array];
     const xv = values(x);
-    close(dmax, { data: [0, 3, 6].map((s) => { const w = xv.slice(s, s + 3); return values(t)[s + w.indexOf(Math.max(...w))]!; }) });
+    close(dmax, {
+      data: [0, 3, 6].map((s) => {
+        const w = xv.slice(s, s + 3);
+        return values(t)[s + w.indexOf(Math.max(...w))]!;
+      }),
+    });
   });
 
   test("vmap over a batch equals the per-example loop", () => {
     const xs = random([3, 2, 5, 5], 41);
-    const f = (x: Array) => lax.reduceWindow(x, -Infinity, "max", [1, 2, 2], [1, 2, 2], [[0, 0], [0, 1], [0, 1]]);
+    const f = (x: Array) =>
+      lax.reduceWindow(
+        x,
+        -Infinity,
+        "max",
+        [1, 2, 2],
+        [1, 2, 2],
+        [
+          [0, 0],
+          [0, 1],
+          [0, 1],
+        ],
+      );
     const batched = vmap(f)(xs) as Array;
     expect([...batched.shape]).toEqual([3, 2, 3, 3]);
     const loop = [0, 1, 2].flatMap((i) => values(f(xs.get(i))));
@@ -140,7 +244,9 @@ describe("lax.reduceWindow semantics", () => {
 
   test("rejects a window that does not match the operand's rank, and unknown monoids", () => {
     const x = random([4, 4], 1);
-    expect(() => lax.reduceWindow(x, 0, "add", [2], [1], "VALID")).toThrow(/windowDimensions \[2\] must have one positive integer per operand dim/);
+    expect(() => lax.reduceWindow(x, 0, "add", [2], [1], "VALID")).toThrow(
+      /windowDimensions \[2\] must have one positive integer per operand dim/,
+    );
     expect(() => lax.reduceWindow(x, 0, lax.mul, [2, 2], [1, 1], "VALID")).toThrow(/computation must be "add", "max", "min"/);
   });
 });

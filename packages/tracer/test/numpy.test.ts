@@ -37,7 +37,9 @@ beforeAll(async () => {
 const f32Arb = (value: fc.Arbitrary<number>) => (shape: number[]) =>
   fc.array(value, { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v): Host => ({ shape, data: Float32Array.from(v) }));
 const boolArb = (shape: number[]) =>
-  fc.array(fc.boolean(), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v): Host => ({ shape, data: Uint8Array.from(v, Number) }));
+  fc
+    .array(fc.boolean(), { minLength: sizeOf(shape), maxLength: sizeOf(shape) })
+    .map((v): Host => ({ shape, data: Uint8Array.from(v, Number) }));
 const small = fc.float({ min: -4, max: 4, noNaN: true });
 const moderate = fc.float({ min: -10, max: 10, noNaN: true });
 
@@ -48,7 +50,10 @@ const RANGE_TOL: Tol = { rtol: 0, atol: 1e-4 };
 /** numpy broadcasting in tfjs: left-pad the rank with 1s, then tile the size-1 axes. */
 function tfBroadcastTo(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
   const padded = [...new globalThis.Array<number>(shape.length - t.rank).fill(1), ...t.shape];
-  return tile(tf.reshape(t, padded), shape.map((n, i) => (padded[i] === n ? 1 : n)));
+  return tile(
+    tf.reshape(t, padded),
+    shape.map((n, i) => (padded[i] === n ? 1 : n)),
+  );
 }
 
 /** numpy's broadcast shape, for shapes known to be compatible. */
@@ -75,7 +80,9 @@ const axisOptionArb = (r: number): fc.Arbitrary<number | number[] | undefined> =
     fc.integer({ min: -r, max: r - 1 }),
     fc
       .uniqueArray(fc.nat({ max: r - 1 }), { minLength: 1, maxLength: r })
-      .chain((axes) => fc.array(fc.boolean(), { minLength: axes.length, maxLength: axes.length }).map((neg) => axes.map((a, i) => (neg[i] ? a - r : a)))),
+      .chain((axes) =>
+        fc.array(fc.boolean(), { minLength: axes.length, maxLength: axes.length }).map((neg) => axes.map((a, i) => (neg[i] ? a - r : a))),
+      ),
   );
 };
 
@@ -125,7 +132,14 @@ describe("np.matmul, np.dot and np.einsum match tfjs", () => {
 
   test("np.dot contracts the last axis of x with the second-to-last of y (or its only axis)", () => {
     const arb = fc
-      .record({ aPre: shapeArb(0, 2), bPre: shapeArb(0, 1), K: dimArb, N: dimArb, aScalar: fc.boolean(), bRank: fc.constantFrom(0, 1, 2, 3) })
+      .record({
+        aPre: shapeArb(0, 2),
+        bPre: shapeArb(0, 1),
+        K: dimArb,
+        N: dimArb,
+        aScalar: fc.boolean(),
+        bRank: fc.constantFrom(0, 1, 2, 3),
+      })
       .chain(({ aPre, bPre, K, N, aScalar, bRank }) => {
         const aShape = aScalar ? [] : [...aPre, K];
         const bShape = bRank === 0 ? [] : bRank === 1 ? [K] : [...bPre.slice(0, bRank - 2), K, N];
@@ -166,7 +180,11 @@ describe("np.matmul, np.dot and np.einsum match tfjs", () => {
         const ik = oracle(() => tf.einsum("ij,jk->ik", tfOf(x), tfOf(y)));
         expectClose(np.einsum("ij,jk->ik", wax(x), wax(y)), ik, DOT_TOL);
         expectClose(np.einsum("ij,jk", wax(x), wax(y)), ik, DOT_TOL); // implicit output: sorted free indices
-        expectClose(np.einsum("bij,bjk->bik", wax(bx), wax(by)), oracle(() => tf.einsum("bij,bjk->bik", tfOf(bx), tfOf(by))), DOT_TOL);
+        expectClose(
+          np.einsum("bij,bjk->bik", wax(bx), wax(by)),
+          oracle(() => tf.einsum("bij,bjk->bik", tfOf(bx), tfOf(by))),
+          DOT_TOL,
+        );
       }),
       RUNS,
     );
@@ -189,8 +207,15 @@ describe("np.matmul, np.dot and np.einsum match tfjs", () => {
     const arb = sized.chain(({ i, j }) => fc.tuple(anyF32([i, j]), f32Arb(small)([i, j])));
     fc.assert(
       fc.property(arb, ([raw, x]) => {
-        expectExact(np.einsum("ij->ji", wax(raw)), oracle(() => tf.transpose(tfOf(raw))));
-        expectClose(np.einsum("ij->", wax(x)), oracle(() => tf.einsum("ij->", tfOf(x))), DOT_TOL);
+        expectExact(
+          np.einsum("ij->ji", wax(raw)),
+          oracle(() => tf.transpose(tfOf(raw))),
+        );
+        expectClose(
+          np.einsum("ij->", wax(x)),
+          oracle(() => tf.einsum("ij->", tfOf(x))),
+          DOT_TOL,
+        );
       }),
       RUNS,
     );
@@ -203,7 +228,9 @@ describe("np.mean, np.var, np.std, np.max, np.min with axis/keepdims match tfjs"
   const statArb = shapeArb()
     .chain(f32Arb(moderate))
     .chain((x) =>
-      fc.record({ axis: axisOptionArb(x.shape.length), keepdims: fc.option(fc.boolean(), { nil: undefined }), ddof: fc.constantFrom(0, 1) }).map((o) => ({ x, ...o })),
+      fc
+        .record({ axis: axisOptionArb(x.shape.length), keepdims: fc.option(fc.boolean(), { nil: undefined }), ddof: fc.constantFrom(0, 1) })
+        .map((o) => ({ x, ...o })),
     )
     .filter(({ x, axis }) => normAxes(axis, x.shape.length).every((a) => x.shape[a]! > 0));
 
@@ -231,8 +258,18 @@ describe("np.mean, np.var, np.std, np.max, np.min with axis/keepdims match tfjs"
     fc.assert(
       fc.property(statArb, ({ x, axis, keepdims }) => {
         const axes = normAxes(axis, x.shape.length);
-        expectExact(np.max(wax(x), { axis, keepdims }), oracle(() => tf.max(tfOf(x), axes, keepdims)), "float32", { signedZeroEqual: true });
-        expectExact(np.min(wax(x), { axis, keepdims }), oracle(() => tf.min(tfOf(x), axes, keepdims)), "float32", { signedZeroEqual: true });
+        expectExact(
+          np.max(wax(x), { axis, keepdims }),
+          oracle(() => tf.max(tfOf(x), axes, keepdims)),
+          "float32",
+          { signedZeroEqual: true },
+        );
+        expectExact(
+          np.min(wax(x), { axis, keepdims }),
+          oracle(() => tf.min(tfOf(x), axes, keepdims)),
+          "float32",
+          { signedZeroEqual: true },
+        );
       }),
       RUNS,
     );
@@ -246,7 +283,13 @@ describe("np.mean, np.var, np.std, np.max, np.min with axis/keepdims match tfjs"
   });
 
   test("int32 input means in float32", () => {
-    const x = array([[1, 2], [4, 4]], { dtype: "int32" });
+    const x = array(
+      [
+        [1, 2],
+        [4, 4],
+      ],
+      { dtype: "int32" },
+    );
     expectExact(np.mean(x, { axis: 1 }), { shape: [2], data: [1.5, 4] });
   });
 });
@@ -272,10 +315,13 @@ describe("np.where and np.clip match tfjs with numpy broadcasting", () => {
 
   test("np.where with a JS-number branch keeps the array's dtype (weak scalar)", () => {
     fc.assert(
-      fc.property(shapeArb().chain((s) => fc.tuple(boolArb(s), anyF32(s), fc.float({ noNaN: true }))), ([c, x, v]) => {
-        const want = oracle(() => tf.where(tfOf(c), tfOf(x), tf.fill(x.shape, v)));
-        expectExact(np.where(wax(c), wax(x), v), want);
-      }),
+      fc.property(
+        shapeArb().chain((s) => fc.tuple(boolArb(s), anyF32(s), fc.float({ noNaN: true }))),
+        ([c, x, v]) => {
+          const want = oracle(() => tf.where(tfOf(c), tfOf(x), tf.fill(x.shape, v)));
+          expectExact(np.where(wax(c), wax(x), v), want);
+        },
+      ),
       RUNS,
     );
   });
@@ -334,7 +380,10 @@ describe("np.concatenate, np.stack, np.tile and np.pad match tfjs", () => {
     );
     fc.assert(
       fc.property(arb, ({ xs, axis, ax }) => {
-        expectExact(np.concatenate(xs.map(wax), axis), oracle(() => tf.concat(xs.map(tfOf), ax)));
+        expectExact(
+          np.concatenate(xs.map(wax), axis),
+          oracle(() => tf.concat(xs.map(tfOf), ax)),
+        );
       }),
       RUNS,
     );
@@ -347,7 +396,10 @@ describe("np.concatenate, np.stack, np.tile and np.pad match tfjs", () => {
     fc.assert(
       fc.property(arb, ([axis, xs]) => {
         const ax = axis < 0 ? axis + xs[0]!.shape.length + 1 : axis;
-        expectExact(np.stack(xs.map(wax), axis), oracle(() => tf.stack(xs.map(tfOf), ax)));
+        expectExact(
+          np.stack(xs.map(wax), axis),
+          oracle(() => tf.stack(xs.map(tfOf), ax)),
+        );
       }),
       RUNS,
     );
@@ -360,7 +412,10 @@ describe("np.concatenate, np.stack, np.tile and np.pad match tfjs", () => {
         const nd = Math.max(x.shape.length, reps.length);
         const shape = [...new globalThis.Array<number>(nd - x.shape.length).fill(1), ...x.shape];
         const r = [...new globalThis.Array<number>(nd - reps.length).fill(1), ...reps];
-        expectExact(np.tile(wax(x), reps), oracle(() => tile(tf.reshape(tfOf(x), shape), r)));
+        expectExact(
+          np.tile(wax(x), reps),
+          oracle(() => tile(tf.reshape(tfOf(x), shape), r)),
+        );
       }),
       RUNS,
     );
@@ -387,7 +442,10 @@ describe("np.concatenate, np.stack, np.tile and np.pad match tfjs", () => {
             : typeof width[0] === "number"
               ? x.shape.map(() => width as [number, number])
               : (width as [number, number][]);
-        expectExact(np.pad(wax(x), width, value), oracle(() => tf.pad(tfOf(x), pairs, value)));
+        expectExact(
+          np.pad(wax(x), width, value),
+          oracle(() => tf.pad(tfOf(x), pairs, value)),
+        );
       }),
       RUNS,
     );
@@ -398,7 +456,11 @@ describe("np.concatenate, np.stack, np.tile and np.pad match tfjs", () => {
 
 describe("np.arange, np.linspace, np.eye, np.full, np.zeros match tfjs", () => {
   test("integer arange equals tf.range (int32); a step pointing away from stop gives []", () => {
-    const arb = fc.tuple(fc.integer({ min: -10, max: 10 }), fc.integer({ min: -10, max: 10 }), fc.integer({ min: -4, max: 4 }).filter((s) => s !== 0));
+    const arb = fc.tuple(
+      fc.integer({ min: -10, max: 10 }),
+      fc.integer({ min: -10, max: 10 }),
+      fc.integer({ min: -4, max: 4 }).filter((s) => s !== 0),
+    );
     fc.assert(
       fc.property(arb, ([start, stop, step]) => {
         // tfjs's range misbehaves when stop < start with a step in (0, 1]; only ask it about
@@ -408,7 +470,11 @@ describe("np.arange, np.linspace, np.eye, np.full, np.zeros match tfjs", () => {
       }),
       RUNS,
     );
-    expectExact(np.arange(5), oracle(() => tf.range(0, 5, 1, "int32")), "int32");
+    expectExact(
+      np.arange(5),
+      oracle(() => tf.range(0, 5, 1, "int32")),
+      "int32",
+    );
   });
 
   test("float arange is float32 and equals tf.range", () => {
@@ -428,10 +494,18 @@ describe("np.arange, np.linspace, np.eye, np.full, np.zeros match tfjs", () => {
   });
 
   test("linspace equals tf.linspace; endpoint: false drops the last of num + 1 points", () => {
-    const arb = fc.tuple(fc.double({ min: -10, max: 10, noNaN: true }), fc.double({ min: -10, max: 10, noNaN: true }), fc.integer({ min: 1, max: 10 }));
+    const arb = fc.tuple(
+      fc.double({ min: -10, max: 10, noNaN: true }),
+      fc.double({ min: -10, max: 10, noNaN: true }),
+      fc.integer({ min: 1, max: 10 }),
+    );
     fc.assert(
       fc.property(arb, ([start, stop, num]) => {
-        expectClose(np.linspace(start, stop, num), oracle(() => tf.linspace(start, stop, num)), RANGE_TOL);
+        expectClose(
+          np.linspace(start, stop, num),
+          oracle(() => tf.linspace(start, stop, num)),
+          RANGE_TOL,
+        );
         const open = oracle(() => tf.slice(tf.linspace(start, stop, num + 1), [0], [num]));
         expectClose(np.linspace(start, stop, num, { endpoint: false }), open, RANGE_TOL);
       }),
@@ -460,10 +534,24 @@ describe("np.arange, np.linspace, np.eye, np.full, np.zeros match tfjs", () => {
     const arb = fc.tuple(shapeArb(), fc.float({ noNaN: true }), fc.integer({ min: -1000, max: 1000 }));
     fc.assert(
       fc.property(arb, ([shape, v, i]) => {
-        expectExact(np.full(shape, v, "float32"), oracle(() => tf.fill(shape, v, "float32")));
-        expectExact(np.full(shape, i, "int32"), oracle(() => tf.fill(shape, i, "int32")), "int32");
-        expectExact(np.zeros(shape), oracle(() => tf.zeros(shape)));
-        expectExact(np.zeros(shape, "int32"), oracle(() => tf.zeros(shape, "int32")), "int32");
+        expectExact(
+          np.full(shape, v, "float32"),
+          oracle(() => tf.fill(shape, v, "float32")),
+        );
+        expectExact(
+          np.full(shape, i, "int32"),
+          oracle(() => tf.fill(shape, i, "int32")),
+          "int32",
+        );
+        expectExact(
+          np.zeros(shape),
+          oracle(() => tf.zeros(shape)),
+        );
+        expectExact(
+          np.zeros(shape, "int32"),
+          oracle(() => tf.zeros(shape, "int32")),
+          "int32",
+        );
       }),
       RUNS,
     );
@@ -481,7 +569,11 @@ describe("x.get(...) basic indexing matches tfjs gather", () => {
     fc.oneof(
       ...(d > 0 ? [fc.integer({ min: -d, max: d - 1 }).map((v): AxisSpec => ({ kind: "int", v }))] : []),
       fc
-        .record({ start: opt(fc.integer({ min: -7, max: 7 })), stop: opt(fc.integer({ min: -7, max: 7 })), step: opt(fc.integer({ min: 1, max: 3 })) })
+        .record({
+          start: opt(fc.integer({ min: -7, max: 7 })),
+          stop: opt(fc.integer({ min: -7, max: 7 })),
+          step: opt(fc.integer({ min: 1, max: 3 })),
+        })
         .map((s): AxisSpec => ({ kind: "slice", ...s })),
     );
   const all: AxisSpec = { kind: "slice" };

@@ -47,7 +47,13 @@ class Opaque {
 }
 
 const key = fc.string({ unit: fc.constantFrom("a", "b", "c", "_"), minLength: 1, maxLength: 2 });
-const leaf = fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(ones([2])), fc.integer().map((v) => new Opaque(v)));
+const leaf = fc.oneof(
+  fc.integer(),
+  fc.string({ maxLength: 3 }),
+  fc.boolean(),
+  fc.constant(ones([2])),
+  fc.integer().map((v) => new Opaque(v)),
+);
 const { tree } = fc.letrec<{ tree: unknown; node: unknown }>((tie) => ({
   tree: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
@@ -119,9 +125,21 @@ describe("TreePlan", () => {
 
   it("a static part that differs (by childrenInto or by flatten) is a mismatch", () => {
     const out: unknown[] = [];
-    expect(treeStructure(new Frozen(1, 2, "x")).plan().flattenInto(new Frozen(1, 2, "y"), out)).toBe(false);
-    expect(treeStructure(new Plain([1], "x")).plan().flattenInto(new Plain([1], "y"), out)).toBe(false);
-    expect(treeStructure(new Plain([1], "x")).plan().flattenInto(new Plain([1, 2], "x"), out)).toBe(false);
+    expect(
+      treeStructure(new Frozen(1, 2, "x"))
+        .plan()
+        .flattenInto(new Frozen(1, 2, "y"), out),
+    ).toBe(false);
+    expect(
+      treeStructure(new Plain([1], "x"))
+        .plan()
+        .flattenInto(new Plain([1], "y"), out),
+    ).toBe(false);
+    expect(
+      treeStructure(new Plain([1], "x"))
+        .plan()
+        .flattenInto(new Plain([1, 2], "x"), out),
+    ).toBe(false);
   });
 
   it("unflatten with too few leaves throws", () => {

@@ -141,12 +141,12 @@ describe("treeFlatten / treeUnflatten", () => {
   });
 
   it("registering a class twice throws a PytreeError", () => {
-    expect(() =>
-      registerPytreeNode<Pair>(Pair, { flatten: (p) => [[p.left], null], unflatten: () => new Pair(0, 0, "") }),
-    ).toThrow(PytreeError);
-    expect(() =>
-      registerPytreeNode<Pair>(Pair, { flatten: (p) => [[p.left], null], unflatten: () => new Pair(0, 0, "") }),
-    ).toThrow(/Pair is already registered/);
+    expect(() => registerPytreeNode<Pair>(Pair, { flatten: (p) => [[p.left], null], unflatten: () => new Pair(0, 0, "") })).toThrow(
+      PytreeError,
+    );
+    expect(() => registerPytreeNode<Pair>(Pair, { flatten: (p) => [[p.left], null], unflatten: () => new Pair(0, 0, "") })).toThrow(
+      /Pair is already registered/,
+    );
   });
 
   // Assigning `out[key] = child` would set the prototype for the key "__proto__".
@@ -256,9 +256,7 @@ describe("TreeDef.toString", () => {
   it("prints registered classes with their static part and their children", () => {
     expect(String(def(new Pair(1, [2, null], "t")))).toBe('PyTreeDef(Pair["t"](*, [*, null]))');
     expect(String(def(new LabelledPair(1, 2, "t")))).toBe('PyTreeDef(LabelledPair["t"](*, *))');
-    expect(String(def({ k: new Bag([1, 2], { unit: "m", scale: 2 }) }))).toBe(
-      'PyTreeDef({k: Bag[{"unit":"m","scale":2}](*, *)})',
-    );
+    expect(String(def({ k: new Bag([1, 2], { unit: "m", scale: 2 }) }))).toBe('PyTreeDef({k: Bag[{"unit":"m","scale":2}](*, *)})');
   });
 });
 
@@ -276,7 +274,10 @@ describe("treeMap", () => {
   it("passes the corresponding leaves of each tree (property)", () => {
     fc.assert(
       fc.property(node, (t) => {
-        const indexed = treeUnflatten(def(t), treeLeaves(t).map((_, i) => i));
+        const indexed = treeUnflatten(
+          def(t),
+          treeLeaves(t).map((_, i) => i),
+        );
         const out = treeMap((l: unknown, i: number) => [i, l], t, indexed);
         expect(treeLeaves(out)).toStrictEqual(treeLeaves(t).flatMap((l, i) => [i, l]));
       }),
@@ -323,7 +324,13 @@ describe("TreeDef.flattenUpTo", () => {
 describe("isLeaf", () => {
   it("stops flattening at the chosen subtrees, and unflatten puts them back whole", () => {
     const isPoint = (x: unknown) => typeof x === "object" && x !== null && "px" in x;
-    const t = { pts: [{ px: 1, py: 2 }, { px: 3, py: 4 }], n: 5 };
+    const t = {
+      pts: [
+        { px: 1, py: 2 },
+        { px: 3, py: 4 },
+      ],
+      n: 5,
+    };
     const [leaves, d] = treeFlatten(t, isPoint);
     expect(leaves).toStrictEqual([5, { px: 1, py: 2 }, { px: 3, py: 4 }]);
     expect(String(d)).toBe("PyTreeDef({n: *, pts: [*, *]})");

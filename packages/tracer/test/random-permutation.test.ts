@@ -86,7 +86,9 @@ describe("permutation", () => {
   });
 
   it("traces to sorts by random bits, and vmaps over keys with each key's eager permutation", () => {
-    expect(String(makeJaxpr((k: Array) => random.permutation(k, 5))(random.key(0)))).toContain("sort[dimension=0 is_stable=True num_keys=1]");
+    expect(String(makeJaxpr((k: Array) => random.permutation(k, 5))(random.key(0)))).toContain(
+      "sort[dimension=0 is_stable=True num_keys=1]",
+    );
     const keys = random.split(random.key(11), 4);
     const batched = vmap((k: Array) => random.permutation(k, 30))(keys);
     for (let i = 0; i < 4; i++) expect(batched.get(i).toArray()).toEqual(random.permutation(keys.get(i), 30).toArray());
@@ -120,7 +122,9 @@ describe("choice", () => {
     const picked = random.choice(random.key(0), x, { shape: [5] });
     expect(picked.shape).toEqual([5, 4]);
     (picked.toArray() as number[][]).forEach((row) => expect(row[1]! - row[0]!).toBe(10));
-    expect(() => random.choice(random.key(0), 3, { shape: [4], replace: false })).toThrow(/cannot take a larger sample \(size 4\) than population \(size 3\)/);
+    expect(() => random.choice(random.key(0), 3, { shape: [4], replace: false })).toThrow(
+      /cannot take a larger sample \(size 4\) than population \(size 3\)/,
+    );
   });
 
   it("with p and replacement follows p (inverse CDF)", () => {

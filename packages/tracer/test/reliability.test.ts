@@ -75,6 +75,9 @@ describe("vmap over an empty batch", () => {
   it("the same program over a non-empty batch still slices per example", () => {
     const x = np.arange(10).reshape([2, 5]);
     const i = np.array([1, 3], { dtype: "int32" });
-    expect(vmap((r: Array, k: Array) => lax.dynamicSlice(r, [k], [2]))(x, i).tolist()).toEqual([[1, 2], [8, 9]]);
+    expect(vmap((r: Array, k: Array) => lax.dynamicSlice(r, [k], [2]))(x, i).tolist()).toEqual([
+      [1, 2],
+      [8, 9],
+    ]);
   });
 });

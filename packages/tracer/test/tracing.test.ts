@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  array,
-  ConcretizationError,
-  evalJaxpr,
-  isTracer,
-  makeJaxpr,
-  np,
-  ones,
-  TracerLeakError,
-  type Array,
-} from "../index";
+import { array, ConcretizationError, evalJaxpr, isTracer, makeJaxpr, np, ones, TracerLeakError, type Array } from "../index";
 import { thrown } from "./support/thrown";
 
-
-const HINT = "use np.where/lax.selectN instead of branching on it, or pass it as a static value (a JS number/boolean) so it is known at trace time";
+const HINT =
+  "use np.where/lax.selectN instead of branching on it, or pass it as a static value (a JS number/boolean) so it is known at trace time";
 
 describe("ConcretizationError", () => {
   it("branching on a traced value names the producing op and suggests where/select or static values", () => {

@@ -6,7 +6,7 @@ import { UsageError } from "./options";
 
 export interface Example {
   name: string;
-  fn: (...args: any[]) => unknown;
+  fn: (...args: unknown[]) => unknown;
   args: unknown[];
 }
 
@@ -17,17 +17,21 @@ export async function loadExample(file: string, fn: string | undefined): Promise
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   const examples = mod["irExamples"] as Record<string, unknown> | undefined;
   if (examples === undefined || typeof examples !== "object") {
-    throw new UsageError(`wax: ${file} exports no irExamples — add e.g. \`export const irExamples = { ${fn ?? "f"}: () => [exampleArg1, exampleArg2] }\``);
+    throw new UsageError(
+      `wax: ${file} exports no irExamples — add e.g. \`export const irExamples = { ${fn ?? "f"}: () => [exampleArg1, exampleArg2] }\``,
+    );
   }
   const names = Object.keys(examples);
   const name = fn ?? (names.length === 1 ? names[0]! : undefined);
   if (name === undefined) throw new UsageError(`wax: ${file} has several examples (${names.join(", ")}) — choose one with --fn`);
   const make = examples[name];
-  if (typeof make !== "function") throw new UsageError(`wax: irExamples of ${file} has no entry ${name} (it has ${names.join(", ") || "none"})`);
+  if (typeof make !== "function")
+    throw new UsageError(`wax: irExamples of ${file} has no entry ${name} (it has ${names.join(", ") || "none"})`);
   const made = await (make as () => unknown)();
   if (Array.isArray(made)) {
     const f = mod[name];
-    if (typeof f !== "function") throw new UsageError(`wax: ${file} does not export a function ${name} — export it, or return { fn, args } from irExamples.${name}`);
+    if (typeof f !== "function")
+      throw new UsageError(`wax: ${file} does not export a function ${name} — export it, or return { fn, args } from irExamples.${name}`);
     return { name, fn: f as Example["fn"], args: made };
   }
   if (made && typeof made === "object" && typeof (made as Example).fn === "function" && Array.isArray((made as Example).args)) {

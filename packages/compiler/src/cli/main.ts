@@ -11,7 +11,10 @@ import { parseArgs, UsageError, type CliOptions } from "./options";
 import { renderIr } from "./report";
 
 /** Runs one command; returns the process exit code. Output goes to `io`. */
-export async function main(argv: readonly string[], io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+): Promise<number> {
   let opts: CliOptions;
   try {
     opts = parseArgs(argv);

@@ -4,7 +4,10 @@ import { z } from "zod";
 export const STAGES = ["jaxpr", "optimized", "kernels", "wat"] as const;
 export const FORMATS = ["text", "json", "dot"] as const;
 
-const file = z.string().min(1).regex(/\.(ts|mts|js|mjs)$/, "must be a .ts, .mts, .js or .mjs file");
+const file = z
+  .string()
+  .min(1)
+  .regex(/\.(ts|mts|js|mjs)$/, "must be a .ts, .mts, .js or .mjs file");
 const name = z.string().regex(/^[A-Za-z_$][\w$]*$/, "must be an exported name (an identifier)");
 
 export const irOptions = z.strictObject({
@@ -56,7 +59,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       raw[k] = v;
     } else positional.push(a);
   }
-  if (positional.length !== 1) throw new UsageError(`wax ${command}: expected one module file, got ${positional.length === 0 ? "none" : positional.join(" ")}\n\n${USAGE}`);
+  if (positional.length !== 1)
+    throw new UsageError(
+      `wax ${command}: expected one module file, got ${positional.length === 0 ? "none" : positional.join(" ")}\n\n${USAGE}`,
+    );
   raw["file"] = positional[0];
   const res = cliOptions.safeParse(raw);
   if (!res.success) {

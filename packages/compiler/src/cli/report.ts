@@ -66,7 +66,10 @@ function kernelCost(k: Kernel, prog: Program): { flops: number; bytes: number } 
     const size = prod(k.shape);
     const n = k.shape[k.dimension]!;
     const ops = k.operands.reduce((a, e) => a + exprOps(e), 0);
-    return { flops: size * (ops + k.numKeys * Math.ceil(Math.log2(Math.max(n, 2)))), bytes: 4 * size * (k.operands.reduce((a, e) => a + exprLoads(e), 0) + k.operands.length) };
+    return {
+      flops: size * (ops + k.numKeys * Math.ceil(Math.log2(Math.max(n, 2)))),
+      bytes: 4 * size * (k.operands.reduce((a, e) => a + exprLoads(e), 0) + k.operands.length),
+    };
   }
   const size = prod(k.shape);
   const outSize = k.kind === "reduce" ? prog.buffers[k.out]!.size : size;
@@ -102,7 +105,8 @@ function kernelShape(k: Kernel): string {
   if (k.kind === "matmul") return `batch [${k.batch}] m [${k.mDims}] n [${k.nDims}] k [${k.kDims}]${k.gemm ? " (packed GEMM)" : ""}`;
   if (k.kind === "reduce") return `loop [${k.shape}] ${k.fn} over axes [${k.axes}]`;
   if (k.kind === "scan") return `loop [${k.shape}] scan axis ${k.axis}${k.reverse ? " reversed" : ""}`;
-  if (k.kind === "sort") return `loop [${k.shape}] ${k.order === "top_k" ? `top ${k.outLen}` : "sort"} along axis ${k.dimension}, ${k.numKeys} key${k.numKeys > 1 ? "s" : ""}`;
+  if (k.kind === "sort")
+    return `loop [${k.shape}] ${k.order === "top_k" ? `top ${k.outLen}` : "sort"} along axis ${k.dimension}, ${k.numKeys} key${k.numKeys > 1 ? "s" : ""}`;
   return `loop [${k.shape}]`;
 }
 
@@ -139,7 +143,15 @@ export function kernelsData(compiled: Compiled) {
       writes: kernelWrites(k),
       ...kernelCost(k, program),
     })),
-    buffers: program.buffers.map((b, i) => ({ id: b.id, kind: b.kind, dtype: b.dtype, elements: b.size, bytes: 4 * b.size, offset: plan.offsets[i]!, live: plan.intervals[i] ?? null })),
+    buffers: program.buffers.map((b, i) => ({
+      id: b.id,
+      kind: b.kind,
+      dtype: b.dtype,
+      elements: b.size,
+      bytes: 4 * b.size,
+      offset: plan.offsets[i]!,
+      live: plan.intervals[i] ?? null,
+    })),
     inputs: program.inputs,
     outputs: program.outputs.map((o) => o.buf),
   };
@@ -167,7 +179,11 @@ function kernelsText(compiled: Compiled): string {
     const pad = "  ".repeat(k.depth);
     return `${pad}k${k.index} ${k.kind.padEnd(6)} ${k.label}\n${pad}    ${k.loop}${k.fused ? ", fused epilogue" : ""}\n${pad}    reads [${k.reads.map((b) => `b${b}`).join(" ")}] writes ${k.writes.map((b) => `b${b}`).join(" ")}`;
   });
-  const bufs = d.buffers.map((b) => `b${b.id}`.padEnd(6) + `${b.kind.padEnd(6)} ${b.dtype.padEnd(8)} ${String(b.elements).padStart(9)} el  @${String(b.offset).padStart(9)}  live ${b.live ? `k${b.live[0]}..k${b.live[1]}` : "-"}`);
+  const bufs = d.buffers.map(
+    (b) =>
+      `b${b.id}`.padEnd(6) +
+      `${b.kind.padEnd(6)} ${b.dtype.padEnd(8)} ${String(b.elements).padStart(9)} el  @${String(b.offset).padStart(9)}  live ${b.live ? `k${b.live[0]}..k${b.live[1]}` : "-"}`,
+  );
   return `kernels:\n${lines.join("\n")}\n\nmemory plan (buffer kind dtype elements @offset live):\n${bufs.join("\n")}`;
 }
 
@@ -188,7 +204,9 @@ function jaxprData(cj: ClosedJaxpr) {
     invars: vars(j.invars),
     eqns: j.eqns.map((e) => ({
       primitive: e.prim.name,
-      params: Object.fromEntries(Object.entries(e.params).map(([k, v]) => [k, typeof v === "object" && v !== null && !Array.isArray(v) ? String(v) : v])),
+      params: Object.fromEntries(
+        Object.entries(e.params).map(([k, v]) => [k, typeof v === "object" && v !== null && !Array.isArray(v) ? String(v) : v]),
+      ),
       inputs: e.inputs.map(nm),
       outputs: vars(e.outputs),
     })),
@@ -223,10 +241,11 @@ function kernelsDot(compiled: Compiled, title: string): string {
   const d = kernelsData(compiled);
   const out = [`digraph "${dotEscape(title)}" {`, "  rankdir=TB;", '  node [fontname="monospace", fontsize=10];'];
   const writer = new Map<number, string>();
-  for (const b of d.buffers) if (b.kind === "input" || b.kind === "const") {
-    out.push(`  b${b.id} [shape=ellipse, label="b${b.id} ${b.kind}\\n${b.dtype}[${b.elements}]"];`);
-    writer.set(b.id, `b${b.id}`);
-  }
+  for (const b of d.buffers)
+    if (b.kind === "input" || b.kind === "const") {
+      out.push(`  b${b.id} [shape=ellipse, label="b${b.id} ${b.kind}\\n${b.dtype}[${b.elements}]"];`);
+      writer.set(b.id, `b${b.id}`);
+    }
   for (const k of d.kernels) {
     out.push(`  k${k.index} [shape=box, label="${dotEscape(`k${k.index} ${k.kind}\n${k.label}\n${k.loop}`)}"];`);
     for (const r of k.reads) if (writer.has(r)) out.push(`  ${writer.get(r)} -> k${k.index} [label="b${r}"];`);
@@ -246,16 +265,40 @@ export function renderIr(stage: Stage, format: "text" | "json" | "dot", traced: 
   const title = `${traced.name}: ${stage}`;
   if (format === "json") {
     const body =
-      stage === "jaxpr" ? { jaxpr: { text: String(traced.jaxpr), ...jaxprData(traced.jaxpr) } }
-      : stage === "optimized" ? { jaxpr: { text: String(compiled.optimized), ...jaxprData(compiled.optimized) } }
-      : stage === "kernels" ? kernelsData(compiled)
-      : { wat: compiled.text ?? "" };
-    return JSON.stringify({ schema: "wax-ir", version: 1, function: traced.name, stage, stats, inputTree: traced.inputTree, outputTree: traced.outputTree, ...body }, null, 2);
+      stage === "jaxpr"
+        ? { jaxpr: { text: String(traced.jaxpr), ...jaxprData(traced.jaxpr) } }
+        : stage === "optimized"
+          ? { jaxpr: { text: String(compiled.optimized), ...jaxprData(compiled.optimized) } }
+          : stage === "kernels"
+            ? kernelsData(compiled)
+            : { wat: compiled.text ?? "" };
+    return JSON.stringify(
+      {
+        schema: "wax-ir",
+        version: 1,
+        function: traced.name,
+        stage,
+        stats,
+        inputTree: traced.inputTree,
+        outputTree: traced.outputTree,
+        ...body,
+      },
+      null,
+      2,
+    );
   }
   if (format === "dot") {
-    if (stage === "wat") throw new Error("wax ir: --format dot renders the jaxpr, optimized or kernels stage, not wat — use --format text for wat");
+    if (stage === "wat")
+      throw new Error("wax ir: --format dot renders the jaxpr, optimized or kernels stage, not wat — use --format text for wat");
     return stage === "kernels" ? kernelsDot(compiled, title) : jaxprDot(stage === "jaxpr" ? traced.jaxpr : compiled.optimized, title);
   }
-  const body = stage === "jaxpr" ? String(traced.jaxpr) : stage === "optimized" ? String(compiled.optimized) : stage === "kernels" ? kernelsText(compiled) : (compiled.text ?? "");
+  const body =
+    stage === "jaxpr"
+      ? String(traced.jaxpr)
+      : stage === "optimized"
+        ? String(compiled.optimized)
+        : stage === "kernels"
+          ? kernelsText(compiled)
+          : (compiled.text ?? "");
   return `# ${title}\n${statsText(stats).replace(/^/gm, "# ")}\n\n${body}\n`;
 }

@@ -42,7 +42,9 @@ export function genControl(b: FnBuilder, offsets: readonly number[], k: ControlK
     case "while": {
       const exit = `wend${id}`;
       const top = `while${id}`;
-      return m.block(exit, [m.loop(top, m.block(null, [...emit(k.cond), m.br(exit, m.i32.eqz(load(k.pred))), ...emit(k.body), m.br(top)]))]);
+      return m.block(exit, [
+        m.loop(top, m.block(null, [...emit(k.cond), m.br(exit, m.i32.eqz(load(k.pred))), ...emit(k.body), m.br(top)])),
+      ]);
     }
     case "switch": {
       // lax.switch clamps the index into range: below 0 runs the first branch, past the end the last.

@@ -48,7 +48,13 @@ export function byteAddr(ctx: GenContext, map: Affine, idx: LoopIndex): ExprRef 
 function hostCall(ctx: GenContext, name: string, args: ExprRef[]): ExprRef {
   const m = ctx.b.m;
   ctx.imports.set(name, args.length);
-  return m.f32.demote(m.call(`host_${name}`, args.map((a) => m.f64.promote(a)), binaryen.f64));
+  return m.f32.demote(
+    m.call(
+      `host_${name}`,
+      args.map((a) => m.f64.promote(a)),
+      binaryen.f64,
+    ),
+  );
 }
 
 // ---- scalar mode --------------------------------------------------------------------------
@@ -108,7 +114,8 @@ function convertScalar(ctx: GenContext, x: ExprRef, from: KDType, to: KDType): E
 
 function ipow(ctx: GenContext, xe: Expr, y: number, dtype: KDType, gen: (x: Expr) => ExprRef, type: number, vector: boolean): ExprRef {
   const m = ctx.b.m;
-  const mul = (a: ExprRef, b: ExprRef) => (vector ? (isFloat(dtype) ? m.f32x4.mul(a, b) : m.i32x4.mul(a, b)) : isFloat(dtype) ? m.f32.mul(a, b) : m.i32.mul(a, b));
+  const mul = (a: ExprRef, b: ExprRef) =>
+    vector ? (isFloat(dtype) ? m.f32x4.mul(a, b) : m.i32x4.mul(a, b)) : isFloat(dtype) ? m.f32.mul(a, b) : m.i32.mul(a, b);
   const one = () => (vector ? (isFloat(dtype) ? V.f32splat(m, 1) : V.i32splat(m, 1)) : isFloat(dtype) ? m.f32.const(1) : m.i32.const(1));
   if (y === 0) return one();
   const [setX, x] = ctx.b.let(type, gen(xe));
@@ -151,11 +158,10 @@ function unaryScalar(ctx: GenContext, fn: string, x: ExprRef, dtype: KDType): Ex
       }
       case "not":
         return dtype === "bool" ? m.i32.xor(x, m.i32.const(1)) : m.i32.xor(x, m.i32.const(-1));
-      case "square":
-        {
-          const [s, g] = b.let(binaryen.i32, x);
-          return m.block(null, [s, m.i32.mul(g(), g())], binaryen.i32);
-        }
+      case "square": {
+        const [s, g] = b.let(binaryen.i32, x);
+        return m.block(null, [s, m.i32.mul(g(), g())], binaryen.i32);
+      }
     }
     throw new CompileError(`${fn}: no integer lowering`);
   }
@@ -208,49 +214,83 @@ function binaryScalar(ctx: GenContext, fn: string, x: ExprRef, y: ExprRef, dtype
   const b = ctx.b;
   if (isFloat(dtype)) {
     switch (fn) {
-      case "add": return m.f32.add(x, y);
-      case "sub": return m.f32.sub(x, y);
-      case "mul": return m.f32.mul(x, y);
-      case "div": return m.f32.div(x, y);
-      case "max": return m.f32.max(x, y);
-      case "min": return m.f32.min(x, y);
-      case "eq": return m.f32.eq(x, y);
-      case "ne": return m.f32.ne(x, y);
-      case "lt": return m.f32.lt(x, y);
-      case "le": return m.f32.le(x, y);
-      case "gt": return m.f32.gt(x, y);
-      case "ge": return m.f32.ge(x, y);
-      case "pow": return hostCall(ctx, "pow", [x, y]);
-      case "atan2": return hostCall(ctx, "atan2", [x, y]);
-      case "rem": return hostCall(ctx, "fmod", [x, y]);
+      case "add":
+        return m.f32.add(x, y);
+      case "sub":
+        return m.f32.sub(x, y);
+      case "mul":
+        return m.f32.mul(x, y);
+      case "div":
+        return m.f32.div(x, y);
+      case "max":
+        return m.f32.max(x, y);
+      case "min":
+        return m.f32.min(x, y);
+      case "eq":
+        return m.f32.eq(x, y);
+      case "ne":
+        return m.f32.ne(x, y);
+      case "lt":
+        return m.f32.lt(x, y);
+      case "le":
+        return m.f32.le(x, y);
+      case "gt":
+        return m.f32.gt(x, y);
+      case "ge":
+        return m.f32.ge(x, y);
+      case "pow":
+        return hostCall(ctx, "pow", [x, y]);
+      case "atan2":
+        return hostCall(ctx, "atan2", [x, y]);
+      case "rem":
+        return hostCall(ctx, "fmod", [x, y]);
     }
     throw new CompileError(`${fn}: no float lowering`);
   }
   const u = dtype === "uint32";
   switch (fn) {
-    case "add": return m.i32.add(x, y);
-    case "sub": return m.i32.sub(x, y);
-    case "mul": return m.i32.mul(x, y);
-    case "and": return m.i32.and(x, y);
-    case "or": return m.i32.or(x, y);
-    case "xor": return m.i32.xor(x, y);
-    case "eq": return m.i32.eq(x, y);
-    case "ne": return m.i32.ne(x, y);
-    case "lt": return u ? m.i32.lt_u(x, y) : m.i32.lt_s(x, y);
-    case "le": return u ? m.i32.le_u(x, y) : m.i32.le_s(x, y);
-    case "gt": return u ? m.i32.gt_u(x, y) : m.i32.gt_s(x, y);
-    case "ge": return u ? m.i32.ge_u(x, y) : m.i32.ge_s(x, y);
+    case "add":
+      return m.i32.add(x, y);
+    case "sub":
+      return m.i32.sub(x, y);
+    case "mul":
+      return m.i32.mul(x, y);
+    case "and":
+      return m.i32.and(x, y);
+    case "or":
+      return m.i32.or(x, y);
+    case "xor":
+      return m.i32.xor(x, y);
+    case "eq":
+      return m.i32.eq(x, y);
+    case "ne":
+      return m.i32.ne(x, y);
+    case "lt":
+      return u ? m.i32.lt_u(x, y) : m.i32.lt_s(x, y);
+    case "le":
+      return u ? m.i32.le_u(x, y) : m.i32.le_s(x, y);
+    case "gt":
+      return u ? m.i32.gt_u(x, y) : m.i32.gt_s(x, y);
+    case "ge":
+      return u ? m.i32.ge_u(x, y) : m.i32.ge_s(x, y);
   }
   const [sx, gx] = b.let(binaryen.i32, x);
   const [sy, gy] = b.let(binaryen.i32, y);
   const blk = (r: ExprRef) => m.block(null, [sx, sy, r], binaryen.i32);
   const inRange = () => m.i32.lt_u(gy(), m.i32.const(32));
   switch (fn) {
-    case "max": return blk(m.select(u ? m.i32.gt_u(gx(), gy()) : m.i32.gt_s(gx(), gy()), gx(), gy()));
-    case "min": return blk(m.select(u ? m.i32.lt_u(gx(), gy()) : m.i32.lt_s(gx(), gy()), gx(), gy()));
+    case "max":
+      return blk(m.select(u ? m.i32.gt_u(gx(), gy()) : m.i32.gt_s(gx(), gy()), gx(), gy()));
+    case "min":
+      return blk(m.select(u ? m.i32.lt_u(gx(), gy()) : m.i32.lt_s(gx(), gy()), gx(), gy()));
     // XLA: x / 0 = -1 and x % 0 = x; INT_MIN / -1 wraps (wasm would trap on both).
     case "div": {
-      const safe = u ? m.i32.div_u(gx(), gy()) : m.i32.div_s(gx(), m.select(m.i32.and(m.i32.eq(gx(), m.i32.const(-2147483648)), m.i32.eq(gy(), m.i32.const(-1))), m.i32.const(1), gy()));
+      const safe = u
+        ? m.i32.div_u(gx(), gy())
+        : m.i32.div_s(
+            gx(),
+            m.select(m.i32.and(m.i32.eq(gx(), m.i32.const(-2147483648)), m.i32.eq(gy(), m.i32.const(-1))), m.i32.const(1), gy()),
+          );
       const wrapped = u ? safe : m.select(m.i32.eq(gy(), m.i32.const(-1)), m.i32.sub(m.i32.const(0), gx()), safe);
       return blk(m.if(m.i32.eqz(gy()), m.i32.const(-1), wrapped));
     }
@@ -258,9 +298,12 @@ function binaryScalar(ctx: GenContext, fn: string, x: ExprRef, y: ExprRef, dtype
       const r = u ? m.i32.rem_u(gx(), gy()) : m.i32.rem_s(gx(), gy());
       return blk(m.if(m.i32.eqz(gy()), gx(), r));
     }
-    case "shl": return blk(m.select(inRange(), m.i32.shl(gx(), gy()), m.i32.const(0)));
-    case "shr_u": return blk(m.select(inRange(), m.i32.shr_u(gx(), gy()), m.i32.const(0)));
-    case "shr_s": return blk(m.select(inRange(), m.i32.shr_s(gx(), gy()), m.i32.shr_s(gx(), m.i32.const(31))));
+    case "shl":
+      return blk(m.select(inRange(), m.i32.shl(gx(), gy()), m.i32.const(0)));
+    case "shr_u":
+      return blk(m.select(inRange(), m.i32.shr_u(gx(), gy()), m.i32.const(0)));
+    case "shr_s":
+      return blk(m.select(inRange(), m.i32.shr_s(gx(), gy()), m.i32.shr_s(gx(), m.i32.const(31))));
   }
   throw new CompileError(`${fn}: no integer lowering`);
 }
@@ -272,7 +315,8 @@ export function threefry(ctx: GenContext, [k0, k1, x0, x1]: [ExprRef, ExprRef, E
   const add = (a: ExprRef, c: ExprRef) => (vector ? m.i32x4.add(a, c) : m.i32.add(a, c));
   const xor = (a: ExprRef, c: ExprRef) => (vector ? m.v128.xor(a, c) : m.i32.xor(a, c));
   // The value is read twice in the vector rotation, so it is passed as a getter (Binaryen trees).
-  const rotl = (a: () => ExprRef, r: number) => (vector ? m.v128.or(m.i32x4.shl(a(), m.i32.const(r)), m.i32x4.shr_u(a(), m.i32.const(32 - r))) : m.i32.rotl(a(), m.i32.const(r)));
+  const rotl = (a: () => ExprRef, r: number) =>
+    vector ? m.v128.or(m.i32x4.shl(a(), m.i32.const(r)), m.i32x4.shr_u(a(), m.i32.const(32 - r))) : m.i32.rotl(a(), m.i32.const(r));
   const c = (v: number) => (vector ? V.i32splat(m, v) : m.i32.const(v));
   const sets: ExprRef[] = [];
   const bind = (v: ExprRef) => {
@@ -322,7 +366,11 @@ export function vectorizable(e: Expr, innerDim: number): boolean {
     case "bitcast":
       return vectorizable(e.x, innerDim);
     case "select":
-      return (e.pred.dtype === "bool" || e.cases.length <= 2) && vectorizable(e.pred, innerDim) && e.cases.every((c) => vectorizable(c, innerDim));
+      return (
+        (e.pred.dtype === "bool" || e.cases.length <= 2) &&
+        vectorizable(e.pred, innerDim) &&
+        e.cases.every((c) => vectorizable(c, innerDim))
+      );
     case "ipow":
       return vectorizable(e.x, innerDim);
     case "unary":

@@ -33,7 +33,14 @@ function counted(b: FnBuilder, n: number, body: (i: () => ExprRef) => ExprRef, s
   const m = b.m;
   const l = b.local(binaryen.i32);
   if (n <= 0) return m.nop();
-  return countedLoop(b, l, 0, n, step, body(() => m.local.get(l, binaryen.i32)));
+  return countedLoop(
+    b,
+    l,
+    0,
+    n,
+    step,
+    body(() => m.local.get(l, binaryen.i32)),
+  );
 }
 
 /** Byte indices of an `i8x16.shuffle` picking f32 lanes (0-3 from the left, 4-7 from the right). */
@@ -107,7 +114,9 @@ function pack(
         counted(b, K, (kk) =>
           m.block(
             null,
-            globalThis.Array.from({ length: W / 4 }, (_, q) => m.v128.store(o.dstBase, 4, dstAt(p(), kk(), 4 * q), m.v128.load(o.srcBase, 4, srcAt(add(mul(p(), W), i32(4 * q)), kk())))),
+            globalThis.Array.from({ length: W / 4 }, (_, q) =>
+              m.v128.store(o.dstBase, 4, dstAt(p(), kk(), 4 * q), m.v128.load(o.srcBase, 4, srcAt(add(mul(p(), W), i32(4 * q)), kk()))),
+            ),
           ),
         ),
       ),
@@ -126,7 +135,10 @@ function pack(
               globalThis.Array.from({ length: W / 4 }, (_, q) => {
                 const rows = [0, 1, 2, 3].map((t) => () => m.v128.load(o.srcBase, 4, srcAt(add(mul(p(), W), i32(4 * q + t)), kk())));
                 const cols = transpose4(b, rows);
-                return m.block(null, cols.map((c, t) => m.v128.store(o.dstBase, 4, dstAt(p(), add(kk(), i32(t)), 4 * q), c())));
+                return m.block(
+                  null,
+                  cols.map((c, t) => m.v128.store(o.dstBase, 4, dstAt(p(), add(kk(), i32(t)), 4 * q), c())),
+                );
               }),
             ),
           4,
@@ -142,7 +154,13 @@ function pack(
 }
 
 /** The packed GEMM of a matmul kernel (see the module comment), its epilogue in the tile store. */
-export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: { aPack: number; bPack: number; tile: number }, opts: { relaxedSimd?: boolean } = {}): ExprRef {
+export function genGemm(
+  ctx: GenContext,
+  k: MatmulKernel,
+  g: GemmPlan,
+  scratch: { aPack: number; bPack: number; tile: number },
+  opts: { relaxedSimd?: boolean } = {},
+): ExprRef {
   const b = ctx.b;
   const m = b.m;
   const off = (id: number) => ctx.offsets[id]!;
@@ -151,7 +169,10 @@ export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: 
   const tileBase = off(scratch.tile);
   const { M, N, K, Mp, Np } = g;
   const epilogue = tileEpilogue(k, g, scratch.tile);
-  if (!epilogue) throw new CompileError("dot_general: internal error: the fused epilogue's index maps do not merge to (batch, m, n) — fuseEpilogues should have kept it apart");
+  if (!epilogue)
+    throw new CompileError(
+      "dot_general: internal error: the fused epilogue's index maps do not merge to (batch, m, n) — fuseEpilogues should have kept it apart",
+    );
   const i32 = (v: number) => m.i32.const(v);
   const mul = (a: ExprRef, c: number) => (c === 1 ? a : m.i32.mul(a, i32(c)));
   const add = (a: ExprRef, c: ExprRef) => m.i32.add(a, c);
@@ -167,8 +188,28 @@ export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: 
     const skinny = Mp >= 8 * Np || Np >= 8 * Mp;
     const outerM = skinny && Mp > Np;
     const perPanel = skinny;
-    const aOp = { W: MR, extent: M, K, sw: g.am, sk: g.ak, sBatch: g.aBatch, srcBase: off(k.a.buf) + k.a.map.offset * 4, dstBase: apBase, bi };
-    const bOp = { W: NR, extent: N, K, sw: g.bn, sk: g.bk, sBatch: g.bBatch, srcBase: off(k.b.buf) + k.b.map.offset * 4, dstBase: bpBase, bi };
+    const aOp = {
+      W: MR,
+      extent: M,
+      K,
+      sw: g.am,
+      sk: g.ak,
+      sBatch: g.aBatch,
+      srcBase: off(k.a.buf) + k.a.map.offset * 4,
+      dstBase: apBase,
+      bi,
+    };
+    const bOp = {
+      W: NR,
+      extent: N,
+      K,
+      sw: g.bn,
+      sk: g.bk,
+      sBatch: g.bBatch,
+      srcBase: off(k.b.buf) + k.b.map.offset * 4,
+      dstBase: bpBase,
+      bi,
+    };
     if (!perPanel || outerM) stmts.push(pack(b, bOp));
     if (!perPanel || !outerM) stmts.push(pack(b, aOp));
     /** Packs panel `q` of `op` alone at the start of its packed buffer. */
@@ -216,7 +257,8 @@ export function genGemm(ctx: GenContext, k: MatmulKernel, g: GemmPlan, scratch: 
         // updates) measured 35-45% slower here.
         body.push(counted(b, K, () => m.block(null, inner)));
         // The tile goes through scratch memory to the epilogue (locals cannot be indexed by r).
-        for (let rr = 0; rr < MR; rr++) for (let h = 0; h < 2; h++) body.push(m.v128.store(tileBase + 4 * (rr * NR + h * 4), 16, i32(0), get(acc[2 * rr + h]!)));
+        for (let rr = 0; rr < MR; rr++)
+          for (let h = 0; h < 2; h++) body.push(m.v128.store(tileBase + 4 * (rr * NR + h * 4), 16, i32(0), get(acc[2 * rr + h]!)));
         body.push(tileStore(ctx, epilogue, { dims: [bi, ip, () => get(r, binaryen.i32), jp, () => get(c, binaryen.i32)] }, { M, N, r, c }));
         return m.block(null, body);
       }),
@@ -238,7 +280,14 @@ function tileStore(ctx: GenContext, ep: Epilogue, idx: LoopIndex, o: { M: number
   else {
     const l = b.local(binaryen.i32);
     const laneIdx: LoopIndex = { dims: idx.dims.map((d, i) => (i === 4 ? () => m.i32.add(cGet(), m.local.get(l, binaryen.i32)) : d)) };
-    const tail = countedLoop(b, l, 0, 4, 1, m.if(m.i32.lt_s(m.i32.add(col(), m.local.get(l, binaryen.i32)), i32(o.N)), storeLanes(ctx, ep.expr, ep.out, laneIdx, 4, 1)));
+    const tail = countedLoop(
+      b,
+      l,
+      0,
+      4,
+      1,
+      m.if(m.i32.lt_s(m.i32.add(col(), m.local.get(l, binaryen.i32)), i32(o.N)), storeLanes(ctx, ep.expr, ep.out, laneIdx, 4, 1)),
+    );
     quad = m.if(m.i32.le_s(m.i32.add(col(), i32(4)), i32(o.N)), storeLanes(ctx, ep.expr, ep.out, idx, 4, 4), tail);
   }
   let row = countedLoop(b, o.c, 0, NR, 4, quad);

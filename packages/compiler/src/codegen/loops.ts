@@ -30,7 +30,10 @@ export function countedLoop(b: FnBuilder, l: number, from: number, to: number, s
   const label = `L${labels++}`;
   return m.block(null, [
     m.local.set(l, m.i32.const(from)),
-    m.loop(label, m.block(null, [body, m.local.set(l, m.i32.add(get(), m.i32.const(step))), m.br(label, m.i32.lt_s(get(), m.i32.const(to)))])),
+    m.loop(
+      label,
+      m.block(null, [body, m.local.set(l, m.i32.add(get(), m.i32.const(step))), m.br(label, m.i32.lt_s(get(), m.i32.const(to)))]),
+    ),
   ]);
 }
 

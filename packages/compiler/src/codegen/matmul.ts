@@ -18,7 +18,8 @@ import { countedLoop, elementwise, loopNest } from "./loops";
 export function genMatmul(ctx: GenContext, k: LeafKernel & { kind: "matmul" }): ExprRef {
   const m = ctx.b.m;
   const b = ctx.b;
-  if (k.dtype !== "float32" && k.dtype !== "int32" && k.dtype !== "uint32") throw new CompileError(`dot_general: dtype ${k.dtype} cannot be compiled`);
+  if (k.dtype !== "float32" && k.dtype !== "int32" && k.dtype !== "uint32")
+    throw new CompileError(`dot_general: dtype ${k.dtype} cannot be compiled`);
   const isF = k.dtype === "float32";
   const nb = k.batch.length;
   const nk = k.kDims.length;
@@ -31,14 +32,18 @@ export function genMatmul(ctx: GenContext, k: LeafKernel & { kind: "matmul" }): 
   if (B * M * N === 0) return m.nop();
   // B's n dims contiguous (so the row is one strided run with stride 1)?
   const bN = k.b.map.strides.slice(nb + nk);
-  const nContig = bN.every((s, i) => s === (k.nDims.slice(i + 1).reduce((p, q) => p * q, 1)) || k.nDims[i] === 1);
+  const nContig = bN.every((s, i) => s === k.nDims.slice(i + 1).reduce((p, q) => p * q, 1) || k.nDims[i] === 1);
   const vector = isF && nContig && N >= 4;
   // Both operands contiguous along one k dim (e.g. dh @ Wᵀ in a backward pass): dot products
   // 4 lanes at a time along k instead of scalar multiply-adds with strided B reads.
   const dot = isF && !vector && nk === 1 && k.a.map.strides[nb + k.mDims.length] === 1 && k.b.map.strides[nb] === 1 && K >= 8;
   // The epilogue reads the product from the one-row scratch: stride 0 over the batch and m dims.
   const rowStrides = [...k.batch.map(() => 0), ...k.mDims.map(() => 0), ...contiguous(k.nDims).strides];
-  const rowEpilogue = k.epilogue ? mapLeaves(k.epilogue.expr, (leaf) => (leaf.op === "load" && leaf.buf === k.out ? { ...leaf, map: { strides: rowStrides, offset: 0, dyn: [] } } : leaf)) : null!;
+  const rowEpilogue = k.epilogue
+    ? mapLeaves(k.epilogue.expr, (leaf) =>
+        leaf.op === "load" && leaf.buf === k.out ? { ...leaf, map: { strides: rowStrides, offset: 0, dyn: [] } } : leaf,
+      )
+    : null!;
   const aGet = (idx: LoopIndex) => genScalar(ctx, { op: "load", buf: k.a.buf, map: k.a.map, dtype: k.dtype }, idx);
   return loopNest(b, [...k.batch, ...k.mDims], (bmIdx) => {
     // Output row base (elements): contiguous over [batch, m, n].
@@ -64,11 +69,16 @@ export function genMatmul(ctx: GenContext, k: LeafKernel & { kind: "matmul" }): 
     const zeroLabel = `Z${j}`;
     const zero = m.block(null, [
       m.local.set(j, m.i32.const(0)),
-      m.loop(zeroLabel, m.block(null, [
-        isF ? m.f32.store(outBase, 4, m.i32.add(row(), m.i32.shl(jGet(), m.i32.const(2))), m.f32.const(0)) : m.i32.store(outBase, 4, m.i32.add(row(), m.i32.shl(jGet(), m.i32.const(2))), m.i32.const(0)),
-        m.local.set(j, m.i32.add(jGet(), m.i32.const(1))),
-        m.br(zeroLabel, m.i32.lt_s(jGet(), m.i32.const(N))),
-      ])),
+      m.loop(
+        zeroLabel,
+        m.block(null, [
+          isF
+            ? m.f32.store(outBase, 4, m.i32.add(row(), m.i32.shl(jGet(), m.i32.const(2))), m.f32.const(0))
+            : m.i32.store(outBase, 4, m.i32.add(row(), m.i32.shl(jGet(), m.i32.const(2))), m.i32.const(0)),
+          m.local.set(j, m.i32.add(jGet(), m.i32.const(1))),
+          m.br(zeroLabel, m.i32.lt_s(jGet(), m.i32.const(N))),
+        ]),
+      ),
     ]);
     const kLoop = loopNest(b, k.kDims, (kIdx) => {
       const aIdx: LoopIndex = { dims: [...bmIdx.dims, ...kIdx.dims] };
@@ -84,19 +94,38 @@ export function genMatmul(ctx: GenContext, k: LeafKernel & { kind: "matmul" }): 
         const sl = `MS${j}`;
         const stmts: ExprRef[] = [setA, setBRow, setAv, m.local.set(j, m.i32.const(0))];
         stmts.push(
-          m.loop(vl, m.block(null, [
-            m.v128.store(outBase, 4, m.i32.add(row(), jb()), m.f32x4.add(m.v128.load(outBase, 4, m.i32.add(row(), jb())), m.f32x4.mul(av(), m.v128.load(bBase, 4, m.i32.add(bRow(), jb()))))),
-            m.local.set(j, m.i32.add(jGet(), m.i32.const(4))),
-            m.br(vl, m.i32.lt_s(jGet(), m.i32.const(vEnd))),
-          ])),
+          m.loop(
+            vl,
+            m.block(null, [
+              m.v128.store(
+                outBase,
+                4,
+                m.i32.add(row(), jb()),
+                m.f32x4.add(
+                  m.v128.load(outBase, 4, m.i32.add(row(), jb())),
+                  m.f32x4.mul(av(), m.v128.load(bBase, 4, m.i32.add(bRow(), jb()))),
+                ),
+              ),
+              m.local.set(j, m.i32.add(jGet(), m.i32.const(4))),
+              m.br(vl, m.i32.lt_s(jGet(), m.i32.const(vEnd))),
+            ]),
+          ),
         );
         if (vEnd < N) {
           stmts.push(
-            m.loop(sl, m.block(null, [
-              m.f32.store(outBase, 4, m.i32.add(row(), jb()), m.f32.add(m.f32.load(outBase, 4, m.i32.add(row(), jb())), m.f32.mul(a(), m.f32.load(bBase, 4, m.i32.add(bRow(), jb()))))),
-              m.local.set(j, m.i32.add(jGet(), m.i32.const(1))),
-              m.br(sl, m.i32.lt_s(jGet(), m.i32.const(N))),
-            ])),
+            m.loop(
+              sl,
+              m.block(null, [
+                m.f32.store(
+                  outBase,
+                  4,
+                  m.i32.add(row(), jb()),
+                  m.f32.add(m.f32.load(outBase, 4, m.i32.add(row(), jb())), m.f32.mul(a(), m.f32.load(bBase, 4, m.i32.add(bRow(), jb())))),
+                ),
+                m.local.set(j, m.i32.add(jGet(), m.i32.const(1))),
+                m.br(sl, m.i32.lt_s(jGet(), m.i32.const(N))),
+              ]),
+            ),
           );
         }
         return m.block(null, stmts);
@@ -128,7 +157,6 @@ export function genMatmul(ctx: GenContext, k: LeafKernel & { kind: "matmul" }): 
   });
 }
 
-
 /** Rows up to this many columns are accumulated in registers (≤ 2 chunks of 8 vectors). */
 const REGISTER_ROW = 64;
 
@@ -145,8 +173,10 @@ function registerRow(ctx: GenContext, k: LeafKernel & { kind: "matmul" }, bmIdx:
   const vEnd = N - (N % 4);
   const bBase = ctx.offsets[k.b.buf]!;
   const outBase = ctx.offsets[k.out]!;
-  const aLoad = (kIdx: LoopIndex) => genScalar(ctx, { op: "load", buf: k.a.buf, map: k.a.map, dtype: "float32" }, { dims: [...bmIdx.dims, ...kIdx.dims] });
-  const bRowAddr = (kIdx: LoopIndex) => byteAddr(ctx, k.b.map, { dims: [...bmIdx.dims.slice(0, nb), ...kIdx.dims, ...k.nDims.map(() => () => m.i32.const(0))] });
+  const aLoad = (kIdx: LoopIndex) =>
+    genScalar(ctx, { op: "load", buf: k.a.buf, map: k.a.map, dtype: "float32" }, { dims: [...bmIdx.dims, ...kIdx.dims] });
+  const bRowAddr = (kIdx: LoopIndex) =>
+    byteAddr(ctx, k.b.map, { dims: [...bmIdx.dims.slice(0, nb), ...kIdx.dims, ...k.nDims.map(() => () => m.i32.const(0))] });
   const stmts: ExprRef[] = [];
   for (let c0 = 0; c0 < vEnd; c0 += 32) {
     const nv = Math.min(8, (vEnd - c0) / 4);
@@ -159,7 +189,9 @@ function registerRow(ctx: GenContext, k: LeafKernel & { kind: "matmul" }, bmIdx:
         return m.block(null, [
           setAv,
           setRowB,
-          ...acc.map((l, v) => m.local.set(l, m.f32x4.add(m.local.get(l, binaryen.v128), m.f32x4.mul(av(), m.v128.load(bBase + 4 * (c0 + 4 * v), 4, rowB()))))),
+          ...acc.map((l, v) =>
+            m.local.set(l, m.f32x4.add(m.local.get(l, binaryen.v128), m.f32x4.mul(av(), m.v128.load(bBase + 4 * (c0 + 4 * v), 4, rowB())))),
+          ),
         ]);
       }),
     );
@@ -168,7 +200,11 @@ function registerRow(ctx: GenContext, k: LeafKernel & { kind: "matmul" }, bmIdx:
   for (let col = vEnd; col < N; col++) {
     const acc = b.local(binaryen.f32);
     stmts.push(m.local.set(acc, m.f32.const(0)));
-    stmts.push(loopNest(b, k.kDims, (kIdx) => m.local.set(acc, m.f32.add(m.local.get(acc, binaryen.f32), m.f32.mul(aLoad(kIdx), m.f32.load(bBase + 4 * col, 4, bRowAddr(kIdx)))))));
+    stmts.push(
+      loopNest(b, k.kDims, (kIdx) =>
+        m.local.set(acc, m.f32.add(m.local.get(acc, binaryen.f32), m.f32.mul(aLoad(kIdx), m.f32.load(bBase + 4 * col, 4, bRowAddr(kIdx))))),
+      ),
+    );
     stmts.push(m.f32.store(outBase + 4 * col, 4, row(), m.local.get(acc, binaryen.f32)));
   }
   return m.block(null, stmts);
@@ -198,11 +234,38 @@ function dotRow(ctx: GenContext, k: LeafKernel & { kind: "matmul" }, bmIdx: Loop
       0,
       K4,
       4,
-      m.local.set(acc, m.f32x4.add(m.local.get(acc, binaryen.v128), m.f32x4.mul(m.v128.load(aBase, 4, m.i32.add(pa(), off())), m.v128.load(bBase, 4, m.i32.add(pb(), off()))))),
+      m.local.set(
+        acc,
+        m.f32x4.add(
+          m.local.get(acc, binaryen.v128),
+          m.f32x4.mul(m.v128.load(aBase, 4, m.i32.add(pa(), off())), m.v128.load(bBase, 4, m.i32.add(pb(), off()))),
+        ),
+      ),
     );
-    const stmts: ExprRef[] = [setPa, setPb, m.local.set(acc, m.v128.const(new globalThis.Array(16).fill(0) as number[])), m.local.set(tail, m.f32.const(0)), vec];
+    const stmts: ExprRef[] = [
+      setPa,
+      setPb,
+      m.local.set(acc, m.v128.const(new globalThis.Array(16).fill(0) as number[])),
+      m.local.set(tail, m.f32.const(0)),
+      vec,
+    ];
     if (K4 < K) {
-      stmts.push(countedLoop(b, kk, K4, K, 1, m.local.set(tail, m.f32.add(m.local.get(tail, binaryen.f32), m.f32.mul(m.f32.load(aBase, 4, m.i32.add(pa(), off())), m.f32.load(bBase, 4, m.i32.add(pb(), off())))))));
+      stmts.push(
+        countedLoop(
+          b,
+          kk,
+          K4,
+          K,
+          1,
+          m.local.set(
+            tail,
+            m.f32.add(
+              m.local.get(tail, binaryen.f32),
+              m.f32.mul(m.f32.load(aBase, 4, m.i32.add(pa(), off())), m.f32.load(bBase, 4, m.i32.add(pb(), off()))),
+            ),
+          ),
+        ),
+      );
     }
     const lane = (i: number) => m.f32x4.extract_lane(m.local.get(acc, binaryen.v128), i);
     const sum = m.f32.add(m.f32.add(m.f32.add(lane(0), lane(1)), m.f32.add(lane(2), lane(3))), m.local.get(tail, binaryen.f32));

@@ -63,30 +63,34 @@ function genScan(ctx: GenContext, k: LeafKernel & { kind: "scan" }): ExprRef {
   const others = k.shape.map((_, i) => i).filter((i) => i !== k.axis);
   const n = k.shape[k.axis]!;
   if (n === 0) return m.nop();
-  return loopNest(b, others.map((i) => k.shape[i]!), (oIdx) => {
-    const acc = b.local(type);
-    const j = b.local(binaryen.i32);
-    const pos = () => (k.reverse ? m.i32.sub(m.i32.const(n - 1), m.local.get(j, binaryen.i32)) : m.local.get(j, binaryen.i32));
-    const dims = k.shape.map((_, d) => (d === k.axis ? pos : oIdx.dims[others.indexOf(d)]!));
-    const idx = { dims };
-    const v = genScalar(ctx, k.expr, idx);
-    const sum = isF ? m.f32.add(m.local.get(acc, type), v) : m.i32.add(m.local.get(acc, type), v);
-    const label = `C${j}`;
-    const addr = byteAddr(ctx, outMap, idx);
-    return m.block(null, [
-      m.local.set(acc, isF ? m.f32.const(0) : m.i32.const(0)),
-      m.local.set(j, m.i32.const(0)),
-      m.loop(
-        label,
-        m.block(null, [
-          m.local.set(acc, sum),
-          isF ? m.f32.store(outBase, 4, addr, m.local.get(acc, type)) : m.i32.store(outBase, 4, addr, m.local.get(acc, type)),
-          m.local.set(j, m.i32.add(m.local.get(j, binaryen.i32), m.i32.const(1))),
-          m.br(label, m.i32.lt_s(m.local.get(j, binaryen.i32), m.i32.const(n))),
-        ]),
-      ),
-    ]);
-  });
+  return loopNest(
+    b,
+    others.map((i) => k.shape[i]!),
+    (oIdx) => {
+      const acc = b.local(type);
+      const j = b.local(binaryen.i32);
+      const pos = () => (k.reverse ? m.i32.sub(m.i32.const(n - 1), m.local.get(j, binaryen.i32)) : m.local.get(j, binaryen.i32));
+      const dims = k.shape.map((_, d) => (d === k.axis ? pos : oIdx.dims[others.indexOf(d)]!));
+      const idx = { dims };
+      const v = genScalar(ctx, k.expr, idx);
+      const sum = isF ? m.f32.add(m.local.get(acc, type), v) : m.i32.add(m.local.get(acc, type), v);
+      const label = `C${j}`;
+      const addr = byteAddr(ctx, outMap, idx);
+      return m.block(null, [
+        m.local.set(acc, isF ? m.f32.const(0) : m.i32.const(0)),
+        m.local.set(j, m.i32.const(0)),
+        m.loop(
+          label,
+          m.block(null, [
+            m.local.set(acc, sum),
+            isF ? m.f32.store(outBase, 4, addr, m.local.get(acc, type)) : m.i32.store(outBase, 4, addr, m.local.get(acc, type)),
+            m.local.set(j, m.i32.add(m.local.get(j, binaryen.i32), m.i32.const(1))),
+            m.br(label, m.i32.lt_s(m.local.get(j, binaryen.i32), m.i32.const(n))),
+          ]),
+        ),
+      ]);
+    },
+  );
 }
 
 /** The function body of a leaf kernel. */
@@ -113,9 +117,15 @@ function someLeaf(kernels: readonly Kernel[], f: (k: LeafKernel) => boolean): bo
 /** The WebAssembly module of `prog` with its buffers where `plan` puts them. */
 export function codegen(prog: Program, plan: MemoryPlan, opts: CodegenOptions = {}): CodegenResult {
   const m = new binaryen.Module();
-  const relaxedSimd = (opts.relaxedSimd ?? relaxedSimdAvailable()) && someLeaf(prog.kernels, (k) => k.kind === "matmul" && k.gemm !== undefined);
+  const relaxedSimd =
+    (opts.relaxedSimd ?? relaxedSimdAvailable()) && someLeaf(prog.kernels, (k) => k.kind === "matmul" && k.gemm !== undefined);
   try {
-    m.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.NontrappingFPToInt | (relaxedSimd ? binaryen.Features.RelaxedSIMD : 0));
+    m.setFeatures(
+      binaryen.Features.MVP |
+        binaryen.Features.SIMD128 |
+        binaryen.Features.NontrappingFPToInt |
+        (relaxedSimd ? binaryen.Features.RelaxedSIMD : 0),
+    );
     const pages = Math.max(1, Math.ceil(plan.arenaBytes / PAGE));
     m.setMemory(pages, pages, null);
     m.addMemoryImport("0", "env", "memory");
@@ -138,7 +148,9 @@ export function codegen(prog: Program, plan: MemoryPlan, opts: CodegenOptions = 
     m.addFunction("run", binaryen.none, binaryen.none, run.vars, m.block(null, calls.length ? calls : [m.nop()]));
     m.addFunctionExport("run", "run");
     if (!m.validate()) {
-      throw new CompileError(`${opts.name ?? "fn"}: Binaryen rejected the generated module — this is a wax bug; please report it with the jaxpr`);
+      throw new CompileError(
+        `${opts.name ?? "fn"}: Binaryen rejected the generated module — this is a wax bug; please report it with the jaxpr`,
+      );
     }
     // Binaryen v132's -O1 pipeline (its coalesce-locals + reorder-locals pair) gives i32x4
     // shifts an i32 local in threefry's rotations; this subset cleans up our code safely

@@ -83,7 +83,11 @@ export function genReduce(ctx: GenContext, k: ReduceKernel): ExprRef {
   const isF = dtype === "float32";
   // Float products stay scalar in f64: an f32 partial product can overflow to ±inf (then
   // inf·0 = NaN) where the interpreter's f64 one does not. Integer products wrap either way.
-  const vectorFn = (k.fn === "sum" || k.fn === "max" || k.fn === "min" || (k.fn === "prod" && !isF)) && dtype !== "bool" && rank > 0 && vectorizable(k.expr, inner);
+  const vectorFn =
+    (k.fn === "sum" || k.fn === "max" || k.fn === "min" || (k.fn === "prod" && !isF)) &&
+    dtype !== "bool" &&
+    rank > 0 &&
+    vectorizable(k.expr, inner);
   const type = isF ? binaryen.f32 : binaryen.i32;
   const init = initValue(k.fn, dtype);
   const splatInit = () => (isF ? m.f32x4.splat(m.f32.const(init)) : m.i32x4.splat(m.i32.const(init)));
@@ -107,30 +111,78 @@ export function genReduce(ctx: GenContext, k: ReduceKernel): ExprRef {
       const tail = b.local(type);
       const j = b.local(binaryen.i32);
       const jGet = () => m.local.get(j, binaryen.i32);
-      const body = loopNest(b, outerAxes.map((a) => k.shape[a]!), (redIdx) => {
-        const at = (lane: number): LoopIndex => {
-          const base = inputIndex(outIdx, redIdx, outerAxes);
-          base.dims[inner] = lane === 0 ? jGet : () => m.i32.add(jGet(), m.i32.const(lane));
-          return base;
-        };
-        const stmts: ExprRef[] = [];
-        const step16 = n - (n % (4 * UNROLL));
-        stmts.push(
-          countedLoop(b, j, 0, step16, 4 * UNROLL, m.block(null, acc.map((a, u) => m.local.set(a, vectorStep(m, k.fn, dtype, m.local.get(a, binaryen.v128), genVector(ctx, k.expr, at(4 * u), inner)))))),
-        ); // step16 ≥ 16: n ≥ MIN_INNER
-        const step4 = n - (n % 4);
-        if (step4 > step16) stmts.push(countedLoop(b, j, step16, step4, 4, m.local.set(acc[0]!, vectorStep(m, k.fn, dtype, m.local.get(acc[0]!, binaryen.v128), genVector(ctx, k.expr, at(0), inner)))));
-        if (n > step4) stmts.push(countedLoop(b, j, step4, n, 1, m.local.set(tail, scalarStep(ctx, k.fn, dtype, m.local.get(tail, type), genScalar(ctx, k.expr, at(0))))));
-        return m.block(null, stmts);
-      });
+      const body = loopNest(
+        b,
+        outerAxes.map((a) => k.shape[a]!),
+        (redIdx) => {
+          const at = (lane: number): LoopIndex => {
+            const base = inputIndex(outIdx, redIdx, outerAxes);
+            base.dims[inner] = lane === 0 ? jGet : () => m.i32.add(jGet(), m.i32.const(lane));
+            return base;
+          };
+          const stmts: ExprRef[] = [];
+          const step16 = n - (n % (4 * UNROLL));
+          stmts.push(
+            countedLoop(
+              b,
+              j,
+              0,
+              step16,
+              4 * UNROLL,
+              m.block(
+                null,
+                acc.map((a, u) =>
+                  m.local.set(a, vectorStep(m, k.fn, dtype, m.local.get(a, binaryen.v128), genVector(ctx, k.expr, at(4 * u), inner))),
+                ),
+              ),
+            ),
+          ); // step16 ≥ 16: n ≥ MIN_INNER
+          const step4 = n - (n % 4);
+          if (step4 > step16)
+            stmts.push(
+              countedLoop(
+                b,
+                j,
+                step16,
+                step4,
+                4,
+                m.local.set(acc[0]!, vectorStep(m, k.fn, dtype, m.local.get(acc[0]!, binaryen.v128), genVector(ctx, k.expr, at(0), inner))),
+              ),
+            );
+          if (n > step4)
+            stmts.push(
+              countedLoop(
+                b,
+                j,
+                step4,
+                n,
+                1,
+                m.local.set(tail, scalarStep(ctx, k.fn, dtype, m.local.get(tail, type), genScalar(ctx, k.expr, at(0)))),
+              ),
+            );
+          return m.block(null, stmts);
+        },
+      );
       // Combine: accumulators pairwise, then the 4 lanes pairwise, then the scalar tail.
       const v = (i: number) => m.local.get(acc[i]!, binaryen.v128);
-      const [setAll, all] = b.let(binaryen.v128, vectorStep(m, k.fn, dtype, vectorStep(m, k.fn, dtype, v(0), v(1)), vectorStep(m, k.fn, dtype, v(2), v(3))));
+      const [setAll, all] = b.let(
+        binaryen.v128,
+        vectorStep(m, k.fn, dtype, vectorStep(m, k.fn, dtype, v(0), v(1)), vectorStep(m, k.fn, dtype, v(2), v(3))),
+      );
       const lane = (i: number) => (isF ? m.f32x4.extract_lane(all(), i) : m.i32x4.extract_lane(all(), i));
       const s = (x: ExprRef, y: ExprRef) => scalarStep(ctx, k.fn, dtype, x, y);
       const result = s(s(s(lane(0), lane(1)), s(lane(2), lane(3))), m.local.get(tail, type));
-      const store = isF ? m.f32.store(outBase, 4, byteAddr(ctx, outMap, outIdx), result) : m.i32.store(outBase, 4, byteAddr(ctx, outMap, outIdx), result);
-      return m.block(null, [...acc.map((a) => m.local.set(a, splatInit())), m.local.set(tail, scalarInit()), body, setAll, store, ...epilogue(outIdx, 1)]);
+      const store = isF
+        ? m.f32.store(outBase, 4, byteAddr(ctx, outMap, outIdx), result)
+        : m.i32.store(outBase, 4, byteAddr(ctx, outMap, outIdx), result);
+      return m.block(null, [
+        ...acc.map((a) => m.local.set(a, splatInit())),
+        m.local.set(tail, scalarInit()),
+        body,
+        setAll,
+        store,
+        ...epilogue(outIdx, 1),
+      ]);
     });
   }
 
@@ -142,14 +194,33 @@ export function genReduce(ctx: GenContext, k: ReduceKernel): ExprRef {
     return loopNest(b, outShape.slice(0, outInner), (outer) => {
       const j = b.local(binaryen.i32);
       const jGet = () => m.local.get(j, binaryen.i32);
-      const outIdx = (lane: number): LoopIndex => ({ dims: [...outer.dims, lane === 0 ? jGet : () => m.i32.add(jGet(), m.i32.const(lane))] });
+      const outIdx = (lane: number): LoopIndex => ({
+        dims: [...outer.dims, lane === 0 ? jGet : () => m.i32.add(jGet(), m.i32.const(lane))],
+      });
       /** `vectors` adjacent output vectors starting at column j. */
       const group = (vectors: number): ExprRef => {
         const acc = globalThis.Array.from({ length: vectors }, () => b.local(binaryen.v128));
         const loop = loopNest(b, redShape, (redIdx) =>
-          m.block(null, acc.map((a, u) => m.local.set(a, vectorStep(m, k.fn, dtype, m.local.get(a, binaryen.v128), genVector(ctx, k.expr, inputIndex(outIdx(4 * u), redIdx, k.axes), inner))))),
+          m.block(
+            null,
+            acc.map((a, u) =>
+              m.local.set(
+                a,
+                vectorStep(
+                  m,
+                  k.fn,
+                  dtype,
+                  m.local.get(a, binaryen.v128),
+                  genVector(ctx, k.expr, inputIndex(outIdx(4 * u), redIdx, k.axes), inner),
+                ),
+              ),
+            ),
+          ),
         );
-        const stores = acc.flatMap((a, u) => [m.v128.store(outBase, 4, byteAddr(ctx, outMap, outIdx(4 * u)), m.local.get(a, binaryen.v128)), ...epilogue(outIdx(4 * u), 4)]);
+        const stores = acc.flatMap((a, u) => [
+          m.v128.store(outBase, 4, byteAddr(ctx, outMap, outIdx(4 * u)), m.local.get(a, binaryen.v128)),
+          ...epilogue(outIdx(4 * u), 4),
+        ]);
         return m.block(null, [...acc.map((a) => m.local.set(a, splatInit())), loop, ...stores]);
       };
       const stmts: ExprRef[] = [];
@@ -157,7 +228,8 @@ export function genReduce(ctx: GenContext, k: ReduceKernel): ExprRef {
       if (step16 > 0) stmts.push(countedLoop(b, j, 0, step16, 4 * UNROLL, group(UNROLL)));
       const step4 = n - (n % 4);
       if (step4 > step16) stmts.push(countedLoop(b, j, step16, step4, 4, group(1)));
-      if (n > step4) stmts.push(countedLoop(b, j, step4, n, 1, m.block(null, [scalarReduce(ctx, k, outIdx(0)), ...epilogue(outIdx(0), 1)])));
+      if (n > step4)
+        stmts.push(countedLoop(b, j, step4, n, 1, m.block(null, [scalarReduce(ctx, k, outIdx(0)), ...epilogue(outIdx(0), 1)])));
       return m.block(null, stmts);
     });
   }
@@ -197,8 +269,12 @@ function scalarReduce(ctx: GenContext, k: ReduceKernel, outIdx: LoopIndex): Expr
           ? m.f32.gt(gv(), accGet())
           : m.f32.lt(gv(), accGet())
         : k.fn === "argmax"
-          ? unsigned ? m.i32.gt_u(gv(), accGet()) : m.i32.gt_s(gv(), accGet())
-          : unsigned ? m.i32.lt_u(gv(), accGet()) : m.i32.lt_s(gv(), accGet());
+          ? unsigned
+            ? m.i32.gt_u(gv(), accGet())
+            : m.i32.gt_s(gv(), accGet())
+          : unsigned
+            ? m.i32.lt_u(gv(), accGet())
+            : m.i32.lt_s(gv(), accGet());
       // first element, or (best is not NaN and (v is NaN or v better)) — JAX: first NaN wins
       const cGet = () => m.local.get(counter, binaryen.i32);
       const take = inF
@@ -210,11 +286,15 @@ function scalarReduce(ctx: GenContext, k: ReduceKernel, outIdx: LoopIndex): Expr
         m.local.set(counter, m.i32.add(cGet(), m.i32.const(1))),
       ]);
     }
-    if (accType === binaryen.f64) return m.local.set(acc, k.fn === "sum" ? m.f64.add(accGet(), m.f64.promote(v)) : m.f64.mul(accGet(), m.f64.promote(v)));
+    if (accType === binaryen.f64)
+      return m.local.set(acc, k.fn === "sum" ? m.f64.add(accGet(), m.f64.promote(v)) : m.f64.mul(accGet(), m.f64.promote(v)));
     return m.local.set(acc, scalarStep(ctx, k.fn, k.expr.dtype, accGet(), v));
   });
   const result = isArg ? m.local.get(best, binaryen.i32) : accType === binaryen.f64 ? m.f32.demote(accGet()) : accGet();
-  const store = k.dtype === "float32" ? m.f32.store(outBase, 4, byteAddr(ctx, outMap, outIdx), result) : m.i32.store(outBase, 4, byteAddr(ctx, outMap, outIdx), result);
+  const store =
+    k.dtype === "float32"
+      ? m.f32.store(outBase, 4, byteAddr(ctx, outMap, outIdx), result)
+      : m.i32.store(outBase, 4, byteAddr(ctx, outMap, outIdx), result);
   const pre: ExprRef[] = [m.local.set(acc, init)];
   if (isArg) pre.push(m.local.set(best, m.i32.const(0)), m.local.set(counter, m.i32.const(0)));
   return m.block(null, [...pre, inner, store]);

@@ -73,24 +73,18 @@ const LN2_HI = 0.693145751953125;
 const LN2_LO = 1.4286068203094172e-6;
 
 /** e^r = 1 + r + r²·Σ EXP_Q[k]·r^k on abs(r) ≤ ln2/2; relative error 2^-28.2. */
-const EXP_Q = [
-  0.4999999403953552, 0.1666652113199234, 0.04166828468441963, 0.00836869515478611,
-  0.0013819205341860652,
-];
+const EXP_Q = [0.4999999403953552, 0.1666652113199234, 0.04166828468441963, 0.00836869515478611, 0.0013819205341860652];
 
 /** log(1+f) = f − f²/2 + f³·Σ LOG_P[k]·f^k on √½−1 ≤ f < √2−1; relative error 2^-27.3. */
 const LOG_P = [
-  0.3333333134651184, -0.250008225440979, 0.20001250505447388, -0.1662331521511078,
-  0.14201273024082184, -0.13160189986228943, 0.12764762341976166, -0.07638183236122131,
+  0.3333333134651184, -0.250008225440979, 0.20001250505447388, -0.1662331521511078, 0.14201273024082184, -0.13160189986228943,
+  0.12764762341976166, -0.07638183236122131,
 ];
 const SQRT_HALF_BITS = 0x3f3504f3;
 
 /** π/2 as five 8-bit chunks (truncated, so all positive) plus an f32 tail: n·chunk is exact for
  * n < 2¹⁶, i.e. abs(x) < 1.03e5, and the sum carries ~64 bits of π/2. */
-const PIO2_CHUNKS = [
-  1.5703125, 0.0004825592041015625, 1.2665987014770508e-6, 9.89530235528946e-10,
-  2.5579538487363607e-12,
-];
+const PIO2_CHUNKS = [1.5703125, 0.0004825592041015625, 1.2665987014770508e-6, 9.89530235528946e-10, 2.5579538487363607e-12];
 const PIO2_TAIL = 5.390302953474238e-15;
 const TWO_OVER_PI = 0.6366197466850281;
 /** sin r = r + r³·Σ SIN_S[k]·r^2k, cos r = 1 − r²/2 + r⁴·Σ COS_C[k]·r^2k on abs(r) ≤ 1.01·π/4;
@@ -100,16 +94,15 @@ const COS_C = [0.04166664555668831, -0.0013887297827750444, 2.443008816044312e-5
 
 /** erf x = x + x·Σ ERF_A[k]·x^2k on abs(x) < 0.9; relative error 2^-26.1. */
 const ERF_A = [
-  0.12837915122509003, -0.3761250674724579, 0.11281976848840714, -0.026773296296596527,
-  0.005004131235182285, -0.0006052046082913876,
+  0.12837915122509003, -0.3761250674724579, 0.11281976848840714, -0.026773296296596527, 0.005004131235182285, -0.0006052046082913876,
 ];
 const ERF_SPLIT = 0.9;
 /** log erfc x = Σ ERF_B[k]·(x − 0.9)^k on [0.9, 4], fitted for absolute error in erf
  * (weight erfc x): 2^-28.8. Expanding around the left end avoids the cancellation a centred
  * expansion suffers where erfc is largest. */
 const ERF_B = [
-  -1.5940972566604614, -2.4716339111328125, -0.8300207853317261, -0.04574497044086456,
-  0.010968498885631561, -0.002021747175604105, 0.00020460407540667802,
+  -1.5940972566604614, -2.4716339111328125, -0.8300207853317261, -0.04574497044086456, 0.010968498885631561, -0.002021747175604105,
+  0.00020460407540667802,
 ];
 /** erf x rounds to 1 in f32 from x ≈ 3.92 on. */
 const ERF_MAX = 4;
@@ -191,10 +184,7 @@ function logCore(s: Scope, u: Get, extra: ExprRef | null, eAdd: ExprRef | null):
   const e = s.let(i.shr_s(i.sub(u(), s.i(SQRT_HALF_BITS)), s.m.i32.const(23)));
   const fm = s.let(f.sub(i.sub(u(), i.shl(e(), s.m.i32.const(23))), s.f(1)));
   const ef = s.let(f.convert_i32x4_s(eAdd === null ? e() : i.add(e(), eAdd)));
-  let lo = f.add(
-    f.mul(f.mul(fm(), fm()), f.sub(f.mul(fm(), horner(s, fm, LOG_P)), s.f(0.5))),
-    f.mul(ef(), s.f(LN2_LO)),
-  );
+  let lo = f.add(f.mul(f.mul(fm(), fm()), f.sub(f.mul(fm(), horner(s, fm, LOG_P)), s.f(0.5))), f.mul(ef(), s.f(LN2_LO)));
   if (extra !== null) lo = f.add(lo, extra);
   // e·LN2_HI is exact; adding f + lo last keeps the rounding errors to about one ulp.
   return f.add(f.mul(ef(), s.f(LN2_HI)), f.add(fm(), lo));
@@ -231,9 +221,7 @@ function log1p(s: Scope, x: Get): ExprRef {
 
 /** 2/π in 24-bit chunks (fdlibm's `ipio2`): 2/π = Σ TWO_OVER_PI_CHUNKS[j]·2^(−24(j+1)). Nine
  * chunks (216 bits) reduce every finite f32 (up to 2¹²⁸) with ≳ 90 bits of the fraction left. */
-const TWO_OVER_PI_CHUNKS = [
-  0xa2f983, 0x6e4e44, 0x1529fc, 0x2757d1, 0xf534dd, 0xc0db62, 0x95993c, 0x439041, 0xfe5163,
-];
+const TWO_OVER_PI_CHUNKS = [0xa2f983, 0x6e4e44, 0x1529fc, 0x2757d1, 0xf534dd, 0xc0db62, 0x95993c, 0x439041, 0xfe5163];
 /** Below this the five-chunk Cody–Waite reduction in f32 is exact (n·chunk exact for n < 2¹⁶). */
 const SINCOS_FAST_MAX = 1e5;
 
@@ -336,10 +324,7 @@ function sinCos(s: Scope, a: Get, quadrantOffset: 0 | 1): ExprRef {
   const q = s.let(i.add(get(qL)(), s.i(quadrantOffset)));
   const r2 = s.let(f.mul(rh(), rh()));
   const sinR = f.add(rh(), f.add(rl(), f.mul(f.mul(rh(), r2()), horner(s, r2, SIN_S))));
-  const cosR = f.add(
-    f.sub(s.f(1), f.mul(s.f(0.5), r2())),
-    f.sub(f.mul(f.mul(r2(), r2()), horner(s, r2, COS_C)), f.mul(rh(), rl())),
-  );
+  const cosR = f.add(f.sub(s.f(1), f.mul(s.f(0.5), r2())), f.sub(f.mul(f.mul(r2(), r2()), horner(s, r2, COS_C)), f.mul(rh(), rl())));
   const odd = i.shr_s(i.shl(q(), s.m.i32.const(31)), s.m.i32.const(31));
   const sign = i.shl(v.and(q(), s.i(2)), s.m.i32.const(30));
   return v.xor(where(s, odd, cosR, sinR), sign);

@@ -125,18 +125,30 @@ export function binaryVector(
   if (dtype === "float32") {
     const y = rec(yExpr);
     switch (fn) {
-      case "add": return m.f32x4.add(x, y);
-      case "sub": return m.f32x4.sub(x, y);
-      case "mul": return m.f32x4.mul(x, y);
-      case "div": return m.f32x4.div(x, y);
-      case "max": return m.f32x4.max(x, y);
-      case "min": return m.f32x4.min(x, y);
-      case "eq": return m.f32x4.eq(x, y);
-      case "ne": return m.f32x4.ne(x, y);
-      case "lt": return m.f32x4.lt(x, y);
-      case "le": return m.f32x4.le(x, y);
-      case "gt": return m.f32x4.gt(x, y);
-      case "ge": return m.f32x4.ge(x, y);
+      case "add":
+        return m.f32x4.add(x, y);
+      case "sub":
+        return m.f32x4.sub(x, y);
+      case "mul":
+        return m.f32x4.mul(x, y);
+      case "div":
+        return m.f32x4.div(x, y);
+      case "max":
+        return m.f32x4.max(x, y);
+      case "min":
+        return m.f32x4.min(x, y);
+      case "eq":
+        return m.f32x4.eq(x, y);
+      case "ne":
+        return m.f32x4.ne(x, y);
+      case "lt":
+        return m.f32x4.lt(x, y);
+      case "le":
+        return m.f32x4.le(x, y);
+      case "gt":
+        return m.f32x4.gt(x, y);
+      case "ge":
+        return m.f32x4.ge(x, y);
     }
     throw new CompileError(`${fn}: no float vector lowering`);
   }
@@ -148,20 +160,34 @@ export function binaryVector(
   }
   const y = rec(yExpr);
   switch (fn) {
-    case "add": return m.i32x4.add(x, y);
-    case "sub": return m.i32x4.sub(x, y);
-    case "mul": return m.i32x4.mul(x, y);
-    case "and": return m.v128.and(x, y);
-    case "or": return m.v128.or(x, y);
-    case "xor": return m.v128.xor(x, y);
-    case "eq": return m.i32x4.eq(x, y);
-    case "ne": return m.i32x4.ne(x, y);
-    case "lt": return u ? m.i32x4.lt_u(x, y) : m.i32x4.lt_s(x, y);
-    case "le": return u ? m.i32x4.le_u(x, y) : m.i32x4.le_s(x, y);
-    case "gt": return u ? m.i32x4.gt_u(x, y) : m.i32x4.gt_s(x, y);
-    case "ge": return u ? m.i32x4.ge_u(x, y) : m.i32x4.ge_s(x, y);
-    case "max": return u ? m.i32x4.max_u(x, y) : m.i32x4.max_s(x, y);
-    case "min": return u ? m.i32x4.min_u(x, y) : m.i32x4.min_s(x, y);
+    case "add":
+      return m.i32x4.add(x, y);
+    case "sub":
+      return m.i32x4.sub(x, y);
+    case "mul":
+      return m.i32x4.mul(x, y);
+    case "and":
+      return m.v128.and(x, y);
+    case "or":
+      return m.v128.or(x, y);
+    case "xor":
+      return m.v128.xor(x, y);
+    case "eq":
+      return m.i32x4.eq(x, y);
+    case "ne":
+      return m.i32x4.ne(x, y);
+    case "lt":
+      return u ? m.i32x4.lt_u(x, y) : m.i32x4.lt_s(x, y);
+    case "le":
+      return u ? m.i32x4.le_u(x, y) : m.i32x4.le_s(x, y);
+    case "gt":
+      return u ? m.i32x4.gt_u(x, y) : m.i32x4.gt_s(x, y);
+    case "ge":
+      return u ? m.i32x4.ge_u(x, y) : m.i32x4.ge_s(x, y);
+    case "max":
+      return u ? m.i32x4.max_u(x, y) : m.i32x4.max_s(x, y);
+    case "min":
+      return u ? m.i32x4.min_u(x, y) : m.i32x4.min_s(x, y);
   }
   throw new CompileError(`${fn}: no integer vector lowering`);
 }

@@ -159,7 +159,11 @@ export class LowerContext {
     const e = this.asExpr(v);
     if (v.shape.length === shape.length) return e;
     if (v.shape.length !== 0) throw new CompileError(`${this.name}: internal error: operand of shape [${v.shape}] used at [${shape}]`);
-    return remapExpr(e, (m) => ({ strides: shape.map(() => 0), offset: m.offset, dyn: m.dyn.map((t) => (t.istrides ? { ...t, istrides: shape.map(() => 0) } : t)) }));
+    return remapExpr(e, (m) => ({
+      strides: shape.map(() => 0),
+      offset: m.offset,
+      dyn: m.dyn.map((t) => (t.istrides ? { ...t, istrides: shape.map(() => 0) } : t)),
+    }));
   }
 
   /** The value in a buffer: itself if it is one, else stored to a new contiguous temporary. */
@@ -205,11 +209,15 @@ export class LowerContext {
     const uses = new Map<Var, number>();
     for (const e of j.eqns) for (const a of e.inputs) if (a instanceof Var) uses.set(a, (uses.get(a) ?? 0) + 1);
     for (const a of j.outvars) if (a instanceof Var) uses.set(a, (uses.get(a) ?? 0) + 1);
-    if (args.length !== j.invars.length) throw new CompileError(`${this.name}: internal error: ${j.invars.length} inputs but ${args.length} arguments`);
+    if (args.length !== j.invars.length)
+      throw new CompileError(`${this.name}: internal error: ${j.invars.length} inputs but ${args.length} arguments`);
     j.invars.forEach((v, i) => vals.set(v, args[i]!));
     j.constvars.forEach((v, i) => {
       const c = closed.consts[i]!.concreteValue();
-      if (!c) throw new CompileError(`${this.name}: a captured constant is a tracer of an enclosing transform — filterJit must be called outside other transforms or the value passed as an argument`);
+      if (!c)
+        throw new CompileError(
+          `${this.name}: a captured constant is a tracer of an enclosing transform — filterJit must be called outside other transforms or the value passed as an argument`,
+        );
       vals.set(v, this.constant(c));
     });
     const atom = (a: Var | Literal): Val => {

@@ -11,7 +11,21 @@
  * which the checks below see), so the producer's operands are unchanged in between. Producer
  * and consumer are in the same kernel list (region); the product is read nowhere else.
  */
-import { controlBuffers, exprChildren, hasLoopIndex, isControl, kernelAccess, kernelBuffers, regionsOf, type Affine, type BufferInfo, type Expr, type Kernel, type LeafKernel, type Program } from "./kernel-ir";
+import {
+  controlBuffers,
+  exprChildren,
+  hasLoopIndex,
+  isControl,
+  kernelAccess,
+  kernelBuffers,
+  regionsOf,
+  type Affine,
+  type BufferInfo,
+  type Expr,
+  type Kernel,
+  type LeafKernel,
+  type Program,
+} from "./kernel-ir";
 import { tileEpilogue } from "./gemm-plan";
 
 type Producer = LeafKernel & { kind: "matmul" | "reduce" };
@@ -85,7 +99,15 @@ export function fuseEpilogues(prog: Program): Program {
   return { ...prog, kernels, buffers: prog.buffers.map((b) => (sizes.has(b.id) ? { ...b, size: sizes.get(b.id)! } : b)) };
 }
 
-function tryFuse(ks: Kernel[], i: number, buffers: readonly BufferInfo[], outputs: Set<number>, readers: number[], writers: number[], sizes: Map<number, number>): boolean {
+function tryFuse(
+  ks: Kernel[],
+  i: number,
+  buffers: readonly BufferInfo[],
+  outputs: Set<number>,
+  readers: number[],
+  writers: number[],
+  sizes: Map<number, number>,
+): boolean {
   const k = ks[i]!;
   if ((k.kind !== "matmul" && k.kind !== "reduce") || k.epilogue) return false;
   const t = k.out;
@@ -95,7 +117,14 @@ function tryFuse(ks: Kernel[], i: number, buffers: readonly BufferInfo[], output
   if (j < 0) return false;
   const consumer = ks[j]!;
   const shape = producedShape(k);
-  if (j < i || consumer.kind !== "map" || consumer.out.buf === t || consumer.shape.length !== shape.length || consumer.shape.some((d, q) => d !== shape[q])) return false;
+  if (
+    j < i ||
+    consumer.kind !== "map" ||
+    consumer.out.buf === t ||
+    consumer.shape.length !== shape.length ||
+    consumer.shape.some((d, q) => d !== shape[q])
+  )
+    return false;
   const maps: (Affine | null)[] = [];
   readsOf(consumer.expr, t, maps);
   if (consumer.out.map.dyn.some((d) => d.buf === t) || !maps.every((m) => isIdentity(m, shape))) return false;
@@ -112,7 +141,13 @@ function tryFuse(ks: Kernel[], i: number, buffers: readonly BufferInfo[], output
       if (!tileEpilogue(fused, fused.gemm.plan, fused.gemm.tile)) return false;
       sizes.set(t, 1); // never touched: the product lives in the GEMM's tile
     } else {
-      sizes.set(t, Math.max(1, fused.nDims.reduce((p, q) => p * q, 1))); // one row
+      sizes.set(
+        t,
+        Math.max(
+          1,
+          fused.nDims.reduce((p, q) => p * q, 1),
+        ),
+      ); // one row
     }
   }
   // The consumer's reads move to the producer's place: its counts stay; t's reader is now k.

@@ -15,7 +15,7 @@
  *   writing back the value already there (the address is clamped, so memory stays in bounds).
  */
 import type { ScatterParams } from "@wax/tracer";
-import type { Affine, BinaryOp, DynTerm, Expr, KDType } from "./kernel-ir";
+import { hasLoopIndex, type Affine, type BinaryOp, type DynTerm, type Expr, type KDType } from "./kernel-ir";
 import { outDtype, outShape, remapAffine, sizeOf, writeStrides, type BufVal, type LowerContext, type LowerRule, type Val } from "./context";
 import { family } from "./rules/family";
 
@@ -82,7 +82,12 @@ const gather: LowerRule<"gather"> = (ctx, e, ins, p) => {
   const dtype = outDtype(e);
   if (sizeOf(ins[0]!.shape) === 0) {
     // Nothing is in bounds of an empty operand: fill (or zeros, when not filling), as the interpreter.
-    return { kind: "expr", expr: { op: "const", value: p.mode === "fill_or_drop" ? (p.fill_value ?? defaultFill(dtype)) : 0, dtype }, shape, dtype };
+    return {
+      kind: "expr",
+      expr: { op: "const", value: p.mode === "fill_or_drop" ? (p.fill_value ?? defaultFill(dtype)) : 0, dtype },
+      shape,
+      dtype,
+    };
   }
   const x = ctx.materialize(ins[0]!, "gather operand");
   const idx = indexBuffer(ctx, ins[1]!, "gather indices");
@@ -152,9 +157,14 @@ function scatterRule<N extends ScatterName>(name: N): LowerRule<N> {
 }
 
 const rev: LowerRule<"rev"> = (ctx, e, ins, p) => {
-  const x = ins[0]!;
+  // A gathered value reads its indices at the loop position; reversing that index space with
+  // negative index strides read out of bounds (found by the fuzzer), so gathers are stored first.
+  const x = hasLoopIndex(ctx.asExpr(ins[0]!)) ? ctx.copy(ins[0]!, "rev(gathered)") : ins[0]!;
   return ctx.view(x, outShape(e), (m) =>
-    remapAffine(m, (s, off) => [s.map((v, d) => (p.dimensions.includes(d) ? -v : v)), off + p.dimensions.reduce((acc, d) => acc + Math.max(0, x.shape[d]! - 1) * s[d]!, 0)]),
+    remapAffine(m, (s, off) => [
+      s.map((v, d) => (p.dimensions.includes(d) ? -v : v)),
+      off + p.dimensions.reduce((acc, d) => acc + Math.max(0, x.shape[d]! - 1) * s[d]!, 0),
+    ]),
   );
 };
 

@@ -32,14 +32,51 @@ export interface Affine {
 
 /** Elementwise unary operations of expressions. */
 export type UnaryOp =
-  | "neg" | "exp" | "log" | "log1p" | "expm1" | "sin" | "cos" | "tan" | "tanh" | "logistic"
-  | "sqrt" | "rsqrt" | "abs" | "sign" | "floor" | "ceil" | "round_even" | "round_away" | "erf" | "erf_inv"
-  | "not" | "square";
+  | "neg"
+  | "exp"
+  | "log"
+  | "log1p"
+  | "expm1"
+  | "sin"
+  | "cos"
+  | "tan"
+  | "tanh"
+  | "logistic"
+  | "sqrt"
+  | "rsqrt"
+  | "abs"
+  | "sign"
+  | "floor"
+  | "ceil"
+  | "round_even"
+  | "round_away"
+  | "erf"
+  | "erf_inv"
+  | "not"
+  | "square";
 /** Elementwise binary operations of expressions (comparisons give bools). */
 export type BinaryOp =
-  | "add" | "sub" | "mul" | "div" | "rem" | "pow" | "max" | "min" | "atan2"
-  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "and" | "or" | "xor"
-  | "shl" | "shr_u" | "shr_s";
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "rem"
+  | "pow"
+  | "max"
+  | "min"
+  | "atan2"
+  | "eq"
+  | "ne"
+  | "lt"
+  | "le"
+  | "gt"
+  | "ge"
+  | "and"
+  | "or"
+  | "xor"
+  | "shl"
+  | "shr_u"
+  | "shr_s";
 
 /** An elementwise expression over a loop's index space; leaves read buffers through affine maps. */
 export type Expr =
@@ -117,7 +154,17 @@ export type LeafKernel =
    * then (if present) the elementwise `epilogue` evaluated at each output element as soon as it
    * is stored (see `Epilogue`).
    */
-  | { kind: "reduce"; shape: number[]; axes: number[]; fn: "sum" | "max" | "min" | "prod" | "argmax" | "argmin"; expr: Expr; out: number; dtype: KDType; label: string; epilogue?: Epilogue }
+  | {
+      kind: "reduce";
+      shape: number[];
+      axes: number[];
+      fn: "sum" | "max" | "min" | "prod" | "argmax" | "argmin";
+      expr: Expr;
+      out: number;
+      dtype: KDType;
+      label: string;
+      epilogue?: Epilogue;
+    }
   /** Inclusive scan along `axis`. */
   | { kind: "scan"; shape: number[]; axis: number; reverse: boolean; expr: Expr; out: number; dtype: KDType; label: string }
   /**
@@ -371,7 +418,9 @@ function renameAffine(m: Affine, f: (buf: number) => number): Affine {
 }
 
 function renameExpr(e: Expr, f: (buf: number) => number): Expr {
-  return mapLeaves(e, (leaf) => (leaf.op === "load" ? { ...leaf, buf: f(leaf.buf), map: renameAffine(leaf.map, f) } : { ...leaf, map: renameAffine(leaf.map, f) }));
+  return mapLeaves(e, (leaf) =>
+    leaf.op === "load" ? { ...leaf, buf: f(leaf.buf), map: renameAffine(leaf.map, f) } : { ...leaf, map: renameAffine(leaf.map, f) },
+  );
 }
 
 const renameTarget = (t: Target, f: (buf: number) => number): Target => ({ buf: f(t.buf), map: renameAffine(t.map, f) });
@@ -400,7 +449,12 @@ export function renameBuffers(k: Kernel, f: (buf: number) => number): Kernel {
     case "for":
       return { ...k, counter: f(k.counter), body: k.body.map((q) => renameBuffers(q, f)) };
     case "while":
-      return { ...k, pred: { ...k.pred, buf: f(k.pred.buf) }, cond: k.cond.map((q) => renameBuffers(q, f)), body: k.body.map((q) => renameBuffers(q, f)) };
+      return {
+        ...k,
+        pred: { ...k.pred, buf: f(k.pred.buf) },
+        cond: k.cond.map((q) => renameBuffers(q, f)),
+        body: k.body.map((q) => renameBuffers(q, f)),
+      };
     case "switch":
       return { ...k, index: { ...k.index, buf: f(k.index.buf) }, branches: k.branches.map((br) => br.map((q) => renameBuffers(q, f))) };
   }

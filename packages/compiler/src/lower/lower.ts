@@ -8,7 +8,18 @@
 import type { ClosedJaxpr, Eqn, ParamsOf, PrimName } from "@wax/tracer";
 import { CompileError } from "../errors";
 import { fuseEpilogues } from "./fuse-epilogues";
-import { contiguous, isContiguous, isControl, kernelBuffers, controlBuffers, regionsOf, renameBuffers, type BufferInfo, type Kernel, type Program } from "./kernel-ir";
+import {
+  contiguous,
+  isContiguous,
+  isControl,
+  kernelBuffers,
+  controlBuffers,
+  regionsOf,
+  renameBuffers,
+  type BufferInfo,
+  type Kernel,
+  type Program,
+} from "./kernel-ir";
 import { kdtype, LowerContext, sizeOf, Unsupported, unsupported, type BufVal, type LowerRules, type Val } from "./context";
 import { indexingRules } from "./indexing";
 import { sortRules } from "./sort";
@@ -61,13 +72,24 @@ export function lower(closed: ClosedJaxpr, name = "fn"): Program {
   // value is a whole temporary that nothing else claims).
   const claimed = new Set<number>();
   const outputs = results.map((v) => {
-    const whole = v.kind === "buf" && ctx.buffers[v.buf]!.kind === "temp" && isContiguous(v.map, v.shape) && v.map.offset === 0 && ctx.buffers[v.buf]!.size === sizeOf(v.shape);
+    const whole =
+      v.kind === "buf" &&
+      ctx.buffers[v.buf]!.kind === "temp" &&
+      isContiguous(v.map, v.shape) &&
+      v.map.offset === 0 &&
+      ctx.buffers[v.buf]!.size === sizeOf(v.shape);
     const out = whole && !claimed.has(v.buf) ? v : ctx.copy(v, "output");
     claimed.add(out.buf);
     return { buf: out.buf, shape: [...v.shape], dtype: v.dtype };
   });
   const buffers: BufferInfo[] = ctx.buffers.map((b) => (claimed.has(b.id) ? { ...b, kind: "output" } : b));
-  const program: Program = { buffers, kernels: ctx.topLevel(), inputs: args.map((a) => a.buf), outputs, inputShapes: j.invars.map((v) => [...v.aval.shape]) };
+  const program: Program = {
+    buffers,
+    kernels: ctx.topLevel(),
+    inputs: args.map((a) => a.buf),
+    outputs,
+    inputShapes: j.invars.map((v) => [...v.aval.shape]),
+  };
   return dropUnused(fuseEpilogues(program));
 }
 

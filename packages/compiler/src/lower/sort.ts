@@ -8,7 +8,11 @@ import { contiguous, type SortKernel } from "./kernel-ir";
 import { sizeOf, type BufVal, type LowerContext, type Val } from "./context";
 import { family } from "./rules/family";
 
-function lowerSort(ctx: LowerContext, ins: readonly Val[], kernel: Pick<SortKernel, "dimension" | "numKeys" | "order" | "outLen" | "withIndices" | "label">): BufVal[] {
+function lowerSort(
+  ctx: LowerContext,
+  ins: readonly Val[],
+  kernel: Pick<SortKernel, "dimension" | "numKeys" | "order" | "outLen" | "withIndices" | "label">,
+): BufVal[] {
   const shape = [...ins[0]!.shape];
   const n = shape[kernel.dimension]!;
   const outShape = shape.map((d, i) => (i === kernel.dimension ? kernel.outLen : d));
@@ -23,7 +27,21 @@ function lowerSort(ctx: LowerContext, ins: readonly Val[], kernel: Pick<SortKern
 /** Lowering rules of `sort` and `top_k`. */
 export const sortRules = family({
   sort: (ctx, _e, ins, p) =>
-    lowerSort(ctx, ins, { dimension: p.dimension, numKeys: p.num_keys, order: "ascending", outLen: ins[0]!.shape[p.dimension]!, withIndices: false, label: "sort" }),
+    lowerSort(ctx, ins, {
+      dimension: p.dimension,
+      numKeys: p.num_keys,
+      order: "ascending",
+      outLen: ins[0]!.shape[p.dimension]!,
+      withIndices: false,
+      label: "sort",
+    }),
   top_k: (ctx, _e, ins, p) =>
-    lowerSort(ctx, ins, { dimension: ins[0]!.shape.length - 1, numKeys: 1, order: "top_k", outLen: p.k, withIndices: true, label: "top_k" }),
+    lowerSort(ctx, ins, {
+      dimension: ins[0]!.shape.length - 1,
+      numKeys: 1,
+      order: "top_k",
+      outLen: p.k,
+      withIndices: true,
+      label: "top_k",
+    }),
 });

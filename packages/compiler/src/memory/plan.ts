@@ -13,7 +13,17 @@
  *
  * The plan is its own data: the program is not modified.
  */
-import { controlBuffers, isControl, kernelBuffers, regionsOf, exprChildren, type Affine, type Expr, type Kernel, type Program } from "../lower/kernel-ir";
+import {
+  controlBuffers,
+  isControl,
+  kernelBuffers,
+  regionsOf,
+  exprChildren,
+  type Affine,
+  type Expr,
+  type Kernel,
+  type Program,
+} from "../lower/kernel-ir";
 
 /** Where every buffer lives, and why (the lifetimes it was planned from). */
 export interface MemoryPlan {
@@ -77,7 +87,11 @@ function loadsOf(e: Expr, buf: number, out: Affine[]): void {
 }
 
 const sameMap = (a: Affine, b: Affine) =>
-  a.offset === b.offset && a.dyn.length === 0 && b.dyn.length === 0 && a.strides.length === b.strides.length && a.strides.every((s, i) => s === b.strides[i]);
+  a.offset === b.offset &&
+  a.dyn.length === 0 &&
+  b.dyn.length === 0 &&
+  a.strides.length === b.strides.length &&
+  a.strides.every((s, i) => s === b.strides[i]);
 
 /** Offsets for every buffer of `prog` (see the module comment). */
 export function planMemory(prog: Program): MemoryPlan {
@@ -111,7 +125,7 @@ export function planMemory(prog: Program): MemoryPlan {
   }
   // A buffer live both inside and outside a loop is live for the whole loop (to a fixpoint:
   // covering an inner loop may make it cross an outer one).
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const iv of intervals) {
       for (const [s, e] of loops) {

@@ -18,5 +18,9 @@ export function cse(closed: ClosedJaxpr): ClosedJaxpr {
     seen.set(key, e);
     eqns.push(e);
   }
-  return rebuild(closed, eqns, closed.jaxpr.outvars.map((a) => subst.get(a)));
+  return rebuild(
+    closed,
+    eqns,
+    closed.jaxpr.outvars.map((a) => subst.get(a)),
+  );
 }

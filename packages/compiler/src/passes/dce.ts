@@ -33,7 +33,11 @@ function liveEqns(eqns: readonly Eqn[], live: Set<Var>): Eqn[] {
  * holds, which must include every input the pruned body reads); returns which inputs the
  * pruned body reads.
  */
-function pruneJaxpr(closed: ClosedJaxpr, keepOut: readonly boolean[], keepIn?: readonly boolean[]): { closed: ClosedJaxpr; reads: boolean[] } {
+function pruneJaxpr(
+  closed: ClosedJaxpr,
+  keepOut: readonly boolean[],
+  keepIn?: readonly boolean[],
+): { closed: ClosedJaxpr; reads: boolean[] } {
   const j = closed.jaxpr;
   const outvars = j.outvars.filter((_, i) => keepOut[i]);
   const live = new Set<Var>();
@@ -70,7 +74,13 @@ function pruneCond(e: EqnOf<"cond">, live: Set<Var>): Eqn {
  * Carries live to a fixpoint: a carry is live when its output is used or the body needs its
  * input to compute a live carry or a used `ys` (and, for while, when the predicate reads it).
  */
-function liveCarries(body: ClosedJaxpr, nConsts: number, nCarry: number, seed: boolean[], ysUsed: readonly boolean[]): { carry: boolean[]; body: { closed: ClosedJaxpr; reads: boolean[] } } {
+function liveCarries(
+  body: ClosedJaxpr,
+  nConsts: number,
+  nCarry: number,
+  seed: boolean[],
+  ysUsed: readonly boolean[],
+): { carry: boolean[]; body: { closed: ClosedJaxpr; reads: boolean[] } } {
   const carry = [...seed];
   for (;;) {
     const r = pruneJaxpr(body, [...carry, ...ysUsed]);
@@ -101,7 +111,12 @@ function pruneScan(e: EqnOf<"scan">, live: Set<Var>): Eqn {
   const inputs: Atom[] = pick(e.inputs, keepIn);
   const numConsts = constUsed.filter(Boolean).length;
   const numCarry = carry.filter(Boolean).length;
-  return { ...e, inputs, outputs: pick(e.outputs, keepOut), params: { ...p, jaxpr, num_consts: numConsts, num_carry: numCarry, linear: pick(p.linear, keepIn) } };
+  return {
+    ...e,
+    inputs,
+    outputs: pick(e.outputs, keepOut),
+    params: { ...p, jaxpr, num_consts: numConsts, num_carry: numCarry, linear: pick(p.linear, keepIn) },
+  };
 }
 
 function pruneWhile(e: EqnOf<"while">, live: Set<Var>): Eqn {
@@ -116,12 +131,25 @@ function pruneWhile(e: EqnOf<"while">, live: Set<Var>): Eqn {
   const bodyConstUsed = body.reads.slice(0, nb);
   const condJaxpr = pruneJaxpr(p.cond_jaxpr, [true], [...condConstUsed, ...carry]).closed;
   const bodyJaxpr = pruneJaxpr(p.body_jaxpr, carry, [...bodyConstUsed, ...carry]).closed;
-  if (carry.every(Boolean) && condConstUsed.every(Boolean) && bodyConstUsed.every(Boolean) && condJaxpr === p.cond_jaxpr && bodyJaxpr === p.body_jaxpr) return e;
+  if (
+    carry.every(Boolean) &&
+    condConstUsed.every(Boolean) &&
+    bodyConstUsed.every(Boolean) &&
+    condJaxpr === p.cond_jaxpr &&
+    bodyJaxpr === p.body_jaxpr
+  )
+    return e;
   const inputs = pick(e.inputs, [...condConstUsed, ...bodyConstUsed, ...carry]);
   return {
     ...e,
     inputs,
     outputs: pick(e.outputs, carry),
-    params: { ...p, cond_jaxpr: condJaxpr, body_jaxpr: bodyJaxpr, cond_nconsts: condConstUsed.filter(Boolean).length, body_nconsts: bodyConstUsed.filter(Boolean).length },
+    params: {
+      ...p,
+      cond_jaxpr: condJaxpr,
+      body_jaxpr: bodyJaxpr,
+      cond_nconsts: condConstUsed.filter(Boolean).length,
+      body_nconsts: bodyConstUsed.filter(Boolean).length,
+    },
   };
 }

@@ -41,5 +41,10 @@ export function fold(closed: ClosedJaxpr): ClosedJaxpr {
     }
     eqns.push(e);
   }
-  return rebuild(closed, eqns, j.outvars.map((a) => subst.get(a)), extra);
+  return rebuild(
+    closed,
+    eqns,
+    j.outvars.map((a) => subst.get(a)),
+    extra,
+  );
 }

@@ -20,5 +20,10 @@ export function inline(closed: ClosedJaxpr): ClosedJaxpr {
     const outs = splice(e.params.call_jaxpr, e.inputs, eqns, consts);
     e.outputs.forEach((v, i) => subst.set(v, outs[i]!));
   }
-  return rebuild(closed, eqns, closed.jaxpr.outvars.map((a) => subst.get(a)), consts);
+  return rebuild(
+    closed,
+    eqns,
+    closed.jaxpr.outvars.map((a) => subst.get(a)),
+    consts,
+  );
 }

@@ -3,7 +3,19 @@
  * access to an equation's params, the sub-jaxprs of higher-order primitives (every pass
  * recurses into them), and splicing a jaxpr's body into another.
  */
-import { ClosedJaxpr, Jaxpr, Literal, Var, type Array, type Atom, type Eqn, type ParamsOf, type ParamValue, type PrimName, type Primitive } from "@wax/tracer";
+import {
+  ClosedJaxpr,
+  Jaxpr,
+  Literal,
+  Var,
+  type Array,
+  type Atom,
+  type Eqn,
+  type ParamsOf,
+  type ParamValue,
+  type PrimName,
+  type Primitive,
+} from "@wax/tracer";
 
 /** A substitution from variables to the atoms that replace them. */
 export class Subst {
@@ -28,7 +40,12 @@ export class Subst {
 }
 
 /** Rebuilds a closed jaxpr from new equations/outputs, dropping constvars nothing uses. */
-export function rebuild(closed: ClosedJaxpr, eqns: readonly Eqn[], outvars: readonly Atom[], extraConsts: [Var, Array][] = []): ClosedJaxpr {
+export function rebuild(
+  closed: ClosedJaxpr,
+  eqns: readonly Eqn[],
+  outvars: readonly Atom[],
+  extraConsts: [Var, Array][] = [],
+): ClosedJaxpr {
   const j = closed.jaxpr;
   const used = new Set<Var>();
   for (const e of eqns) for (const a of e.inputs) if (a instanceof Var) used.add(a);
@@ -144,7 +161,8 @@ export function splice(body: ClosedJaxpr, inputs: readonly Atom[], eqns: Eqn[], 
   };
   j.constvars.forEach((v, i) => consts.push([fresh(v), body.consts[i]!]));
   j.invars.forEach((v, i) => subst.set(fresh(v), inputs[i]!));
-  for (const e of j.eqns) eqns.push({ ...e, inputs: e.inputs.map((a) => (a instanceof Var ? subst.get(fresh(a)) : a)), outputs: e.outputs.map(fresh) });
+  for (const e of j.eqns)
+    eqns.push({ ...e, inputs: e.inputs.map((a) => (a instanceof Var ? subst.get(fresh(a)) : a)), outputs: e.outputs.map(fresh) });
   return j.outvars.map((o) => (o instanceof Var ? subst.get(fresh(o)) : o));
 }
 

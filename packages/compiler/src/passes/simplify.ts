@@ -53,7 +53,8 @@ export function simplify(closed: ClosedJaxpr): ClosedJaxpr {
         else e = { ...e, inputs: [pe.inputs[0]!], params: { permutation: composed } };
       }
     } else if (isEqn(e, "squeeze")) done = e.params.dimensions.length === 0 && forward(x!);
-    else if (isEqn(e, "reduce_sum") || isEqn(e, "reduce_max") || isEqn(e, "reduce_min") || isEqn(e, "reduce_prod")) done = e.params.axes.length === 0 && forward(x!);
+    else if (isEqn(e, "reduce_sum") || isEqn(e, "reduce_max") || isEqn(e, "reduce_min") || isEqn(e, "reduce_prod"))
+      done = e.params.axes.length === 0 && forward(x!);
     else if (isEqn(e, "select_n")) {
       if (x instanceof Literal) {
         const cases = e.inputs.slice(1);
@@ -70,5 +71,10 @@ export function simplify(closed: ClosedJaxpr): ClosedJaxpr {
     for (const v of e.outputs) producer.set(v, e);
     eqns.push(e);
   }
-  return rebuild(closed, eqns, closed.jaxpr.outvars.map((a) => subst.get(a)), consts);
+  return rebuild(
+    closed,
+    eqns,
+    closed.jaxpr.outvars.map((a) => subst.get(a)),
+    consts,
+  );
 }

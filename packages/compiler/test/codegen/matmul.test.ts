@@ -12,7 +12,12 @@ import { lax, nn, np, type Array } from "@wax/tracer";
 import { compileJaxpr, filterJit, type Kernel } from "../../index";
 import { QUIET, U, expectClose, randomArray } from "../support";
 
-function check(f: (a: Array, b: Array, c: Array) => Array, scale: (a: Array, b: Array, c: Array) => Array, args: [Array, Array, Array], what: string): string {
+function check(
+  f: (a: Array, b: Array, c: Array) => Array,
+  scale: (a: Array, b: Array, c: Array) => Array,
+  args: [Array, Array, Array],
+  what: string,
+): string {
   const jitted = filterJit(f, QUIET);
   const want = f(...args);
   const s = scale(...args).data;
@@ -37,7 +42,12 @@ describe("unpacked matmul = interpreter", () => {
       const b = randomArray([N, K], N * 100 + K);
       const c = randomArray([N], N);
       const scale = (a: Array, b: Array, c: Array) => np.add(np.matmul(np.abs(a), np.transpose(np.abs(b))), np.abs(c));
-      const plain = check((a, b) => np.matmul(a, np.transpose(b)), (a, b) => np.matmul(np.abs(a), np.transpose(np.abs(b))), [a, b, c], "a @ bᵀ");
+      const plain = check(
+        (a, b) => np.matmul(a, np.transpose(b)),
+        (a, b) => np.matmul(np.abs(a), np.transpose(np.abs(b))),
+        [a, b, c],
+        "a @ bᵀ",
+      );
       // The dot-product loop multiplies 4 k at a time (the i-k-j loop splats one A element).
       expect(plain).toContain("f32x4.mul");
       expect(plain).not.toContain("f32x4.splat");
@@ -56,9 +66,19 @@ describe("unpacked matmul = interpreter", () => {
       const a = randomArray([M, K], M * 10 + K);
       const b = randomArray([K, N], N);
       const c = randomArray([N], 3);
-      const text = check((a, b, c) => nn.relu(np.add(np.matmul(a, b), c)), (a, b, c) => np.add(np.matmul(np.abs(a), np.abs(b)), np.abs(c)), [a, b, c], "relu(a @ b + c)");
+      const text = check(
+        (a, b, c) => nn.relu(np.add(np.matmul(a, b), c)),
+        (a, b, c) => np.add(np.matmul(np.abs(a), np.abs(b)), np.abs(c)),
+        [a, b, c],
+        "relu(a @ b + c)",
+      );
       if (N >= 4) expect(text).toContain("f32x4.splat");
-      check((a, b) => np.matmul(a, b), (a, b) => np.matmul(np.abs(a), np.abs(b)), [a, b, c], "a @ b");
+      check(
+        (a, b) => np.matmul(a, b),
+        (a, b) => np.matmul(np.abs(a), np.abs(b)),
+        [a, b, c],
+        "a @ b",
+      );
     });
   }
 
@@ -66,7 +86,12 @@ describe("unpacked matmul = interpreter", () => {
     const a = randomArray([3, 4, 6], 40);
     const b = randomArray([3, 6, 21], 41);
     const c = randomArray([21], 42);
-    check((a, b, c) => np.add(np.matmul(a, b), c), (a, b, c) => np.add(np.matmul(np.abs(a), np.abs(b)), np.abs(c)), [a, b, c], "batched a @ b + c");
+    check(
+      (a, b, c) => np.add(np.matmul(a, b), c),
+      (a, b, c) => np.add(np.matmul(np.abs(a), np.abs(b)), np.abs(c)),
+      [a, b, c],
+      "batched a @ b + c",
+    );
   });
 
   it("strided operands (every other column) take the scalar loop, with an epilogue", () => {

@@ -61,12 +61,23 @@ describe("vectorised reductions = interpreter", () => {
 
   it("NaN and ±inf propagate through the vector accumulators as in the interpreter", () => {
     const x = randomArray([6, 67], 5, { specials: 0.02 });
-    const f = (x: Array) => [lax.reduceSum(x, [1]), lax.reduceMax(x, [1]), lax.reduceMin(x, [1]), lax.reduceSum(x, [0]), lax.reduceMax(x, [0])];
+    const f = (x: Array) => [
+      lax.reduceSum(x, [1]),
+      lax.reduceMax(x, [1]),
+      lax.reduceMin(x, [1]),
+      lax.reduceSum(x, [0]),
+      lax.reduceMax(x, [0]),
+    ];
     // |x| over the finite elements (NaN and ±inf positions are checked exactly).
     const finiteAbs = lax.selectN(lax.lt(np.abs(x), Infinity), np.zerosLike(x), np.abs(x));
     const s1 = lax.reduceSum(finiteAbs, [1]).data;
     const s0 = lax.reduceSum(finiteAbs, [0]).data;
-    expectClose(filterJit(f, QUIET)(x), f(x), (leaf, i) => (leaf === 0 ? 69 * U * s1[i]! : leaf === 3 ? 8 * U * s0[i]! : 0), "with specials");
+    expectClose(
+      filterJit(f, QUIET)(x),
+      f(x),
+      (leaf, i) => (leaf === 0 ? 69 * U * s1[i]! : leaf === 3 ? 8 * U * s0[i]! : 0),
+      "with specials",
+    );
   });
 
   it("a fused prologue (x·y + 1 with y broadcast) is evaluated 4 lanes at a time inside the accumulation", () => {

@@ -64,7 +64,11 @@ describe("relaxed SIMD detection", () => {
     expect(WebAssembly.validate(fallback.binary as Uint8Array<ArrayBuffer>)).toBe(true);
     if (relaxedSimdAvailable()) {
       const layout = compileJaxpr(makeJaxpr(matmulBias)(a, b, c)).layout;
-      const [out] = Executable.createSync(forced.binary as Uint8Array<ArrayBuffer>, layout).call([a.data as Float32Array, b.data as Float32Array, c.data as Float32Array]);
+      const [out] = Executable.createSync(forced.binary as Uint8Array<ArrayBuffer>, layout).call([
+        a.data as Float32Array,
+        b.data as Float32Array,
+        c.data as Float32Array,
+      ]);
       const want = matmulBias(a, b, c);
       expectClose(array(out as Float32Array, { shape: want.shape }), want, bound, "relaxed GEMM");
     }

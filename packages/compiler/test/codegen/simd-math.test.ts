@@ -323,7 +323,10 @@ describe("f32x4 SIMD math", () => {
     xs.push(F32_MAX, -F32_MAX, 6.6e6, 8388608, 16777216, 1e20, 1.8462092917700383e25, 3.4e38, 1e5, 100000.0078125);
     while (xs.length % 4 !== 0) xs.push(0);
     const input = Float32Array.from(xs);
-    for (const [name, ref] of [["sin", Math.sin], ["cos", Math.cos]] as const) {
+    for (const [name, ref] of [
+      ["sin", Math.sin],
+      ["cos", Math.cos],
+    ] as const) {
       const w = measure(input, run(name, input), ref);
       expect(w.maxUlp, `worst: ${name}(${w.at}) = ${w.got}, want ${w.want}`).toBeLessThanOrEqual(1);
     }
@@ -333,7 +336,10 @@ describe("f32x4 SIMD math", () => {
     const xs = Float32Array.from([-0, 0, -0, 0]);
     for (const name of ["sin", "tanh", "erf", "expm1", "log1p"]) {
       const ys = run(name, xs);
-      expect([...ys].map((y) => Object.is(y, -0)), name).toEqual([true, false, true, false]);
+      expect(
+        [...ys].map((y) => Object.is(y, -0)),
+        name,
+      ).toEqual([true, false, true, false]);
     }
     const specials = Float32Array.from([Infinity, -Infinity, NaN, 1e30]);
     expect([...run("exp", specials)]).toEqual([Infinity, 0, NaN, Infinity]);

@@ -16,7 +16,12 @@ import { compileJaxpr, filterJit, type Kernel } from "../../index";
 import { QUIET, U, expectClose, randomArray } from "../support";
 
 /** Compiles `f` at `args`, returns its kernels, and checks its values against the interpreter. */
-function check(f: (...xs: Array[]) => Array | Array[], args: Array[], scale: (...xs: Array[]) => Array | Array[], what: string): readonly Kernel[] {
+function check(
+  f: (...xs: Array[]) => Array | Array[],
+  args: Array[],
+  scale: (...xs: Array[]) => Array | Array[],
+  what: string,
+): readonly Kernel[] {
   const jitted = filterJit(f, QUIET);
   const got = jitted(...args);
   const want = f(...args);
@@ -40,7 +45,12 @@ describe("matmul epilogue fusion", () => {
     const x = randomArray([10, 3], 1);
     const w = randomArray([3, 32], 2);
     const b = randomArray([32], 3);
-    const kernels = check((x, w, b) => nn.relu(np.add(np.matmul(x, w), b)), [x, w, b], (x, w, b) => np.add(np.matmul(abs(x), abs(w)), abs(b)), "relu(x@w + b)");
+    const kernels = check(
+      (x, w, b) => nn.relu(np.add(np.matmul(x, w), b)),
+      [x, w, b],
+      (x, w, b) => np.add(np.matmul(abs(x), abs(w)), abs(b)),
+      "relu(x@w + b)",
+    );
     expect(kernels.map((k) => k.kind)).toEqual(["matmul"]);
     const k = kernels[0] as Kernel & { kind: "matmul" };
     expect(k.gemm).toBeUndefined();
@@ -59,7 +69,12 @@ describe("matmul epilogue fusion", () => {
         const b = randomArray([N], 7);
         const r = randomArray([M, N], 8);
         const f = (x: Array, w: Array, b: Array, r: Array) => np.add(act(np.add(np.matmul(x, w), b)), np.multiply(r, 0.5));
-        const kernels = check(f, [x, w, b, r], (x, w, b, r) => np.add(np.add(np.matmul(abs(x), abs(w)), abs(b)), abs(r)), `${name}(x@w + b) + r/2`);
+        const kernels = check(
+          f,
+          [x, w, b, r],
+          (x, w, b, r) => np.add(np.add(np.matmul(abs(x), abs(w)), abs(b)), abs(r)),
+          `${name}(x@w + b) + r/2`,
+        );
         expect(kernels.map((k) => k.kind)).toEqual(["matmul"]);
         const k = kernels[0] as Kernel & { kind: "matmul" };
         expect(k.gemm).toBeDefined();
@@ -73,7 +88,12 @@ describe("matmul epilogue fusion", () => {
     const w = randomArray([2, 33, 36], 12);
     const b = randomArray([2, 1, 33], 13);
     const f = (x: Array, w: Array, b: Array) => np.tanh(np.add(np.matmul(x, np.transpose(w, [0, 2, 1])), b));
-    const kernels = check(f, [x, w, b], (x, w, b) => np.add(np.matmul(abs(x), np.transpose(abs(w), [0, 2, 1])), abs(b)), "tanh(x@wᵀ + b) batched");
+    const kernels = check(
+      f,
+      [x, w, b],
+      (x, w, b) => np.add(np.matmul(abs(x), np.transpose(abs(w), [0, 2, 1])), abs(b)),
+      "tanh(x@wᵀ + b) batched",
+    );
     expect(kernels.map((k) => k.kind)).toEqual(["matmul"]);
     expect((kernels[0] as Kernel & { kind: "matmul" }).gemm).toBeDefined();
   });
@@ -96,7 +116,12 @@ describe("matmul epilogue fusion", () => {
       const h = np.matmul(x, w);
       return [nn.relu(h), np.sum(h, { axis: 0 })];
     };
-    const kernels = check(f, [x, w], (x, w) => [np.matmul(abs(x), abs(w)), np.sum(np.matmul(abs(x), abs(w)), { axis: 0 })], "relu(h), sum(h)");
+    const kernels = check(
+      f,
+      [x, w],
+      (x, w) => [np.matmul(abs(x), abs(w)), np.sum(np.matmul(abs(x), abs(w)), { axis: 0 })],
+      "relu(h), sum(h)",
+    );
     const mm = kernels.find((k) => k.kind === "matmul") as Kernel & { kind: "matmul" };
     expect(mm.epilogue).toBeUndefined();
   });
@@ -125,7 +150,12 @@ describe("matmul epilogue fusion", () => {
 describe("reduction epilogue fusion", () => {
   it("mean is one kernel: the division by n runs right after each sum", () => {
     const x = randomArray([7, 50], 30);
-    const kernels = check((x) => np.mean(x, { axis: 1 }), [x], (x) => np.mean(abs(x), { axis: 1 }), "mean(x, 1)");
+    const kernels = check(
+      (x) => np.mean(x, { axis: 1 }),
+      [x],
+      (x) => np.mean(abs(x), { axis: 1 }),
+      "mean(x, 1)",
+    );
     expect(kernels.map((k) => k.kind)).toEqual(["reduce"]);
     expect((kernels[0] as Kernel & { kind: "reduce" }).epilogue).toBeDefined();
   });
@@ -145,7 +175,12 @@ describe("reduction epilogue fusion", () => {
 
   it("a reduction over the kept contiguous axis (bias gradient) with a fused scaling epilogue", () => {
     const g = randomArray([33, 21], 32);
-    const kernels = check((g) => np.multiply(np.sum(g, { axis: 0 }), 0.25), [g], (g) => np.multiply(np.sum(abs(g), { axis: 0 }), 0.25), "sum(g, 0)/4");
+    const kernels = check(
+      (g) => np.multiply(np.sum(g, { axis: 0 }), 0.25),
+      [g],
+      (g) => np.multiply(np.sum(abs(g), { axis: 0 }), 0.25),
+      "sum(g, 0)/4",
+    );
     expect(kernels.map((k) => k.kind)).toEqual(["reduce"]);
   });
 

@@ -24,7 +24,10 @@ describe("non-mergeable GEMM operands are copied to GEMM order", () => {
     const jitted = filterJit(f, QUIET);
     const want = f(w, cols, g);
     const got = jitted(w, cols, g);
-    const scale = [vmap((c: Array) => np.matmul(np.abs(w), np.abs(c)), { outAxes: 1 })(cols) as Array, np.einsum("obp,bkp->ok", np.abs(g), np.abs(cols))];
+    const scale = [
+      vmap((c: Array) => np.matmul(np.abs(w), np.abs(c)), { outAxes: 1 })(cols) as Array,
+      np.einsum("obp,bkp->ok", np.abs(g), np.abs(cols)),
+    ];
     want.forEach((wv, i) => expectClose(got[i], wv, (_, j) => 1e-5 * Math.abs(scale[i]!.data[j]!) + 8 * U, `output ${i}`));
     const compiled = compileJaxpr(jitted.lastJaxpr()!);
     const mm = matmuls(compiled.program.kernels);

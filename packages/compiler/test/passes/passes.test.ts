@@ -30,7 +30,12 @@ describe("jaxpr passes", () => {
 
   it("fold evaluates scalar constant subexpressions but keeps fills as broadcasts", () => {
     const c = array([1, 2, 3]);
-    const j = makeJaxpr((x: Array) => x.mul(lax.add(2, 3)).add(c.mul(2)).add(np.zeros([3])))(np.ones([3]));
+    const j = makeJaxpr((x: Array) =>
+      x
+        .mul(lax.add(2, 3))
+        .add(c.mul(2))
+        .add(np.zeros([3])),
+    )(np.ones([3]));
     const f = dce(fold(j));
     expect(prims(f)).toEqual(["mul", "add", "broadcast_in_dim", "add"]);
     expect(String(f)).toContain("mul b 5.0:f32[]");
@@ -41,7 +46,16 @@ describe("jaxpr passes", () => {
 
   it("simplify removes identities and composes transposes and reshapes", () => {
     const j = makeJaxpr((x: Array) =>
-      lax.neg(lax.neg(lax.transpose(lax.transpose(x, [1, 2, 0]), [2, 0, 1]).mul(1).div(1).sub(0)))
+      lax
+        .neg(
+          lax.neg(
+            lax
+              .transpose(lax.transpose(x, [1, 2, 0]), [2, 0, 1])
+              .mul(1)
+              .div(1)
+              .sub(0),
+          ),
+        )
         .reshape([6, 4])
         .reshape([24]),
     )(np.ones([2, 3, 4]));
@@ -62,7 +76,11 @@ describe("jaxpr passes", () => {
     const o = optimize(j, stats);
     expect(stats.steps[0]!.pass).toBe("inline");
     expect(o.jaxpr.eqns.length).toBeLessThan(j.jaxpr.eqns.length);
-    const w = array([[1, -2], [0.5, 3], [-1, 1]]);
+    const w = array([
+      [1, -2],
+      [0.5, 3],
+      [-1, 1],
+    ]);
     expect(evalJaxpr(o, [w])[0]!.toArray()).toEqual(evalJaxpr(j, [w])[0]!.toArray());
   });
 });
@@ -97,7 +115,10 @@ describe("optimize preserves semantics", () => {
             return a;
           };
           const x = array(vals, { shape: [2, 3] });
-          const y = array(vals.map((v) => -v), { shape: [2, 3] });
+          const y = array(
+            vals.map((v) => -v),
+            { shape: [2, 3] },
+          );
           const j = makeJaxpr(f)(x, y);
           const o = optimize(j);
           expect(o.jaxpr.eqns.length).toBeLessThanOrEqual(inline(j).jaxpr.eqns.length);

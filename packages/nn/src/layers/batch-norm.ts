@@ -47,9 +47,20 @@ export class BatchNorm extends StatefulLayer {
 
   constructor(opts: BatchNormOptions) {
     super();
-    const { inputSize, axisName, eps = 1e-5, channelwiseAffine = true, momentum = 0.99, inference = false, dtype = "float32", mode = "ema" } = opts;
-    if (mode !== "ema" && mode !== "batch") throw new ArgumentError(`BatchNorm: mode must be "ema" or "batch", got ${JSON.stringify(mode)}`);
-    if (!Number.isInteger(inputSize) || inputSize < 1) throw new ArgumentError(`BatchNorm: inputSize must be a positive integer, got ${inputSize}`);
+    const {
+      inputSize,
+      axisName,
+      eps = 1e-5,
+      channelwiseAffine = true,
+      momentum = 0.99,
+      inference = false,
+      dtype = "float32",
+      mode = "ema",
+    } = opts;
+    if (mode !== "ema" && mode !== "batch")
+      throw new ArgumentError(`BatchNorm: mode must be "ema" or "batch", got ${JSON.stringify(mode)}`);
+    if (!Number.isInteger(inputSize) || inputSize < 1)
+      throw new ArgumentError(`BatchNorm: inputSize must be a positive integer, got ${inputSize}`);
     this.weight = channelwiseAffine ? ones([inputSize], dtype) : null;
     this.bias = channelwiseAffine ? zeros([inputSize], dtype) : null;
     // Running buffers start at zeros (Equinox's jnp.empty, which was zeros before JAX 0.11).
@@ -70,7 +81,9 @@ export class BatchNorm extends StatefulLayer {
 
   __call__(x: Array, state: State, opts: { key?: Array; inference?: boolean } = {}): [Array, State] {
     if (x.ndim < 1 || x.shape[0] !== this.inputSize) {
-      throw new ShapeError(`BatchNorm: expected one example of shape [${this.inputSize}, ...spatial], got ${x.aval} — BatchNorm acts per example; vmap it with axisName ${JSON.stringify(this.axisName)}`);
+      throw new ShapeError(
+        `BatchNorm: expected one example of shape [${this.inputSize}, ...spatial], got ${x.aval} — BatchNorm acts per example; vmap it with axisName ${JSON.stringify(this.axisName)}`,
+      );
     }
     const inference = opts.inference ?? this.inference;
     const m = this.momentum;
@@ -99,7 +112,10 @@ export class BatchNorm extends StatefulLayer {
       } else {
         [mean, variance] = batchStats(x, this.inputSize, this.axisName);
         state = state.set(this.batchCounter!, np.add(counter, 1));
-        state = state.set(this.batchStateIndex!, [np.add(np.multiply(hm, m), np.multiply(mean, 1 - m)), np.add(np.multiply(hv, m), np.multiply(variance, 1 - m))]);
+        state = state.set(this.batchStateIndex!, [
+          np.add(np.multiply(hm, m), np.multiply(mean, 1 - m)),
+          np.add(np.multiply(hv, m), np.multiply(variance, 1 - m)),
+        ]);
       }
     }
     const bshape = [this.inputSize, ...x.shape.slice(1).map(() => 1)];
@@ -107,7 +123,6 @@ export class BatchNorm extends StatefulLayer {
     if (this.channelwiseAffine) out = np.add(np.multiply(out, np.reshape(this.weight!, bshape)), np.reshape(this.bias!, bshape));
     return [out, state];
   }
-
 }
 
 /** Per-channel batch mean and (biased) variance, averaged over the named axes. */

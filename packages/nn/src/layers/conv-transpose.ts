@@ -56,34 +56,63 @@ export class ConvTranspose extends Module {
   @field({ static: true }) useBias: boolean;
   @field({ static: true }) paddingMode: "ZEROS" | "CIRCULAR";
 
-  constructor(numSpatialDims: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeOptions) {
+  constructor(
+    numSpatialDims: number,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    opts: ConvTransposeOptions,
+  ) {
     super();
-    const { stride = 1, padding = 0, outputPadding = 0, dilation = 1, groups = 1, useBias = true, paddingMode = "ZEROS", dtype = "float32", key } = opts ?? ({} as ConvTransposeOptions);
+    const {
+      stride = 1,
+      padding = 0,
+      outputPadding = 0,
+      dilation = 1,
+      groups = 1,
+      useBias = true,
+      paddingMode = "ZEROS",
+      dtype = "float32",
+      key,
+    } = opts ?? ({} as ConvTransposeOptions);
     const name = new.target.name;
     if (!key) throw new ArgumentError(`${name}: a PRNG key is required — pass { key: random.key(seed) }`);
-    if (!Number.isInteger(numSpatialDims) || numSpatialDims < 1) throw new ArgumentError(`${name}: numSpatialDims must be a positive integer, got ${numSpatialDims}`);
+    if (!Number.isInteger(numSpatialDims) || numSpatialDims < 1)
+      throw new ArgumentError(`${name}: numSpatialDims must be a positive integer, got ${numSpatialDims}`);
     positive(name, "inChannels", inChannels);
     positive(name, "outChannels", outChannels);
     positive(name, "groups", groups);
     if (inChannels % groups !== 0 || outChannels % groups !== 0) {
-      throw new ArgumentError(`${name}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`);
+      throw new ArgumentError(
+        `${name}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`,
+      );
     }
     const kernel = perDim(name, "kernelSize", kernelSize, numSpatialDims);
     const strides = perDim(name, "stride", stride, numSpatialDims);
     const dilations = perDim(name, "dilation", dilation, numSpatialDims);
     const outPad = typeof outputPadding === "number" ? globalThis.Array<number>(numSpatialDims).fill(outputPadding) : [...outputPadding];
     if (outPad.length !== numSpatialDims || outPad.some((o) => !Number.isInteger(o) || o < 0)) {
-      throw new ArgumentError(`${name}: outputPadding must be a non-negative int or ${numSpatialDims} of them (one per spatial dim), got ${JSON.stringify(outputPadding)}`);
+      throw new ArgumentError(
+        `${name}: outputPadding must be a non-negative int or ${numSpatialDims} of them (one per spatial dim), got ${JSON.stringify(outputPadding)}`,
+      );
     }
     if (outPad.some((o, i) => o >= strides[i]!)) {
-      throw new ArgumentError(`${name}: outputPadding [${outPad.join(", ")}] must be smaller than stride [${strides.join(", ")}] in every dim — it picks one of the stride input shapes that a Conv maps to the same output`);
+      throw new ArgumentError(
+        `${name}: outputPadding [${outPad.join(", ")}] must be smaller than stride [${strides.join(", ")}] in every dim — it picks one of the stride input shapes that a Conv maps to the same output`,
+      );
     }
     const pads = parsePadding(name, padding, numSpatialDims);
     const mode = String(paddingMode).toUpperCase();
-    if (mode === "REFLECT" || mode === "REPLICATE") throw new ArgumentError(`${name}: paddingMode ${JSON.stringify(paddingMode)} is not implemented (as in Equinox) — use "ZEROS" or "CIRCULAR"`);
-    if (mode !== "ZEROS" && mode !== "CIRCULAR") throw new ArgumentError(`${name}: paddingMode must be "ZEROS" or "CIRCULAR", got ${JSON.stringify(paddingMode)}`);
+    if (mode === "REFLECT" || mode === "REPLICATE")
+      throw new ArgumentError(
+        `${name}: paddingMode ${JSON.stringify(paddingMode)} is not implemented (as in Equinox) — use "ZEROS" or "CIRCULAR"`,
+      );
+    if (mode !== "ZEROS" && mode !== "CIRCULAR")
+      throw new ArgumentError(`${name}: paddingMode must be "ZEROS" or "CIRCULAR", got ${JSON.stringify(paddingMode)}`);
     if (mode === "CIRCULAR" && (outPad.some((o) => o !== 0) || (pads !== "SAME" && pads !== "SAME_LOWER"))) {
-      throw new ArgumentError(`${name}: paddingMode "CIRCULAR" is only implemented with padding "SAME" or "SAME_LOWER" and outputPadding 0 (as in Equinox)`);
+      throw new ArgumentError(
+        `${name}: paddingMode "CIRCULAR" is only implemented with padding "SAME" or "SAME_LOWER" and outputPadding 0 (as in Equinox)`,
+      );
     }
     const grouped = inChannels / groups;
     const lim = 1 / Math.sqrt(grouped * kernel.reduce((a, b) => a * b, 1));
@@ -119,18 +148,33 @@ export class ConvTranspose extends Module {
     if (this.paddingMode === "CIRCULAR") {
       // Equinox's _circular_pad: whole strides of padding wrap the undilated input around.
       const floorDiv = (a: number, b: number) => Math.floor(a / b);
-      xa = padNonZero(xa, pads.map(([lo, hi], i) => [floorDiv(lo, this.stride[i]!), floorDiv(hi, this.stride[i]!)] as [number, number]), "CIRCULAR");
-      pads = pads.map(([lo, hi], i) => [lo - floorDiv(lo, this.stride[i]!) * this.stride[i]!, hi - floorDiv(hi, this.stride[i]!) * this.stride[i]!]);
+      xa = padNonZero(
+        xa,
+        pads.map(([lo, hi], i) => [floorDiv(lo, this.stride[i]!), floorDiv(hi, this.stride[i]!)] as [number, number]),
+        "CIRCULAR",
+      );
+      pads = pads.map(([lo, hi], i) => [
+        lo - floorDiv(lo, this.stride[i]!) * this.stride[i]!,
+        hi - floorDiv(hi, this.stride[i]!) * this.stride[i]!,
+      ]);
     }
     const span = this.kernelSize.map((k, i) => this.dilation[i]! * (k - 1) + 1);
     const dilatedSizes = xa.shape.slice(1).map((l, i) => (l - 1) * this.stride[i]! + 1);
     const spatial = dilatedSizes.map((l, i) => l + pads[i]![0] + pads[i]![1]);
     if (spatial.some((s, i) => s < span[i]! || -Math.min(pads[i]![0], pads[i]![1]) > dilatedSizes[i]!)) {
-      throw new ShapeError(`${name}: the input ${xa.aval} is too small for this padding: the dilated, padded input [${spatial.join(", ")}] is smaller than the dilated kernel [${span.join(", ")}] — use a larger input or less padding`);
+      throw new ShapeError(
+        `${name}: the input ${xa.aval} is too small for this padding: the dilated, padded input [${spatial.join(", ")}] is smaller than the dilated kernel [${span.join(", ")}] — use a larger input or less padding`,
+      );
     }
     // lax.conv_general_dilated's lhs_dilation: stride − 1 zeros between inputs, then the (possibly negative) padding.
     const dilated = lax.pad(xa, np.zeros([], xa.dtype), [[0, 0, 0], ...pads.map(([lo, hi], i) => [lo, hi, this.stride[i]! - 1] as const)]);
-    let out = convolve(dilated, this.weight, this.kernelSize.map(() => 1), this.dilation, this.groups);
+    let out = convolve(
+      dilated,
+      this.weight,
+      this.kernelSize.map(() => 1),
+      this.dilation,
+      this.groups,
+    );
     if (this.bias !== null) out = np.add(out, this.bias);
     return out;
   }

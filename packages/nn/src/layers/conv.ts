@@ -60,19 +60,24 @@ export class Conv extends Module {
     const { stride = 1, padding = 0, dilation = 1, groups = 1, useBias = true, paddingMode = "ZEROS", dtype = "float32", key } = opts;
     const name = new.target.name;
     if (!key) throw new ArgumentError(`${name}: a PRNG key is required — pass { key: random.key(seed) }`);
-    if (!Number.isInteger(numSpatialDims) || numSpatialDims < 1) throw new ArgumentError(`${name}: numSpatialDims must be a positive integer, got ${numSpatialDims}`);
+    if (!Number.isInteger(numSpatialDims) || numSpatialDims < 1)
+      throw new ArgumentError(`${name}: numSpatialDims must be a positive integer, got ${numSpatialDims}`);
     positive(name, "inChannels", inChannels);
     positive(name, "outChannels", outChannels);
     positive(name, "groups", groups);
     if (inChannels % groups !== 0 || outChannels % groups !== 0) {
-      throw new ArgumentError(`${name}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`);
+      throw new ArgumentError(
+        `${name}: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`,
+      );
     }
     const kernel = perDim(name, "kernelSize", kernelSize, numSpatialDims);
     const strides = perDim(name, "stride", stride, numSpatialDims);
     const dilations = perDim(name, "dilation", dilation, numSpatialDims);
     const mode = String(paddingMode).toUpperCase() as PaddingMode;
     if (!["ZEROS", "REFLECT", "REPLICATE", "CIRCULAR"].includes(mode)) {
-      throw new ArgumentError(`${name}: paddingMode must be "ZEROS", "REFLECT", "REPLICATE" or "CIRCULAR", got ${JSON.stringify(paddingMode)}`);
+      throw new ArgumentError(
+        `${name}: paddingMode must be "ZEROS", "REFLECT", "REPLICATE" or "CIRCULAR", got ${JSON.stringify(paddingMode)}`,
+      );
     }
     const pads = parsePadding(name, padding, numSpatialDims);
     const grouped = inChannels / groups;
@@ -107,7 +112,10 @@ export class Conv extends Module {
     const spatial = xa.shape.slice(1);
     const span = this.kernelSize.map((k, i) => this.dilation[i]! * (k - 1) + 1);
     const pads = typeof this.padding === "string" ? padtypeToPads(spatial, span, this.stride, this.padding) : this.padding;
-    const padded = this.paddingMode === "ZEROS" ? lax.pad(xa, np.zeros([], xa.dtype), [[0, 0, 0], ...pads.map(([lo, hi]) => [lo, hi, 0] as const)]) : padNonZero(xa, pads, this.paddingMode);
+    const padded =
+      this.paddingMode === "ZEROS"
+        ? lax.pad(xa, np.zeros([], xa.dtype), [[0, 0, 0], ...pads.map(([lo, hi]) => [lo, hi, 0] as const)])
+        : padNonZero(xa, pads, this.paddingMode);
     const paddedSpatial = padded.shape.slice(1);
     if (paddedSpatial.some((s, i) => s < span[i]!)) {
       throw new ShapeError(
@@ -140,7 +148,10 @@ export function positive(name: string, what: string, v: number): void {
 
 export function perDim(name: string, what: string, v: number | readonly number[], n: number): number[] {
   const out = typeof v === "number" ? globalThis.Array<number>(n).fill(v) : [...v];
-  if (out.length !== n) throw new ArgumentError(`${name}: ${what} [${out.join(", ")}] has ${out.length} entries, expected ${n} (one per spatial dim) or one number`);
+  if (out.length !== n)
+    throw new ArgumentError(
+      `${name}: ${what} [${out.join(", ")}] has ${out.length} entries, expected ${n} (one per spatial dim) or one number`,
+    );
   out.forEach((d) => positive(name, what, d));
   return out;
 }
@@ -148,21 +159,30 @@ export function perDim(name: string, what: string, v: number | readonly number[]
 export function parsePadding(name: string, padding: ConvPadding, n: number): [number, number][] | StringPadding {
   if (typeof padding === "string") {
     const p = padding.toUpperCase();
-    if (p !== "SAME" && p !== "SAME_LOWER" && p !== "VALID") throw new ArgumentError(`${name}: padding string must be "SAME", "SAME_LOWER" or "VALID", got ${JSON.stringify(padding)}`);
+    if (p !== "SAME" && p !== "SAME_LOWER" && p !== "VALID")
+      throw new ArgumentError(`${name}: padding string must be "SAME", "SAME_LOWER" or "VALID", got ${JSON.stringify(padding)}`);
     return p;
   }
   let pairs: [number, number][] | null = null;
   if (typeof padding === "number") pairs = globalThis.Array.from({ length: n }, () => [padding, padding]);
   else if (padding.length === n && padding.every((p) => typeof p === "number")) pairs = (padding as readonly number[]).map((p) => [p, p]);
-  else if (padding.length === n && padding.every((p) => globalThis.Array.isArray(p) && p.length === 2)) pairs = (padding as readonly (readonly [number, number])[]).map(([lo, hi]) => [lo, hi]);
+  else if (padding.length === n && padding.every((p) => globalThis.Array.isArray(p) && p.length === 2))
+    pairs = (padding as readonly (readonly [number, number])[]).map(([lo, hi]) => [lo, hi]);
   if (pairs === null || pairs.some(([lo, hi]) => !Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi < 0)) {
-    throw new ArgumentError(`${name}: padding must be a string, a non-negative int, or ${n} ints or [lo, hi] pairs (one per spatial dim), got ${JSON.stringify(padding)}`);
+    throw new ArgumentError(
+      `${name}: padding must be a string, a non-negative int, or ${n} ints or [lo, hi] pairs (one per spatial dim), got ${JSON.stringify(padding)}`,
+    );
   }
   return pairs;
 }
 
 /** lax's `padtype_to_pads`: "SAME" keeps `ceil(in/stride)` outputs, an odd pad's extra at the end ("SAME_LOWER": at the start). */
-function padtypeToPads(spatial: readonly number[], span: readonly number[], stride: readonly number[], padding: StringPadding): [number, number][] {
+function padtypeToPads(
+  spatial: readonly number[],
+  span: readonly number[],
+  stride: readonly number[],
+  padding: StringPadding,
+): [number, number][] {
   if (padding === "VALID") return spatial.map(() => [0, 0]);
   return spatial.map((s, i) => {
     const out = Math.ceil(s / stride[i]!);
@@ -188,7 +208,11 @@ export function padNonZero(x: Array, pads: readonly (readonly [number, number])[
     };
     const row = (p: number): Array => {
       const i = source(p);
-      return lax.slice(out, out.shape.map((_, k) => (k === axis ? i : 0)), out.shape.map((s, k) => (k === axis ? i + 1 : s)));
+      return lax.slice(
+        out,
+        out.shape.map((_, k) => (k === axis ? i : 0)),
+        out.shape.map((s, k) => (k === axis ? i + 1 : s)),
+      );
     };
     const before = globalThis.Array.from({ length: lo }, (_, j) => row(j - lo));
     const after = globalThis.Array.from({ length: hi }, (_, j) => row(size + j));
@@ -207,7 +231,10 @@ export function convolve(x: Array, w: Array, stride: readonly number[], dilation
   const kernel = w.shape.slice(2);
   const outSpatial = spatial.map((s, i) => Math.floor((s - dilation[i]! * (kernel[i]! - 1) - 1) / stride[i]!) + 1);
   const patches: Array[] = [];
-  const offsets = kernel.reduce<number[][]>((acc, k) => acc.flatMap((o) => globalThis.Array.from({ length: k }, (_, j) => [...o, j])), [[]]);
+  const offsets = kernel.reduce<number[][]>(
+    (acc, k) => acc.flatMap((o) => globalThis.Array.from({ length: k }, (_, j) => [...o, j])),
+    [[]],
+  );
   for (const off of offsets) {
     const start = off.map((o, i) => o * dilation[i]!);
     const limit = start.map((s, i) => s + (outSpatial[i]! - 1) * stride[i]! + 1);

@@ -43,13 +43,21 @@ export class Embedding extends Module {
   __call__(x: ArrayLike, _opts?: { key?: Array | null }): Array {
     const idx = np.asarray(x);
     if (idx.ndim !== 0 || !isInteger(idx.dtype)) {
-      throw new ShapeError(`Embedding: expected one integer index of shape [], got ${idx.aval} — embed a sequence of ids with vmap(embedding)(ids)`);
+      throw new ShapeError(
+        `Embedding: expected one integer index of shape [], got ${idx.aval} — embed a sequence of ids with vmap(embedding)(ids)`,
+      );
     }
     // One row gather (Equinox's `weight[x]`): under vmap the index gains a batch dimension
     // and the lookup stays a single gather of every row, whatever the batch size.
     const row = idx.dtype === "uint32" ? idx : lax.selectN(lax.lt(idx, 0), idx, lax.add(idx, this.numEmbeddings));
-    return lax.gather(this.weight, lax.reshape(row, [1]), { offsetDims: [0], collapsedSliceDims: [0], startIndexMap: [0] }, [1, this.embeddingSize], {
-      mode: "promise_in_bounds",
-    });
+    return lax.gather(
+      this.weight,
+      lax.reshape(row, [1]),
+      { offsetDims: [0], collapsedSliceDims: [0], startIndexMap: [0] },
+      [1, this.embeddingSize],
+      {
+        mode: "promise_in_bounds",
+      },
+    );
   }
 }

@@ -35,9 +35,14 @@ export class GroupNorm extends Module {
     super();
     const { groups, channels = null, eps = 1e-5, channelwiseAffine = true, dtype = "float32" } = opts ?? ({} as GroupNormOptions);
     if (!Number.isInteger(groups) || groups < 1) throw new ArgumentError(`GroupNorm: groups must be a positive integer, got ${groups}`);
-    if (channels !== null && (!Number.isInteger(channels) || channels < 0)) throw new ArgumentError(`GroupNorm: channels must be a non-negative integer, got ${channels}`);
-    if (channels !== null && channels % groups !== 0) throw new ArgumentError(`GroupNorm: groups (${groups}) must divide channels (${channels}) — choose a divisor of the channel count`);
-    if (channels === null && channelwiseAffine) throw new ArgumentError("GroupNorm: channels is required when channelwiseAffine is true — pass { channels } or { channelwiseAffine: false }");
+    if (channels !== null && (!Number.isInteger(channels) || channels < 0))
+      throw new ArgumentError(`GroupNorm: channels must be a non-negative integer, got ${channels}`);
+    if (channels !== null && channels % groups !== 0)
+      throw new ArgumentError(`GroupNorm: groups (${groups}) must divide channels (${channels}) — choose a divisor of the channel count`);
+    if (channels === null && channelwiseAffine)
+      throw new ArgumentError(
+        "GroupNorm: channels is required when channelwiseAffine is true — pass { channels } or { channelwiseAffine: false }",
+      );
     this.weight = channelwiseAffine ? ones([channels!], dtype) : null;
     this.bias = channelwiseAffine ? zeros([channels!], dtype) : null;
     this.groups = groups;
@@ -55,7 +60,9 @@ export class GroupNorm extends Module {
     const channels = xa.shape[0];
     if (xa.ndim < 1 || (this.channels !== null && channels !== this.channels) || channels! % this.groups !== 0) {
       const want = this.channels === null ? `a multiple of ${this.groups}` : String(this.channels);
-      throw new ShapeError(`GroupNorm: expected x of shape [channels, ...spatial] with channels ${want}, got ${xa.aval} — GroupNorm acts on one example; batch with vmap(groupNorm)(xs)`);
+      throw new ShapeError(
+        `GroupNorm: expected x of shape [channels, ...spatial] with channels ${want}, got ${xa.aval} — GroupNorm acts on one example; batch with vmap(groupNorm)(xs)`,
+      );
     }
     const dtype = promoteTypes(xa.dtype, false, "float32", false).dtype;
     const v = xa.astype(dtype);

@@ -71,13 +71,18 @@ export function splitRows(v: Array, n: number): Array[] {
 }
 
 export function checkSizes(name: string, inputSize: number, hiddenSize: number): void {
-  if (!Number.isInteger(inputSize) || inputSize < 0) throw new ArgumentError(`${name}: inputSize must be a non-negative integer, got ${inputSize}`);
-  if (!Number.isInteger(hiddenSize) || hiddenSize < 1) throw new ArgumentError(`${name}: hiddenSize must be a positive integer, got ${hiddenSize}`);
+  if (!Number.isInteger(inputSize) || inputSize < 0)
+    throw new ArgumentError(`${name}: inputSize must be a non-negative integer, got ${inputSize}`);
+  if (!Number.isInteger(hiddenSize) || hiddenSize < 1)
+    throw new ArgumentError(`${name}: hiddenSize must be a positive integer, got ${hiddenSize}`);
 }
 
 export function checkStep(name: string, x: Array, h: Array, inputSize: number, hiddenSize: number, what = "hidden"): void {
   if (x.ndim !== 1 || x.shape[0] !== inputSize) {
-    throw new ShapeError(`${name}: expected an input of shape [${inputSize}], got ${x.aval} — a cell takes one time step of one example; scan over time with lax.scan and batch with vmap`);
+    throw new ShapeError(
+      `${name}: expected an input of shape [${inputSize}], got ${x.aval} — a cell takes one time step of one example; scan over time with lax.scan and batch with vmap`,
+    );
   }
-  if (h.ndim !== 1 || h.shape[0] !== hiddenSize) throw new ShapeError(`${name}: expected ${what} of shape [${hiddenSize}], got ${h.aval} — start from np.zeros([${hiddenSize}])`);
+  if (h.ndim !== 1 || h.shape[0] !== hiddenSize)
+    throw new ShapeError(`${name}: expected ${what} of shape [${hiddenSize}], got ${h.aval} — start from np.zeros([${hiddenSize}])`);
 }

@@ -32,7 +32,8 @@ export class LayerNorm extends Module {
     super();
     const { eps = 1e-5, useWeight = true, useBias = true, dtype = "float32" } = opts;
     const dims = typeof shape === "number" ? [shape] : [...shape];
-    if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new ArgumentError(`LayerNorm: shape must be non-negative integers, got [${dims.join(", ")}]`);
+    if (dims.some((d) => !Number.isInteger(d) || d < 0))
+      throw new ArgumentError(`LayerNorm: shape must be non-negative integers, got [${dims.join(", ")}]`);
     this.weight = useWeight ? ones(dims, dtype) : null;
     this.bias = useBias ? zeros(dims, dtype) : null;
     this.shape = dims;

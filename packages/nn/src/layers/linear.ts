@@ -47,7 +47,9 @@ export class Linear extends Module {
       if (x.ndim !== 0) throw new ShapeError(`Linear: inFeatures is "scalar" so x must have shape [], got ${x.aval}`);
       v = np.reshape(x, [1]);
     } else if (x.ndim !== 1 || x.shape[0] !== this.inFeatures) {
-      throw new ShapeError(`Linear: expected x of shape [${this.inFeatures}], got ${x.aval} — Linear acts on one example; batch it with vmap(linear)(xs)`);
+      throw new ShapeError(
+        `Linear: expected x of shape [${this.inFeatures}], got ${x.aval} — Linear acts on one example; batch it with vmap(linear)(xs)`,
+      );
     }
     let y = np.matmul(this.weight, v);
     if (this.bias !== null) y = np.add(y, this.bias);

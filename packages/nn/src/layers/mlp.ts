@@ -57,11 +57,24 @@ export class MLP extends Module {
 
   constructor(opts: MLPOptions) {
     super();
-    const { inSize, outSize, widthSize, depth, activation = nn.relu, finalActivation = identity, useBias = true, useFinalBias = true, dtype, key } = opts;
+    const {
+      inSize,
+      outSize,
+      widthSize,
+      depth,
+      activation = nn.relu,
+      finalActivation = identity,
+      useBias = true,
+      useFinalBias = true,
+      dtype,
+      key,
+    } = opts;
     if (!key) throw new ArgumentError("MLP: a PRNG key is required — pass { key: random.key(seed) }");
     if (!Number.isInteger(depth) || depth < 0) throw new ArgumentError(`MLP: depth must be a non-negative integer, got ${depth}`);
-    if (depth > 0 && (!Number.isInteger(widthSize) || widthSize < 1)) throw new ArgumentError(`MLP: widthSize must be a positive integer, got ${widthSize}`);
-    if (typeof activation !== "function" || typeof finalActivation !== "function") throw new ArgumentError("MLP: activation and finalActivation must be functions");
+    if (depth > 0 && (!Number.isInteger(widthSize) || widthSize < 1))
+      throw new ArgumentError(`MLP: widthSize must be a positive integer, got ${widthSize}`);
+    if (typeof activation !== "function" || typeof finalActivation !== "function")
+      throw new ArgumentError("MLP: activation and finalActivation must be functions");
     const keys = random.split(key, depth + 1);
     const layers: Linear[] = [];
     if (depth === 0) {
@@ -88,10 +101,12 @@ export class MLP extends Module {
   __call__(x: Array, _opts?: { key?: Array | null }): Array {
     const want = this.inSize === "scalar" ? [] : [this.inSize];
     if (x.ndim !== want.length || x.shape.some((d, i) => d !== want[i])) {
-      throw new ShapeError(`MLP: expected x of shape [${want.join(", ")}], got ${x.aval} — an MLP acts on one example; batch it with vmap(mlp)(xs)`);
+      throw new ShapeError(
+        `MLP: expected x of shape [${want.join(", ")}], got ${x.aval} — an MLP acts on one example; batch it with vmap(mlp)(xs)`,
+      );
     }
     let h = x;
-    for (let i = 0; i < this.depth; i++) h = this.activation(this.layers[i]!(h));
-    return this.finalActivation(this.layers[this.depth]!(h));
+    for (let i = 0; i < this.depth; i++) h = this.activation(this.layers[i]!(h) as Array);
+    return this.finalActivation(this.layers[this.depth]!(h) as Array);
   }
 }

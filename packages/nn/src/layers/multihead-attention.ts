@@ -81,8 +81,20 @@ export class MultiheadAttention extends Module {
 
   constructor(opts: MultiheadAttentionOptions) {
     super();
-    if (opts === null || typeof opts !== "object") throw new ArgumentError("MultiheadAttention: expected an options object { numHeads, querySize, key, ... }");
-    const { numHeads, querySize, useQueryBias = false, useKeyBias = false, useValueBias = false, useOutputBias = false, dropoutP = 0, inference = false, dtype = "float32", key } = opts;
+    if (opts === null || typeof opts !== "object")
+      throw new ArgumentError("MultiheadAttention: expected an options object { numHeads, querySize, key, ... }");
+    const {
+      numHeads,
+      querySize,
+      useQueryBias = false,
+      useKeyBias = false,
+      useValueBias = false,
+      useOutputBias = false,
+      dropoutP = 0,
+      inference = false,
+      dtype = "float32",
+      key,
+    } = opts;
     if (!key) throw new ArgumentError("MultiheadAttention: a PRNG key is required — pass { key: random.key(seed) }");
     positive("numHeads", numHeads);
     positive("querySize", querySize);
@@ -91,7 +103,14 @@ export class MultiheadAttention extends Module {
     const outputSize = opts.outputSize ?? querySize;
     const qkSize = opts.qkSize ?? Math.floor(querySize / numHeads);
     const voSize = opts.voSize ?? Math.floor(querySize / numHeads);
-    for (const [name, v] of [["keySize", keySize], ["valueSize", valueSize], ["outputSize", outputSize], ["qkSize", qkSize], ["voSize", voSize]] as const) positive(name, v);
+    for (const [name, v] of [
+      ["keySize", keySize],
+      ["valueSize", valueSize],
+      ["outputSize", outputSize],
+      ["qkSize", qkSize],
+      ["voSize", voSize],
+    ] as const)
+      positive(name, v);
     const [qkey, kkey, vkey, okey] = random.split(key, 4);
     this.queryProj = new Linear(querySize, numHeads * qkSize, { useBias: useQueryBias, dtype, key: qkey! });
     this.keyProj = new Linear(keySize, numHeads * qkSize, { useBias: useKeyBias, dtype, key: kkey! });
@@ -118,13 +137,23 @@ export class MultiheadAttention extends Module {
    * `[qSeq, outputSize]`. The mask goes in the options, or fourth as in Equinox:
    * `mha(q, k, v, mask, { key })`.
    */
-  __call__(query: ArrayLike, key_: ArrayLike, value: ArrayLike, maskOrOpts?: Array | MultiheadAttentionCallOptions | null, callOpts?: MultiheadAttentionCallOptions): Array {
+  __call__(
+    query: ArrayLike,
+    key_: ArrayLike,
+    value: ArrayLike,
+    maskOrOpts?: Array | MultiheadAttentionCallOptions | null,
+    callOpts?: MultiheadAttentionCallOptions,
+  ): Array {
     let opts: MultiheadAttentionCallOptions = callOpts ?? {};
     if (maskOrOpts instanceof Array) {
-      if (callOpts?.mask !== undefined && callOpts.mask !== null) throw new ArgumentError("MultiheadAttention: the mask was given twice — pass it fourth or as { mask }, not both");
+      if (callOpts?.mask !== undefined && callOpts.mask !== null)
+        throw new ArgumentError("MultiheadAttention: the mask was given twice — pass it fourth or as { mask }, not both");
       opts = { ...opts, mask: maskOrOpts };
     } else if (maskOrOpts !== undefined && maskOrOpts !== null) {
-      if (callOpts !== undefined) throw new ArgumentError("MultiheadAttention: expected mha(q, k, v, mask?, opts?) — the fourth argument must be a mask array when options follow it");
+      if (callOpts !== undefined)
+        throw new ArgumentError(
+          "MultiheadAttention: expected mha(q, k, v, mask?, opts?) — the fourth argument must be a mask array when options follow it",
+        );
       opts = maskOrOpts;
     }
     const q = np.asarray(query);
@@ -133,7 +162,10 @@ export class MultiheadAttention extends Module {
     expect2d("query", q, this.querySize);
     expect2d("key_", k, this.keySize);
     expect2d("value", v, this.valueSize);
-    if (k.shape[0] !== v.shape[0]) throw new ShapeError(`MultiheadAttention: key_ ${k.aval} and value ${v.aval} must have the same sequence length — pass one value per key`);
+    if (k.shape[0] !== v.shape[0])
+      throw new ShapeError(
+        `MultiheadAttention: key_ ${k.aval} and value ${v.aval} must have the same sequence length — pass one value per key`,
+      );
     const qSeq = q.shape[0]!;
     const kvSeq = k.shape[0]!;
     let qh = this.project(this.queryProj, q);
@@ -143,7 +175,9 @@ export class MultiheadAttention extends Module {
       const shapes = [qh.shape, kh.shape, vh.shape];
       [qh, kh, vh] = opts.processHeads(qh, kh, vh);
       if ([qh, kh, vh].some((t, i) => t.ndim !== 3 || t.shape.some((d, j) => d !== shapes[i]![j]))) {
-        throw new ShapeError("MultiheadAttention: processHeads must not change the shape of the heads — return arrays of the shapes it was given");
+        throw new ShapeError(
+          "MultiheadAttention: processHeads must not change the shape of the heads — return arrays of the shapes it was given",
+        );
       }
     }
     // Equinox's dot_product_attention_weights, for all heads at once: [numHeads, qSeq, kvSeq].
@@ -164,9 +198,9 @@ export class MultiheadAttention extends Module {
     const inference = opts.inference;
     if (opts.key !== undefined && opts.key !== null) {
       const keys = random.split(opts.key, this.numHeads);
-      weights = vmap((w: Array, kk: Array) => this.dropout(w, { key: kk, inference }))(weights, keys) as Array;
+      weights = vmap((w: Array, kk: Array) => this.dropout(w, { key: kk, inference }) as Array)(weights, keys) as Array;
     } else {
-      weights = this.dropout(weights, { inference });
+      weights = this.dropout(weights, { inference }) as Array;
     }
     const attn = np.reshape(np.einsum("nst,tnd->snd", weights, vh), [qSeq, -1]);
     return vmap(this.outputProj)(attn) as Array;
@@ -183,7 +217,9 @@ function positive(name: string, v: number): void {
 
 function expect2d(name: string, x: Array, size: number): void {
   if (x.ndim !== 2 || x.shape[1] !== size) {
-    throw new ShapeError(`MultiheadAttention: expected ${name} of shape [seq, ${size}], got ${x.aval} — attention acts on one example; batch with vmap(mha)(qs, ks, vs)`);
+    throw new ShapeError(
+      `MultiheadAttention: expected ${name} of shape [seq, ${size}], got ${x.aval} — attention acts on one example; batch with vmap(mha)(qs, ks, vs)`,
+    );
   }
 }
 

@@ -33,7 +33,8 @@ export class Pool extends Module {
   constructor(init: number, operation: "max" | "min" | "add", numSpatialDims: number, opts: PoolOptions) {
     super();
     const name = new.target.name;
-    if (!opts || opts.kernelSize === undefined) throw new ArgumentError(`${name}: kernelSize is required — new ${name}({ kernelSize: 2, stride: 2 })`);
+    if (!opts || opts.kernelSize === undefined)
+      throw new ArgumentError(`${name}: kernelSize is required — new ${name}({ kernelSize: 2, stride: 2 })`);
     const { kernelSize, stride = 1, padding = 0, useCeil = false } = opts;
     this.init = init;
     this.operation = operation;
@@ -52,13 +53,17 @@ export class Pool extends Module {
     const name = this.constructor.name;
     const n = this.numSpatialDims;
     if (xa.ndim !== n + 1) {
-      throw new ShapeError(`${name}: expected x of shape [channels, ...${n} spatial dim${n > 1 ? "s" : ""}], got ${xa.aval} — pooling acts on one unbatched example; batch with vmap(pool)(xs)`);
+      throw new ShapeError(
+        `${name}: expected x of shape [channels, ...${n} spatial dim${n > 1 ? "s" : ""}], got ${xa.aval} — pooling acts on one unbatched example; batch with vmap(pool)(xs)`,
+      );
     }
     const spatial = xa.shape.slice(1);
     const padding = this.useCeil ? this.ceilPadding(spatial) : this.padding;
     spatial.forEach((s, i) => {
       if (s + padding[i]![0] + padding[i]![1] < this.kernelSize[i]!) {
-        throw new ShapeError(`${name}: padded spatial dim ${i} (${s} + [${padding[i]!.join(", ")}]) is smaller than the kernel (${this.kernelSize[i]}) — use a larger input or more padding`);
+        throw new ShapeError(
+          `${name}: padded spatial dim ${i} (${s} + [${padding[i]!.join(", ")}]) is smaller than the kernel (${this.kernelSize[i]}) — use a larger input or more padding`,
+        );
       }
     });
     return lax.reduceWindow(xa, this.init, this.operation, [1, ...this.kernelSize], [1, ...this.stride], [[0, 0], ...padding]);
@@ -87,7 +92,10 @@ export class AvgPool extends Pool {
   }
 
   override __call__(x: ArrayLike, opts?: { key?: Array | null }): Array {
-    return np.divide(super.__call__(x, opts), this.kernelSize.reduce((a, b) => a * b, 1));
+    return np.divide(
+      super.__call__(x, opts),
+      this.kernelSize.reduce((a, b) => a * b, 1),
+    );
   }
 }
 
@@ -150,10 +158,12 @@ export class AdaptivePool extends Module {
     let out = np.asarray(x);
     const name = this.constructor.name;
     const n = this.targetSize.length;
-    if (out.ndim !== n + 1) throw new ShapeError(`${name}: expected x of shape [channels, ...${n} spatial dims], got ${out.aval} — batch with vmap`);
+    if (out.ndim !== n + 1)
+      throw new ShapeError(`${name}: expected x of shape [channels, ...${n} spatial dims], got ${out.aval} — batch with vmap`);
     this.targetSize.forEach((t, i) => {
       const size = out.shape[i + 1]!;
-      if (size < t) throw new ShapeError(`${name}: spatial dim ${i} has ${size} elements, fewer than the target ${t} — use a smaller targetSize`);
+      if (size < t)
+        throw new ShapeError(`${name}: spatial dim ${i} has ${size} elements, fewer than the target ${t} — use a smaller targetSize`);
       out = this.pool1d(out, i + 1, t);
     });
     return out;
@@ -171,7 +181,12 @@ export class AdaptivePool extends Module {
     };
     if (heads === 0) return reduce(x, t, base);
     const cut = heads * (base + 1);
-    const sliceAlong = (lo: number, hi: number) => lax.slice(x, x.shape.map((_, k) => (k === axis ? lo : 0)), x.shape.map((s, k) => (k === axis ? hi : s)));
+    const sliceAlong = (lo: number, hi: number) =>
+      lax.slice(
+        x,
+        x.shape.map((_, k) => (k === axis ? lo : 0)),
+        x.shape.map((s, k) => (k === axis ? hi : s)),
+      );
     return np.concatenate([reduce(sliceAlong(0, cut), heads, base + 1), reduce(sliceAlong(cut, n), t - heads, base)], axis);
   }
 }
@@ -225,9 +240,12 @@ function parsePadding(name: string, padding: NonNullable<PoolOptions["padding"]>
   let pairs: [number, number][] | null = null;
   if (typeof padding === "number") pairs = globalThis.Array.from({ length: n }, () => [padding, padding]);
   else if (padding.length === n && padding.every((p) => typeof p === "number")) pairs = (padding as readonly number[]).map((p) => [p, p]);
-  else if (padding.length === n && padding.every((p) => globalThis.Array.isArray(p) && p.length === 2)) pairs = (padding as readonly (readonly [number, number])[]).map(([lo, hi]) => [lo, hi]);
+  else if (padding.length === n && padding.every((p) => globalThis.Array.isArray(p) && p.length === 2))
+    pairs = (padding as readonly (readonly [number, number])[]).map(([lo, hi]) => [lo, hi]);
   if (pairs === null || pairs.some(([lo, hi]) => !Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi < 0)) {
-    throw new ArgumentError(`${name}: padding must be a non-negative int, or ${n} ints or [lo, hi] pairs (one per spatial dim), got ${JSON.stringify(padding)}`);
+    throw new ArgumentError(
+      `${name}: padding must be a non-negative int, or ${n} ints or [lo, hi] pairs (one per spatial dim), got ${JSON.stringify(padding)}`,
+    );
   }
   return pairs;
 }

@@ -28,10 +28,15 @@ export class RotaryPositionalEmbedding extends Module {
 
   constructor(opts: RotaryPositionalEmbeddingOptions) {
     super();
-    if (opts === null || typeof opts !== "object") throw new ArgumentError("RotaryPositionalEmbedding: expected an options object { embeddingSize, theta }");
+    if (opts === null || typeof opts !== "object")
+      throw new ArgumentError("RotaryPositionalEmbedding: expected an options object { embeddingSize, theta }");
     const { embeddingSize, theta = 10_000, dtype = "float32" } = opts;
-    if (!Number.isInteger(embeddingSize) || embeddingSize < 0) throw new ArgumentError(`RotaryPositionalEmbedding: embeddingSize must be a non-negative integer, got ${embeddingSize}`);
-    if (embeddingSize % 2 !== 0) throw new ArgumentError(`RotaryPositionalEmbedding: embeddingSize must be even, got ${embeddingSize} — channels are rotated in pairs`);
+    if (!Number.isInteger(embeddingSize) || embeddingSize < 0)
+      throw new ArgumentError(`RotaryPositionalEmbedding: embeddingSize must be a non-negative integer, got ${embeddingSize}`);
+    if (embeddingSize % 2 !== 0)
+      throw new ArgumentError(
+        `RotaryPositionalEmbedding: embeddingSize must be even, got ${embeddingSize} — channels are rotated in pairs`,
+      );
     if (!(theta > 0)) throw new ArgumentError(`RotaryPositionalEmbedding: theta must be positive, got ${theta}`);
     this.embeddingSize = embeddingSize;
     this.theta = theta;

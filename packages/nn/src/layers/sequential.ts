@@ -24,7 +24,8 @@ export class Sequential extends StatefulLayer {
   constructor(layers: readonly Module[]) {
     super();
     const bad = layers.findIndex((l) => !(l instanceof Module));
-    if (bad >= 0) throw new ArgumentError(`Sequential: layer ${bad} is a ${typeof layers[bad]}, not a Module — wrap plain functions in new Lambda(fn)`);
+    if (bad >= 0)
+      throw new ArgumentError(`Sequential: layer ${bad} is a ${typeof layers[bad]}, not a Module — wrap plain functions in new Lambda(fn)`);
     this.layers = [...layers];
   }
 
@@ -36,7 +37,8 @@ export class Sequential extends StatefulLayer {
   /** The layer at `index` (negative counts from the end). */
   at(index: number): Module {
     const n = this.layers.length;
-    if (!Number.isInteger(index) || index < -n || index >= n) throw new ArgumentError(`Sequential.at: index ${index} is out of range for ${n} layers`);
+    if (!Number.isInteger(index) || index < -n || index >= n)
+      throw new ArgumentError(`Sequential.at: index ${index} is out of range for ${n} layers`);
     return this.layers[index < 0 ? index + n : index]!;
   }
 
@@ -60,7 +62,9 @@ export class Sequential extends StatefulLayer {
       const k = keys === null ? null : keys.get(i);
       if (isStatefulLayer(layer)) {
         if (state === undefined) {
-          throw new ArgumentError(`Sequential: layer ${i} (${layer.constructor.name}) is stateful — call the model with a state: model(x, state), with the state from makeWithState`);
+          throw new ArgumentError(
+            `Sequential: layer ${i} (${layer.constructor.name}) is stateful — call the model with a state: model(x, state), with the state from makeWithState`,
+          );
         }
         [out, state] = layer(out, state, { key: k }) as [Array, State];
       } else {

@@ -45,7 +45,8 @@ export class SpectralNorm<L extends Module = Module> extends StatefulLayer {
     super();
     const { layer, weightName, numPowerIterations = 1, eps = 1e-12, inference = false, key } = opts;
     const w = (layer as unknown as Record<string, unknown>)[weightName];
-    if (!(w instanceof Array)) throw new ArgumentError(`SpectralNorm: layer has no array field '${weightName}' — pass weightName of the weight to normalise`);
+    if (!(w instanceof Array))
+      throw new ArgumentError(`SpectralNorm: layer has no array field '${weightName}' — pass weightName of the weight to normalise`);
     if (w.ndim < 2) throw new ArgumentError(`SpectralNorm: weight '${weightName}' must have at least 2 dimensions, got ${w.aval}`);
     const w2 = np.reshape(w, [w.shape[0]!, -1]);
     const [ukey, vkey] = splitTwo(key);

@@ -33,7 +33,11 @@ export interface ScaleByAdamOptions {
 export function scaleByAdam(opts: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> {
   const { b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, nesterov = false } = opts;
   return {
-    init: (params) => ({ count: zeroCount(), mu: fullLikeTree("scaleByAdam.init", params, 0), nu: fullLikeTree("scaleByAdam.init", params, 0) }),
+    init: (params) => ({
+      count: zeroCount(),
+      mu: fullLikeTree("scaleByAdam.init", params, 0),
+      nu: fullLikeTree("scaleByAdam.init", params, 0),
+    }),
     update: (updates, state) => {
       const mu = updateMoment("scaleByAdam", updates, state.mu, b1, 1);
       const nu = updateMoment("scaleByAdam", updates, state.nu, b2, 2);

@@ -20,7 +20,9 @@ export class OptimizerStateError extends PytreeError {
 }
 
 /** The state of `chain(...transforms)`: a tuple of each transformation's state. */
-export type ChainState<T extends readonly GradientTransformation<any>[]> = { -readonly [K in keyof T]: T[K] extends GradientTransformation<infer S> ? S : never };
+export type ChainState<T extends readonly GradientTransformation<unknown>[]> = {
+  -readonly [K in keyof T]: T[K] extends GradientTransformation<infer S> ? S : never;
+};
 
 /**
  * Re-raises a failure inside transformation `i` as an `OptimizerStateError` when its state's
@@ -47,7 +49,7 @@ function explain(e: unknown, i: number, t: GradientTransformation<unknown>, stat
  * @example
  * const optim = chain(clipByGlobalNorm(1), scaleByAdam(), scaleByLearningRate(1e-3));
  */
-export function chain<const T extends readonly GradientTransformation<any>[]>(...transforms: T): GradientTransformation<ChainState<T>>;
+export function chain<const T extends readonly GradientTransformation<unknown>[]>(...transforms: T): GradientTransformation<ChainState<T>>;
 export function chain(...transforms: GradientTransformation<unknown>[]): GradientTransformation<unknown[]> {
   return {
     init: (params) => transforms.map((t) => t.init(params)),

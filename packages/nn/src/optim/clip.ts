@@ -20,7 +20,11 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation<EmptyS
     update: (updates, state) => {
       const norm = globalNorm(updates);
       const keep = np.less(norm, maxNorm);
-      const out = mapUpdates("clipByGlobalNorm", (u) => np.where(keep, u, np.multiply(np.divide(u, np.astype(norm, u.dtype)), maxNorm)), updates);
+      const out = mapUpdates(
+        "clipByGlobalNorm",
+        (u) => np.where(keep, u, np.multiply(np.divide(u, np.astype(norm, u.dtype)), maxNorm)),
+        updates,
+      );
       return [out as typeof updates, state];
     },
   };

@@ -35,7 +35,9 @@ export function injectHyperparams<A>(
   type O = Exclude<A, number | Array | Schedule>;
   return (opts: O) => {
     if (typeof opts !== "object" || opts === null) {
-      throw new ArgumentError(`injectHyperparams: pass the hyperparameters as an options object, e.g. injectHyperparams(adam)({ learningRate: 1e-3 }), got ${String(opts)}`);
+      throw new ArgumentError(
+        `injectHyperparams: pass the hyperparameters as an options object, e.g. injectHyperparams(adam)({ learningRate: 1e-3 }), got ${String(opts)}`,
+      );
     }
     const numeric: Record<string, number | Array> = {};
     const scheduled: Record<string, Schedule> = {};
@@ -45,21 +47,29 @@ export function injectHyperparams<A>(
       else if (typeof v === "number" || v instanceof Array) numeric[k] = v;
       else other[k] = v;
     }
-    const atCount = (count: Array, dtype: "float32" | "float64" | string) =>
+    const atCount = (count: Array, dtype: string) =>
       Object.fromEntries(Object.entries(scheduled).map(([k, f]) => [k, np.astype(asArray(f(count)), dtype as "float32")]));
     const inner = (hyperparams: Record<string, Array>) => factory({ ...other, ...hyperparams } as A);
     return {
       init: (params) => {
         const dtype = floatDtypeOf(params);
-        const hyperparams = { ...Object.fromEntries(Object.entries(numeric).map(([k, v]) => [k, np.astype(asArray(v), dtype)])), ...atCount(zeroCount(), dtype) };
+        const hyperparams = {
+          ...Object.fromEntries(Object.entries(numeric).map(([k, v]) => [k, np.astype(asArray(v), dtype)])),
+          ...atCount(zeroCount(), dtype),
+        };
         return { count: zeroCount(), hyperparams, innerState: inner(hyperparams).init(params) };
       },
       update: (updates, state, params) => {
         if (typeof state !== "object" || state === null || !("hyperparams" in state)) {
-          throw new ArgumentError("injectHyperparams.update: the state has no hyperparams — pass the state returned by this optimizer's init (or its last update)");
+          throw new ArgumentError(
+            "injectHyperparams.update: the state has no hyperparams — pass the state returned by this optimizer's init (or its last update)",
+          );
         }
         const dtype = floatDtypeOf(updates);
-        const hyperparams = { ...Object.fromEntries(Object.entries(state.hyperparams).map(([k, v]) => [k, np.astype(v, dtype)])), ...atCount(state.count, dtype) };
+        const hyperparams = {
+          ...Object.fromEntries(Object.entries(state.hyperparams).map(([k, v]) => [k, np.astype(v, dtype)])),
+          ...atCount(state.count, dtype),
+        };
         const [u, innerState] = inner(hyperparams).update(updates, state.innerState, params);
         return [u, { count: safeIncrement(state.count), hyperparams, innerState }];
       },

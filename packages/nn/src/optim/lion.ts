@@ -28,7 +28,12 @@ export function scaleByLion(opts: ScaleByLionOptions = {}): GradientTransformati
   return {
     init: (params) => ({ count: zeroCount(), mu: fullLikeTree("scaleByLion.init", params, 0) }),
     update: (updates, state) => {
-      const out = mapUpdates("scaleByLion", (g, m) => np.sign(np.add(np.multiply(oneMinus(b1), g), np.multiply(b1, m!))), updates, state.mu);
+      const out = mapUpdates(
+        "scaleByLion",
+        (g, m) => np.sign(np.add(np.multiply(oneMinus(b1), g), np.multiply(b1, m!))),
+        updates,
+        state.mu,
+      );
       const mu = updateMoment("scaleByLion", updates, state.mu, b2, 1);
       return [out as typeof updates, { count: safeIncrement(state.count), mu }];
     },

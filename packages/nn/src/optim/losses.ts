@@ -83,13 +83,17 @@ export function softmaxCrossEntropyWithIntegerLabels(logits: ArrayLike, labels: 
   const op = "softmaxCrossEntropyWithIntegerLabels";
   const x = floatLogits(op, logits);
   const y = asArray(labels);
-  if (!isInteger(y.dtype)) throw new ArgumentError(`${op}: labels must be integers, got ${y.aval} — pass class indices (int32), or use softmaxCrossEntropy for one-hot labels`);
+  if (!isInteger(y.dtype))
+    throw new ArgumentError(
+      `${op}: labels must be integers, got ${y.aval} — pass class indices (int32), or use softmaxCrossEntropy for one-hot labels`,
+    );
   const axis = opts.axis ?? -1;
   const ax = axis < 0 ? axis + x.ndim : axis;
   if (ax < 0 || ax >= x.ndim || y.ndim !== x.ndim - 1) {
-    throw new ArgumentError(`${op}: labels ${y.aval} must have the shape of logits ${x.aval} without axis ${axis} — one class index per example`);
+    throw new ArgumentError(
+      `${op}: labels ${y.aval} must have the shape of logits ${x.aval} without axis ${axis} — one class index per example`,
+    );
   }
   const labelLogits = np.squeeze(np.takeAlongAxis(x, np.expandDims(y, ax), ax), ax);
   return np.subtract(nn.logsumexp(x, { axis: ax }), labelLogits);
 }
-

@@ -7,7 +7,12 @@ import { mapUpdates } from "./tree";
  * `null` moments (Optax's `update_moment` / `update_moment_per_elem_norm` for real inputs).
  */
 export function updateMoment(op: string, updates: unknown, moments: unknown, decay: number | Array, order: 1 | 2): unknown {
-  return mapUpdates(op, (g, m) => np.add(np.multiply(oneMinus(decay), order === 2 ? np.square(g) : g), np.multiply(decay, m!)), updates, moments);
+  return mapUpdates(
+    op,
+    (g, m) => np.add(np.multiply(oneMinus(decay), order === 2 ? np.square(g) : g), np.multiply(decay, m!)),
+    updates,
+    moments,
+  );
 }
 
 /** `1 - decay`: JS arithmetic for a number (as before), an array op for an injected hyperparameter. */

@@ -45,24 +45,45 @@ export class MultiSteps<S = unknown> implements GradientTransformation<MultiStep
   }
 
   init(params: unknown): MultiStepsState<S> {
-    return { miniStep: zeroCount(), gradientStep: zeroCount(), innerOptState: this.#opt.init(params), accGrads: fullLikeTree("MultiSteps.init", params, 0) };
+    return {
+      miniStep: zeroCount(),
+      gradientStep: zeroCount(),
+      innerOptState: this.#opt.init(params),
+      accGrads: fullLikeTree("MultiSteps.init", params, 0),
+    };
   }
 
   update<U>(updates: U, state: MultiStepsState<S>, params?: unknown): [U, MultiStepsState<S>] {
     const kSteps = this.#everyK(state.gradientStep);
     const n = np.add(state.miniStep, 1);
     const accGrads = this.#useGradMean
-      ? mapUpdates("MultiSteps", (g, acc) => np.add(acc!, np.divide(np.subtract(g, acc!), np.astype(n, acc!.dtype))), updates, state.accGrads)
+      ? mapUpdates(
+          "MultiSteps",
+          (g, acc) => np.add(acc!, np.divide(np.subtract(g, acc!), np.astype(n, acc!.dtype))),
+          updates,
+          state.accGrads,
+        )
       : mapUpdates("MultiSteps", (g, acc) => np.add(acc!, g), updates, state.accGrads);
     const [out, next] = lax.cond(
       np.less(state.miniStep, np.subtract(kSteps, 1)),
       (acc: unknown, inner: unknown) => {
         const zeros = fullLikeTree("MultiSteps", acc, 0);
-        return [zeros, { miniStep: safeIncrement(state.miniStep), gradientStep: state.gradientStep, innerOptState: inner, accGrads: acc }] as const;
+        return [
+          zeros,
+          { miniStep: safeIncrement(state.miniStep), gradientStep: state.gradientStep, innerOptState: inner, accGrads: acc },
+        ] as const;
       },
       (acc: unknown, inner: unknown) => {
         const [u, s] = this.#opt.update(acc, inner as S, params);
-        return [u, { miniStep: zeroCount(), gradientStep: safeIncrement(state.gradientStep), innerOptState: s, accGrads: fullLikeTree("MultiSteps", acc, 0) }] as const;
+        return [
+          u,
+          {
+            miniStep: zeroCount(),
+            gradientStep: safeIncrement(state.gradientStep),
+            innerOptState: s,
+            accGrads: fullLikeTree("MultiSteps", acc, 0),
+          },
+        ] as const;
       },
       accGrads as unknown,
       state.innerOptState as unknown,

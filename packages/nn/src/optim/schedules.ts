@@ -122,7 +122,9 @@ export function cosineDecaySchedule(opts: CosineDecayOptions): BuiltSchedule {
  */
 export function joinSchedules(schedules: readonly BuiltSchedule[], boundaries: readonly number[]): BuiltSchedule {
   if (schedules.length !== boundaries.length + 1) {
-    throw new ArgumentError(`joinSchedules: ${schedules.length} schedules need ${schedules.length - 1} boundaries, got ${boundaries.length}`);
+    throw new ArgumentError(
+      `joinSchedules: ${schedules.length} schedules need ${schedules.length - 1} boundaries, got ${boundaries.length}`,
+    );
   }
   return (count) => {
     let out = schedules[0]!(count);

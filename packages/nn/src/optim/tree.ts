@@ -26,7 +26,9 @@ export function mapUpdates(op: string, f: (g: Array, ...rest: Array[]) => Array,
     gs.map((g, i) => {
       if (isHole(g)) return g;
       if (!(g instanceof Array)) {
-        throw new ArgumentError(`${op}: the update at ${pathOf(updates, i)} is a ${typeof g}, not an array — gradients must be arrays or null (filter the model with isInexactArray)`);
+        throw new ArgumentError(
+          `${op}: the update at ${pathOf(updates, i)} is a ${typeof g}, not an array — gradients must be arrays or null (filter the model with isInexactArray)`,
+        );
       }
       const xs = others.map((o) => o[i]);
       xs.forEach((x) => {

@@ -1,6 +1,14 @@
 /** `addDecayedWeights`: decoupled weight decay (Optax's `add_decayed_weights`), used by `adamw`. */
 import { ArgumentError, np } from "@wax/tracer";
-import { emptyState, safeIncrement, zeroCount, type CountState, type EmptyState, type GradientTransformation, type ScalarOrSchedule } from "./base";
+import {
+  emptyState,
+  safeIncrement,
+  zeroCount,
+  type CountState,
+  type EmptyState,
+  type GradientTransformation,
+  type ScalarOrSchedule,
+} from "./base";
 import { mapUpdates } from "./tree";
 
 /**

@@ -36,7 +36,10 @@ function normalise(xs: Array, mean: number[], variance: number[], eps = 1e-5): n
 const batched = (bn: BatchNorm) => vmap((x: Array, s: State) => bn(x, s), { axisName: "batch", inAxes: [0, null], outAxes: [0, null] });
 
 describe.each(["ema", "batch"] as const)("BatchNorm mode %s", (mode) => {
-  for (const shape of [[8, 3], [6, 2, 5]]) {
+  for (const shape of [
+    [8, 3],
+    [6, 2, 5],
+  ]) {
     test(`first training call normalises with the batch statistics, input ${JSON.stringify(shape)}`, () => {
       const xs = random.normal(random.PRNGKey(3), shape).mul(2).add(1);
       const [bn, state] = makeWithState(BatchNorm)({ inputSize: shape[1]!, axisName: "batch", channelwiseAffine: false, mode });
@@ -75,7 +78,10 @@ describe("BatchNorm ema mode", () => {
 
   test("channelwise affine applies weight and bias", () => {
     const [bn, s0] = makeWithState(BatchNorm)({ inputSize: 2, axisName: "batch" });
-    const xs = array([[1, 2], [3, 6]]);
+    const xs = array([
+      [1, 2],
+      [3, 6],
+    ]);
     const [out] = batched(bn)(xs, s0);
     close(flat(out), normalise(xs, [2, 4], [1, 4]));
   });
@@ -86,9 +92,15 @@ describe("BatchNorm batch mode", () => {
     const m = 0.8;
     const [bn, s0] = makeWithState(BatchNorm)({ inputSize: 2, axisName: "batch", momentum: m, mode: "batch", channelwiseAffine: false });
     // Zero training steps: hidden mean 0, var 1, scale guarded at 1 -> x / sqrt(1 + eps).
-    const x0 = array([[1, -2], [3, 4]]);
+    const x0 = array([
+      [1, -2],
+      [3, 4],
+    ]);
     const o0 = vmap((x: Array) => inferenceMode(bn)(x, s0)[0])(x0) as Array;
-    close(flat(o0), [1, -2, 3, 4].map((v) => v / Math.sqrt(1 + 1e-5)));
+    close(
+      flat(o0),
+      [1, -2, 3, 4].map((v) => v / Math.sqrt(1 + 1e-5)),
+    );
     const x1 = random.normal(random.PRNGKey(4), [9, 2]);
     const x2 = random.normal(random.PRNGKey(5), [9, 2]).add(2);
     const [, s1] = batched(bn)(x1, s0);
@@ -104,7 +116,14 @@ describe("BatchNorm batch mode", () => {
     const scale = 1 - m ** 2;
     const x3 = array([[0.5, 1.5]]);
     const o3 = vmap((x: Array) => inferenceMode(bn)(x, s2)[0])(x3) as Array;
-    close(flat(o3), normalise(x3, hm.map((v) => v / scale), hv.map((v) => v / scale)));
+    close(
+      flat(o3),
+      normalise(
+        x3,
+        hm.map((v) => v / scale),
+        hv.map((v) => v / scale),
+      ),
+    );
   });
 });
 

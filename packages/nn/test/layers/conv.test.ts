@@ -13,7 +13,12 @@ type Pads = [[number, number], [number, number]];
  * pads are applied with tf.pad; stride and dilation together (which tfjs refuses) are computed
  * as the stride-1 dilated convolution subsampled by the stride.
  */
-function tfConv2d(x: Array, w: Array, bias: Array | null, opts: { stride: [number, number]; pad: "same" | "valid" | Pads; dilation: [number, number]; groups: number }) {
+function tfConv2d(
+  x: Array,
+  w: Array,
+  bias: Array | null,
+  opts: { stride: [number, number]; pad: "same" | "valid" | Pads; dilation: [number, number]; groups: number },
+) {
   return oracle(() => {
     const [outC, cg] = [w.shape[0]!, w.shape[1]!];
     let xt = tf.expandDims(tf.transpose(toTf(x), [1, 2, 0]), 0) as tf.Tensor4D;
@@ -52,16 +57,134 @@ interface Case {
 }
 
 const cases2d: Case[] = [
-  { name: "defaults (padding 0)", cin: 3, cout: 4, kernel: 3, opts: {}, hw: [6, 7], oracle: { stride: [1, 1], pad: "valid", dilation: [1, 1], groups: 1 } },
-  { name: "stride 2, padding 1, rectangular kernel", cin: 2, cout: 3, kernel: [2, 3], opts: { stride: 2, padding: 1 }, hw: [7, 8], oracle: { stride: [2, 2], pad: [[1, 1], [1, 1]], dilation: [1, 1], groups: 1 } },
-  { name: "per-dim pairs and dilation 2", cin: 2, cout: 2, kernel: 3, opts: { padding: [[1, 2], [0, 1]], dilation: 2 }, hw: [8, 9], oracle: { stride: [1, 1], pad: [[1, 2], [0, 1]], dilation: [2, 2], groups: 1 } },
-  { name: "per-dim ints", cin: 1, cout: 2, kernel: [3, 1], opts: { padding: [2, 0] }, hw: [4, 5], oracle: { stride: [1, 1], pad: [[2, 2], [0, 0]], dilation: [1, 1], groups: 1 } },
-  { name: "groups 2 with SAME", cin: 4, cout: 6, kernel: 3, opts: { groups: 2, padding: "SAME" }, hw: [5, 6], oracle: { stride: [1, 1], pad: "same", dilation: [1, 1], groups: 2 } },
-  { name: "SAME with per-dim stride", cin: 3, cout: 2, kernel: [3, 2], opts: { stride: [2, 1], padding: "SAME" }, hw: [7, 5], oracle: { stride: [2, 1], pad: "same", dilation: [1, 1], groups: 1 } },
-  { name: "SAME with dilation (odd total pad)", cin: 2, cout: 2, kernel: 2, opts: { padding: "same" as "SAME", dilation: [3, 1] }, hw: [7, 6], oracle: { stride: [1, 1], pad: "same", dilation: [3, 1], groups: 1 } },
-  { name: "stride and dilation together", cin: 2, cout: 3, kernel: 2, opts: { stride: 2, dilation: 2, padding: [1, 1] }, hw: [9, 9], oracle: { stride: [2, 2], pad: [[1, 1], [1, 1]], dilation: [2, 2], groups: 1 } },
-  { name: "depthwise (groups = channels), no bias", cin: 4, cout: 4, kernel: 3, opts: { groups: 4, useBias: false }, hw: [5, 5], oracle: { stride: [1, 1], pad: "valid", dilation: [1, 1], groups: 4 } },
-  { name: "VALID string", cin: 2, cout: 2, kernel: 2, opts: { padding: "VALID", stride: 3 }, hw: [8, 7], oracle: { stride: [3, 3], pad: "valid", dilation: [1, 1], groups: 1 } },
+  {
+    name: "defaults (padding 0)",
+    cin: 3,
+    cout: 4,
+    kernel: 3,
+    opts: {},
+    hw: [6, 7],
+    oracle: { stride: [1, 1], pad: "valid", dilation: [1, 1], groups: 1 },
+  },
+  {
+    name: "stride 2, padding 1, rectangular kernel",
+    cin: 2,
+    cout: 3,
+    kernel: [2, 3],
+    opts: { stride: 2, padding: 1 },
+    hw: [7, 8],
+    oracle: {
+      stride: [2, 2],
+      pad: [
+        [1, 1],
+        [1, 1],
+      ],
+      dilation: [1, 1],
+      groups: 1,
+    },
+  },
+  {
+    name: "per-dim pairs and dilation 2",
+    cin: 2,
+    cout: 2,
+    kernel: 3,
+    opts: {
+      padding: [
+        [1, 2],
+        [0, 1],
+      ],
+      dilation: 2,
+    },
+    hw: [8, 9],
+    oracle: {
+      stride: [1, 1],
+      pad: [
+        [1, 2],
+        [0, 1],
+      ],
+      dilation: [2, 2],
+      groups: 1,
+    },
+  },
+  {
+    name: "per-dim ints",
+    cin: 1,
+    cout: 2,
+    kernel: [3, 1],
+    opts: { padding: [2, 0] },
+    hw: [4, 5],
+    oracle: {
+      stride: [1, 1],
+      pad: [
+        [2, 2],
+        [0, 0],
+      ],
+      dilation: [1, 1],
+      groups: 1,
+    },
+  },
+  {
+    name: "groups 2 with SAME",
+    cin: 4,
+    cout: 6,
+    kernel: 3,
+    opts: { groups: 2, padding: "SAME" },
+    hw: [5, 6],
+    oracle: { stride: [1, 1], pad: "same", dilation: [1, 1], groups: 2 },
+  },
+  {
+    name: "SAME with per-dim stride",
+    cin: 3,
+    cout: 2,
+    kernel: [3, 2],
+    opts: { stride: [2, 1], padding: "SAME" },
+    hw: [7, 5],
+    oracle: { stride: [2, 1], pad: "same", dilation: [1, 1], groups: 1 },
+  },
+  {
+    name: "SAME with dilation (odd total pad)",
+    cin: 2,
+    cout: 2,
+    kernel: 2,
+    opts: { padding: "same" as "SAME", dilation: [3, 1] },
+    hw: [7, 6],
+    oracle: { stride: [1, 1], pad: "same", dilation: [3, 1], groups: 1 },
+  },
+  {
+    name: "stride and dilation together",
+    cin: 2,
+    cout: 3,
+    kernel: 2,
+    opts: { stride: 2, dilation: 2, padding: [1, 1] },
+    hw: [9, 9],
+    oracle: {
+      stride: [2, 2],
+      pad: [
+        [1, 1],
+        [1, 1],
+      ],
+      dilation: [2, 2],
+      groups: 1,
+    },
+  },
+  {
+    name: "depthwise (groups = channels), no bias",
+    cin: 4,
+    cout: 4,
+    kernel: 3,
+    opts: { groups: 4, useBias: false },
+    hw: [5, 5],
+    oracle: { stride: [1, 1], pad: "valid", dilation: [1, 1], groups: 4 },
+  },
+  {
+    name: "VALID string",
+    cin: 2,
+    cout: 2,
+    kernel: 2,
+    opts: { padding: "VALID", stride: 3 },
+    hw: [8, 7],
+    oracle: { stride: [3, 3], pad: "valid", dilation: [1, 1], groups: 1 },
+  },
 ];
 
 describe("Conv initialisation", () => {
@@ -82,7 +205,15 @@ describe("Conv initialisation", () => {
 
   test("static hyper-parameters are normalised per spatial dim", () => {
     const c = new Conv2d(2, 2, 3, { stride: [2, 1], padding: 1, dilation: 2, key: random.key(0) });
-    expect([c.kernelSize, c.stride, c.padding, c.dilation]).toEqual([[3, 3], [2, 1], [[1, 1], [1, 1]], [2, 2]]);
+    expect([c.kernelSize, c.stride, c.padding, c.dilation]).toEqual([
+      [3, 3],
+      [2, 1],
+      [
+        [1, 1],
+        [1, 1],
+      ],
+      [2, 2],
+    ]);
     expect(new Conv1d(1, 1, 3, { padding: "same_lower" as "SAME_LOWER", key: random.key(0) }).padding).toBe("SAME_LOWER");
     expect(new Conv(3, 1, 1, 2, { key: random.key(0) }).weight.shape).toEqual([1, 1, 2, 2, 2]);
   });
@@ -101,9 +232,27 @@ describe("Conv2d forward matches tfjs conv2d", () => {
 describe("Conv1d", () => {
   test("forward matches tfjs (as a height-1 conv2d) for padding, stride and dilation", () => {
     const configs: [Omit<ConvOptions, "key">, Pads | "same"][] = [
-      [{}, [[0, 0], [0, 0]]],
-      [{ padding: 2, stride: 2 }, [[0, 0], [2, 2]]],
-      [{ padding: [[0, 3]], dilation: 3 }, [[0, 0], [0, 3]]],
+      [
+        {},
+        [
+          [0, 0],
+          [0, 0],
+        ],
+      ],
+      [
+        { padding: 2, stride: 2 },
+        [
+          [0, 0],
+          [2, 2],
+        ],
+      ],
+      [
+        { padding: [[0, 3]], dilation: 3 },
+        [
+          [0, 0],
+          [0, 3],
+        ],
+      ],
       [{ padding: "SAME", stride: 3 }, "same"],
     ];
     configs.forEach(([opts, pad], i) => {
@@ -131,7 +280,10 @@ describe("Conv1d", () => {
 
   test("padding modes as Equinox documents them: 1234 -> REFLECT 32123432, REPLICATE 11123444, CIRCULAR 34123412", () => {
     const identity = (paddingMode: ConvOptions["paddingMode"]) =>
-      treeAt((m: Conv1d) => [m.weight, m.bias], new Conv1d(1, 1, 1, { padding: 2, paddingMode, key: random.key(0) }), [array([[[1]]]), array([[0]])]);
+      treeAt((m: Conv1d) => [m.weight, m.bias], new Conv1d(1, 1, 1, { padding: 2, paddingMode, key: random.key(0) }), [
+        array([[[1]]]),
+        array([[0]]),
+      ]);
     const x = array([[1, 2, 3, 4]]);
     expect(identity("ZEROS")(x).tolist()).toEqual([[0, 0, 1, 2, 3, 4, 0, 0]]);
     expect(identity("REFLECT")(x).tolist()).toEqual([[3, 2, 1, 2, 3, 4, 3, 2]]);
@@ -142,17 +294,46 @@ describe("Conv1d", () => {
 
 describe("Conv2d padding modes", () => {
   test("REFLECT matches tfjs mirrorPad('reflect') followed by a VALID conv", () => {
-    const conv = new Conv2d(2, 3, 3, { padding: [[2, 1], [1, 2]], paddingMode: "REFLECT", key: random.key(5) });
+    const conv = new Conv2d(2, 3, 3, {
+      padding: [
+        [2, 1],
+        [1, 2],
+      ],
+      paddingMode: "REFLECT",
+      key: random.key(5),
+    });
     const x = randomArray([2, 5, 6], 30);
-    const padded = oracle(() => tf.mirrorPad(toTf(x), [[0, 0], [2, 1], [1, 2]], "reflect"));
+    const padded = oracle(() =>
+      tf.mirrorPad(
+        toTf(x),
+        [
+          [0, 0],
+          [2, 1],
+          [1, 2],
+        ],
+        "reflect",
+      ),
+    );
     const xp = array(Float32Array.from(padded.data), { shape: padded.shape });
-    expectClose(conv(x), tfConv2d(xp, conv.weight, conv.bias, { stride: [1, 1], pad: "valid", dilation: [1, 1], groups: 1 }), { rtol: 1e-5, atol: 1e-5 });
+    expectClose(conv(x), tfConv2d(xp, conv.weight, conv.bias, { stride: [1, 1], pad: "valid", dilation: [1, 1], groups: 1 }), {
+      rtol: 1e-5,
+      atol: 1e-5,
+    });
   });
 });
 
 describe("Conv gradients", () => {
   test("grad of a Conv2d (stride, pairs, dilation, groups) matches central finite differences in float64", () => {
-    const base = new Conv2d(4, 2, [2, 3], { stride: [2, 1], padding: [[1, 0], [1, 2]], dilation: [1, 2], groups: 2, key: random.key(8) });
+    const base = new Conv2d(4, 2, [2, 3], {
+      stride: [2, 1],
+      padding: [
+        [1, 0],
+        [1, 2],
+      ],
+      dilation: [1, 2],
+      groups: 2,
+      key: random.key(8),
+    });
     const w = randomArray([2, 2, 2, 3], 40, "float64");
     const b = randomArray([2, 1, 1], 41, "float64");
     const x = randomArray([4, 5, 6], 42, "float64");
@@ -161,9 +342,21 @@ describe("Conv gradients", () => {
     const loss = (xv: Array, wv: Array, bv: Array) => np.sum(np.multiply(treeAt((m: Conv2d) => [m.weight, m.bias], base, [wv, bv])(xv), r));
     const [gx, gw, gb] = grad(loss, { argnums: [0, 1, 2] })(x, w, b) as Array[];
     expect(gx!.dtype).toBe("float64");
-    expectClose(gx!, finiteDifferences((v) => loss(v, w, b), x), { rtol: 1e-6, atol: 1e-8 });
-    expectClose(gw!, finiteDifferences((v) => loss(x, v, b), w), { rtol: 1e-6, atol: 1e-8 });
-    expectClose(gb!, finiteDifferences((v) => loss(x, w, v), b), { rtol: 1e-6, atol: 1e-8 });
+    expectClose(
+      gx!,
+      finiteDifferences((v) => loss(v, w, b), x),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
+    expectClose(
+      gw!,
+      finiteDifferences((v) => loss(x, v, b), w),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
+    expectClose(
+      gb!,
+      finiteDifferences((v) => loss(x, w, v), b),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
   });
 
   test("grad through a REFLECT-padded Conv1d matches central finite differences", () => {
@@ -172,8 +365,16 @@ describe("Conv gradients", () => {
     const x = randomArray([2, 7], 45, "float64");
     const loss = (xv: Array, wv: Array) => np.sum(np.square(treeAt((m: Conv1d) => m.weight, base, wv)(xv)));
     const [gx, gw] = grad(loss, { argnums: [0, 1] })(x, w) as Array[];
-    expectClose(gx!, finiteDifferences((v) => loss(v, w), x), { rtol: 1e-6, atol: 1e-8 });
-    expectClose(gw!, finiteDifferences((v) => loss(x, v), w), { rtol: 1e-6, atol: 1e-8 });
+    expectClose(
+      gx!,
+      finiteDifferences((v) => loss(v, w), x),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
+    expectClose(
+      gw!,
+      finiteDifferences((v) => loss(x, v), w),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
   });
 });
 
@@ -203,22 +404,36 @@ describe("Conv errors name the layer and the shapes", () => {
   test("wrong rank or channel count", () => {
     expect(() => conv(randomArray([3, 5], 1))).toThrow(/Conv2d: expected x of shape \[3, \.\.\.2 spatial dims\], got f32\[3,5\] — .*vmap/);
     expect(() => conv(randomArray([2, 5, 5], 1))).toThrow(/Conv2d: expected x of shape \[3, \.\.\.2 spatial dims\], got f32\[2,5,5\]/);
-    expect(() => new Conv1d(2, 2, 3, { key: random.key(0) })(randomArray([1, 2, 8], 1))).toThrow(/Conv1d: expected x of shape \[2, \.\.\.1 spatial dim\], got f32\[1,2,8\]/);
+    expect(() => new Conv1d(2, 2, 3, { key: random.key(0) })(randomArray([1, 2, 8], 1))).toThrow(
+      /Conv1d: expected x of shape \[2, \.\.\.1 spatial dim\], got f32\[1,2,8\]/,
+    );
   });
 
   test("input smaller than the dilated kernel", () => {
-    expect(() => conv(randomArray([3, 2, 5], 1))).toThrow(/Conv2d: padded input spatial shape \[2, 5\] \(from f32\[3,2,5\]\) is smaller than the dilated kernel \[3, 3\]/);
-    expect(() => new Conv1d(1, 1, 3, { dilation: 3, padding: 1, key: random.key(0) })(randomArray([1, 4], 1))).toThrow(/Conv1d: padded input spatial shape \[6\] .* dilated kernel \[7\]/);
+    expect(() => conv(randomArray([3, 2, 5], 1))).toThrow(
+      /Conv2d: padded input spatial shape \[2, 5\] \(from f32\[3,2,5\]\) is smaller than the dilated kernel \[3, 3\]/,
+    );
+    expect(() => new Conv1d(1, 1, 3, { dilation: 3, padding: 1, key: random.key(0) })(randomArray([1, 4], 1))).toThrow(
+      /Conv1d: padded input spatial shape \[6\] .* dilated kernel \[7\]/,
+    );
   });
 
   test("bad hyper-parameters", () => {
     const key = random.key(0);
-    expect(() => new Conv2d(3, 4, 3, { groups: 2, key })).toThrow(/Conv2d: inChannels \(3\) and outChannels \(4\) must be divisible by groups \(2\)/);
-    expect(() => new Conv2d(4, 3, 3, { groups: 2, key })).toThrow(/Conv2d: inChannels \(4\) and outChannels \(3\) must be divisible by groups \(2\)/);
+    expect(() => new Conv2d(3, 4, 3, { groups: 2, key })).toThrow(
+      /Conv2d: inChannels \(3\) and outChannels \(4\) must be divisible by groups \(2\)/,
+    );
+    expect(() => new Conv2d(4, 3, 3, { groups: 2, key })).toThrow(
+      /Conv2d: inChannels \(4\) and outChannels \(3\) must be divisible by groups \(2\)/,
+    );
     expect(() => new Conv2d(3, 4, [3, 3, 3], { key })).toThrow(/Conv2d: kernelSize \[3, 3, 3\] has 3 entries, expected 2/);
     expect(() => new Conv2d(3, 4, 3, { stride: 0, key })).toThrow(/Conv2d: stride must be a positive integer, got 0/);
-    expect(() => new Conv1d(3, 4, 3, { padding: "FULL" as "SAME", key })).toThrow(/Conv1d: padding string must be "SAME", "SAME_LOWER" or "VALID", got "FULL"/);
-    expect(() => new Conv1d(3, 4, 3, { padding: [1, 2] as never, key })).toThrow(/Conv1d: padding must be a string, a non-negative int, or 1 ints or \[lo, hi\] pairs/);
+    expect(() => new Conv1d(3, 4, 3, { padding: "FULL" as "SAME", key })).toThrow(
+      /Conv1d: padding string must be "SAME", "SAME_LOWER" or "VALID", got "FULL"/,
+    );
+    expect(() => new Conv1d(3, 4, 3, { padding: [1, 2] as never, key })).toThrow(
+      /Conv1d: padding must be a string, a non-negative int, or 1 ints or \[lo, hi\] pairs/,
+    );
     expect(() => new Conv1d(3, 4, 3, { paddingMode: "MIRROR" as "REFLECT", key })).toThrow(/Conv1d: paddingMode must be/);
     expect(() => new Conv1d(3, 4, 3, {} as ConvOptions)).toThrow(/Conv1d: a PRNG key is required/);
   });

@@ -74,7 +74,11 @@ describe("Dropout", () => {
     const gx = grad((v: Array) => new Dropout({ p: 0.4 })(v, { key }).sum())(x) as Array;
     const u = random.uniform(key, [10]).data;
     const q = Math.fround(1 - 0.4);
-    expectClose(gx, globalThis.Array.from(u, (v) => (v < q ? 1 / q : 0)), { rtol: 1e-6 });
+    expectClose(
+      gx,
+      globalThis.Array.from(u, (v) => (v < q ? 1 / q : 0)),
+      { rtol: 1e-6 },
+    );
     const gp = grad((p: Array) => treeAt((m: Dropout) => m.p, new Dropout(), p)(x, { key }).sum())(array(0.4)) as Array;
     expect(gp.item()).toBe(0);
   });

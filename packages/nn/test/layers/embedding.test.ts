@@ -44,7 +44,11 @@ describe("Embedding", () => {
   test("the gradient with respect to the table is one-hot in the picked row", () => {
     const emb = new Embedding(3, 2, { key: random.key(4) });
     const g = filterGrad((m: Embedding, i: Array) => m(i).sum())(emb, array(1, { dtype: "int32" })) as Embedding;
-    expect(g.weight.tolist()).toEqual([[0, 0], [1, 1], [0, 0]]);
+    expect(g.weight.tolist()).toEqual([
+      [0, 0],
+      [1, 1],
+      [0, 0],
+    ]);
   });
 
   test("filterJit (compiled WebAssembly) with a traced index matches eager", () => {
@@ -56,7 +60,10 @@ describe("Embedding", () => {
 
   test("vmap(vmap(embedding)) over a [128, 64] batch of ids is one gather, compiled and eager alike", () => {
     const emb = new Embedding(1000, 16, { key: random.key(7) });
-    const ids = array(Int32Array.from({ length: 128 * 64 }, (_, k) => ((k * 7919) % 1100) - 50), { dtype: "int32", shape: [128, 64] });
+    const ids = array(
+      Int32Array.from({ length: 128 * 64 }, (_, k) => ((k * 7919) % 1100) - 50),
+      { dtype: "int32", shape: [128, 64] },
+    );
     const jf = filterJit((m: Embedding, i: Array) => vmap(vmap(m))(i));
     const out = jf(emb, ids);
     expect(jf.lastJaxpr()!.jaxpr.eqns.filter((e) => e.prim.name === "gather").length).toBe(1);
@@ -66,7 +73,9 @@ describe("Embedding", () => {
 
   test("non-scalar or non-integer indices are rejected, naming the layer and the shape", () => {
     const emb = new Embedding(4, 2, { key: random.key(6) });
-    expect(() => emb(array([1, 2], { dtype: "int32" }))).toThrow(/Embedding: expected one integer index of shape \[\], got i32\[2\] — .*vmap/);
+    expect(() => emb(array([1, 2], { dtype: "int32" }))).toThrow(
+      /Embedding: expected one integer index of shape \[\], got i32\[2\] — .*vmap/,
+    );
     expect(() => emb(array(1.5))).toThrow(/Embedding: expected one integer index of shape \[\], got f32\[\]/);
   });
 });

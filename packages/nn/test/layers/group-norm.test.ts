@@ -20,7 +20,8 @@ function tfGroupNorm(x: Array, groups: number, w: Array | null, b: Array | null,
   });
 }
 
-const withParams = (n: GroupNorm, seed: number) => treeAt((m: GroupNorm) => [m.weight, m.bias], n, [randomArray([n.channels!], seed), randomArray([n.channels!], seed + 1)]);
+const withParams = (n: GroupNorm, seed: number) =>
+  treeAt((m: GroupNorm) => [m.weight, m.bias], n, [randomArray([n.channels!], seed), randomArray([n.channels!], seed + 1)]);
 
 describe("GroupNorm", () => {
   test("initialises a per-channel weight of ones and bias of zeros", () => {
@@ -33,7 +34,12 @@ describe("GroupNorm", () => {
   });
 
   test("forward matches tfjs for several group counts and spatial ranks", () => {
-    for (const [groups, shape] of [[1, [4, 5]], [2, [4, 3, 2]], [4, [4, 6]], [3, [6]]] as [number, number[]][]) {
+    for (const [groups, shape] of [
+      [1, [4, 5]],
+      [2, [4, 3, 2]],
+      [4, [4, 6]],
+      [3, [6]],
+    ] as [number, number[]][]) {
       const n = withParams(new GroupNorm({ groups, channels: shape[0]!, eps: 1e-3 }), groups);
       const x = np.add(np.multiply(randomArray(shape, 10 + groups), 2), 0.3);
       expectClose(n(x), tfGroupNorm(x, groups, n.weight, n.bias, 1e-3), { rtol: 1e-5, atol: 2e-5 });
@@ -55,8 +61,12 @@ describe("GroupNorm", () => {
 
   test("errors say what is wrong and what to do", () => {
     expect(() => new GroupNorm({ groups: 3, channels: 4 })).toThrow(/GroupNorm: groups \(3\) must divide channels \(4\)/);
-    expect(() => new GroupNorm({ groups: 2 })).toThrow(/GroupNorm: channels is required when channelwiseAffine is true — pass \{ channels \}/);
-    expect(() => new GroupNorm({ groups: 2, channels: 4 })(randomArray([2, 4, 3], 1))).toThrow(/GroupNorm: expected x of shape \[channels, \.\.\.spatial\] with channels 4, got f32\[2,4,3\] — .*vmap/);
+    expect(() => new GroupNorm({ groups: 2 })).toThrow(
+      /GroupNorm: channels is required when channelwiseAffine is true — pass \{ channels \}/,
+    );
+    expect(() => new GroupNorm({ groups: 2, channels: 4 })(randomArray([2, 4, 3], 1))).toThrow(
+      /GroupNorm: expected x of shape \[channels, \.\.\.spatial\] with channels 4, got f32\[2,4,3\] — .*vmap/,
+    );
   });
 
   test("vmap normalises each example separately; filterJit matches eager", () => {
@@ -75,7 +85,15 @@ describe("GroupNorm", () => {
     const r = randomArray([4, 3], 53, "float64");
     const loss = (xv: Array, wv: Array) => np.sum(np.multiply(treeAt((m: GroupNorm) => m.weight, base, wv)(xv), r));
     const [gx, gw] = grad(loss, { argnums: [0, 1] })(x, w) as Array[];
-    expectClose(gx!, finiteDifferences((v) => loss(v, w), x), { rtol: 1e-6, atol: 1e-8 });
-    expectClose(gw!, finiteDifferences((v) => loss(x, v), w), { rtol: 1e-6, atol: 1e-8 });
+    expectClose(
+      gx!,
+      finiteDifferences((v) => loss(v, w), x),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
+    expectClose(
+      gw!,
+      finiteDifferences((v) => loss(x, v), w),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
   });
 });

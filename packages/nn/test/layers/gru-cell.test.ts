@@ -52,7 +52,9 @@ describe("GRUCell", () => {
   test("shape errors name the expected shapes, and a key is required", () => {
     const cell = new GRUCell(4, 5, { key: random.PRNGKey(1) });
     expect(() => cell(np.zeros([3]), np.zeros([5]))).toThrow(/GRUCell: expected an input of shape \[4\], got f32\[3\] — .*lax\.scan.*vmap/);
-    expect(() => cell(np.zeros([4]), np.zeros([2, 5]))).toThrow(/GRUCell: expected hidden of shape \[5\], got f32\[2,5\] — start from np\.zeros\(\[5\]\)/);
+    expect(() => cell(np.zeros([4]), np.zeros([2, 5]))).toThrow(
+      /GRUCell: expected hidden of shape \[5\], got f32\[2,5\] — start from np\.zeros\(\[5\]\)/,
+    );
     expect(() => new GRUCell(4, 5, {} as never)).toThrow(/GRUCell: a PRNG key is required/);
     expect(() => new GRUCell(4, 0, { key: random.PRNGKey(1) })).toThrow(/GRUCell: hiddenSize must be a positive integer, got 0/);
   });

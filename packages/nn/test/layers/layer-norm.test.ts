@@ -26,8 +26,14 @@ function withParams(ln: LayerNorm, seed: number): LayerNorm {
 describe("LayerNorm", () => {
   test("initialises weight to ones and bias to zeros of the given shape; an int shape becomes [n]", () => {
     const ln = new LayerNorm([2, 3]);
-    expect(ln.weight!.tolist()).toEqual([[1, 1, 1], [1, 1, 1]]);
-    expect(ln.bias!.tolist()).toEqual([[0, 0, 0], [0, 0, 0]]);
+    expect(ln.weight!.tolist()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
+    expect(ln.bias!.tolist()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     expect(new LayerNorm(4).shape).toEqual([4]);
     const bare = new LayerNorm(4, { useWeight: false, useBias: false });
     expect(bare.weight).toBeNull();
@@ -35,7 +41,11 @@ describe("LayerNorm", () => {
   });
 
   test("forward matches tfjs (moments over all elements, rsqrt, weight and bias)", () => {
-    for (const [shape, eps] of [[[7], 1e-5], [[3, 4], 1e-5], [[2, 3, 5], 0.1]] as [number[], number][]) {
+    for (const [shape, eps] of [
+      [[7], 1e-5],
+      [[3, 4], 1e-5],
+      [[2, 3, 5], 0.1],
+    ] as [number[], number][]) {
       const ln = withParams(new LayerNorm(shape, { eps }), shape.length);
       const x = np.add(np.multiply(randomArray(shape, 10 + shape.length), 3), 0.5);
       expectClose(ln(x), tfLayerNorm(x, ln.weight, ln.bias, eps), { rtol: 1e-5, atol: 1e-5 });
@@ -93,11 +103,24 @@ describe("LayerNorm", () => {
     const b = randomArray([2, 3], 51, "float64");
     const x = randomArray([2, 3], 52, "float64");
     const r = randomArray([2, 3], 53, "float64");
-    const loss = (xv: Array, wv: Array, bv: Array) => np.sum(np.multiply(treeAt((m: LayerNorm) => [m.weight, m.bias], base, [wv, bv])(xv), r));
+    const loss = (xv: Array, wv: Array, bv: Array) =>
+      np.sum(np.multiply(treeAt((m: LayerNorm) => [m.weight, m.bias], base, [wv, bv])(xv), r));
     const [gx, gw, gb] = grad(loss, { argnums: [0, 1, 2] })(x, w, b) as Array[];
-    expectClose(gx!, finiteDifferences((v) => loss(v, w, b), x), { rtol: 1e-6, atol: 1e-8 });
-    expectClose(gw!, finiteDifferences((v) => loss(x, v, b), w), { rtol: 1e-6, atol: 1e-8 });
-    expectClose(gb!, finiteDifferences((v) => loss(x, w, v), b), { rtol: 1e-6, atol: 1e-8 });
+    expectClose(
+      gx!,
+      finiteDifferences((v) => loss(v, w, b), x),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
+    expectClose(
+      gw!,
+      finiteDifferences((v) => loss(x, v, b), w),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
+    expectClose(
+      gb!,
+      finiteDifferences((v) => loss(x, w, v), b),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
   });
 
   test("filterJit (compiled WebAssembly) matches eager", () => {

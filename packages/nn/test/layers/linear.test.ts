@@ -19,10 +19,13 @@ describe("Linear", () => {
     const b = l.bias!.tolist() as number[];
     const want = w.map((row, i) => row[0]! * 0.5 + row[1]! * -2 + b[i]!);
     close(l(x).tolist() as number[], want);
-    const xs = array([[0.5, -2], [1, 1]]);
+    const xs = array([
+      [0.5, -2],
+      [1, 1],
+    ]);
     close((vmap(l)(xs) as Array).get(0).tolist() as number[], want);
     const jl = filterJit((m: Linear, xs: Array) => vmap(m)(xs) as Array);
-    close((jl(l, xs).get(0).tolist() as number[]), want, 1e-6);
+    close(jl(l, xs).get(0).tolist() as number[], want, 1e-6);
   });
 
   test("no bias, scalar features, shape errors", () => {

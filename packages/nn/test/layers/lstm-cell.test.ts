@@ -41,7 +41,9 @@ describe("LSTMCell", () => {
     const cell = new LSTMCell(4, 5, { key: random.PRNGKey(1) });
     expect(() => cell(np.zeros([4]), np.zeros([5]) as never)).toThrow(/LSTMCell: hidden must be a pair \[h, c\]/);
     expect(() => cell(np.zeros([4]), [np.zeros([5]), np.zeros([4])])).toThrow(/LSTMCell: expected c of shape \[5\], got f32\[4\]/);
-    expect(() => cell(np.zeros([2, 4]), [np.zeros([5]), np.zeros([5])])).toThrow(/LSTMCell: expected an input of shape \[4\], got f32\[2,4\]/);
+    expect(() => cell(np.zeros([2, 4]), [np.zeros([5]), np.zeros([5])])).toThrow(
+      /LSTMCell: expected an input of shape \[4\], got f32\[2,4\]/,
+    );
   });
 
   test("vmap batches examples and states; filterJit over lax.scan matches eager", () => {
@@ -55,7 +57,8 @@ describe("LSTMCell", () => {
       expectClose(bh.get(i), h, { atol: 1e-6 });
       expectClose(bc.get(i), c, { atol: 1e-6 });
     }
-    const run = (m: LSTMCell, seq: Array) => (lax.scan((hc: [Array, Array], x: Array) => [m(x, hc), null], [np.zeros([4]), np.zeros([4])], seq)[0] as [Array, Array])[0];
+    const run = (m: LSTMCell, seq: Array) =>
+      (lax.scan((hc: [Array, Array], x: Array) => [m(x, hc), null], [np.zeros([4]), np.zeros([4])], seq)[0] as [Array, Array])[0];
     const seq = randomArray([5, 3], 10);
     expectClose(filterJit(run)(cell, seq), run(cell, seq), { rtol: 1e-5, atol: 1e-6 });
   });
@@ -65,7 +68,11 @@ describe("LSTMCell", () => {
     const seq = randomArray([3, 2], 12, "float64");
     const loss = (w: Array) => {
       const m = treeAt((c: LSTMCell) => c.weightIh, cell, w);
-      const [[h, c]] = lax.scan((hc: [Array, Array], x: Array) => [m(x, hc), null], [np.zeros([3], "float64"), np.full([3], 0.2, "float64")], seq) as [[Array, Array], unknown];
+      const [[h, c]] = lax.scan(
+        (hc: [Array, Array], x: Array) => [m(x, hc), null],
+        [np.zeros([3], "float64"), np.full([3], 0.2, "float64")],
+        seq,
+      ) as [[Array, Array], unknown];
       return np.add(np.sum(h), np.sum(c));
     };
     expectClose(grad(loss)(cell.weightIh) as Array, finiteDifferences(loss, cell.weightIh), { rtol: 1e-6, atol: 1e-9 });

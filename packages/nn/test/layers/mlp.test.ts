@@ -34,7 +34,11 @@ describe("MLP", () => {
     const key = random.key(42);
     const mlp = new MLP({ inSize: 3, outSize: 2, widthSize: 5, depth: 2, useBias: false, key });
     const ks = random.split(key, 3);
-    expect(mlp.layers.map((l) => l.weight.shape)).toEqual([[5, 3], [5, 5], [2, 5]]);
+    expect(mlp.layers.map((l) => l.weight.shape)).toEqual([
+      [5, 3],
+      [5, 5],
+      [2, 5],
+    ]);
     expect(mlp.layers.map((l) => l.bias === null)).toEqual([true, true, false]);
     const refs = [new Linear(3, 5, { key: ks.get(0) }), new Linear(5, 5, { key: ks.get(1) }), new Linear(5, 2, { key: ks.get(2) })];
     refs.forEach((r, i) => expect(data(mlp.layers[i]!.weight)).toEqual(data(r.weight)));
@@ -90,7 +94,11 @@ describe("MLP", () => {
     const jf = filterJit((m: MLP, x: Array) => m(x));
     const x = randomArray([3], 8);
     expectClose(jf(mlp, x), mlp(x).tolist() as number[], { rtol: 1e-5, atol: 1e-6 });
-    expectClose(jf(new MLP({ inSize: 3, outSize: 2, widthSize: 8, depth: 3, key: random.key(9) }), x), new MLP({ inSize: 3, outSize: 2, widthSize: 8, depth: 3, key: random.key(9) })(x).tolist() as number[], { rtol: 1e-5, atol: 1e-6 });
+    expectClose(
+      jf(new MLP({ inSize: 3, outSize: 2, widthSize: 8, depth: 3, key: random.key(9) }), x),
+      new MLP({ inSize: 3, outSize: 2, widthSize: 8, depth: 3, key: random.key(9) })(x).tolist() as number[],
+      { rtol: 1e-5, atol: 1e-6 },
+    );
     expect(jf.stats().misses).toBe(1);
     const other = new MLP({ inSize: 3, outSize: 2, widthSize: 8, depth: 3, activation: np.tanh, key });
     expectClose(jf(other, x), other(x).tolist() as number[], { rtol: 1e-5, atol: 1e-6 });
@@ -101,7 +109,9 @@ describe("MLP", () => {
     const mlp = new MLP({ inSize: 3, outSize: 2, widthSize: 4, depth: 1, key: random.key(10) });
     expect(() => mlp(randomArray([4], 1))).toThrow(/MLP: expected x of shape \[3\], got f32\[4\] — .*vmap/);
     expect(() => mlp(randomArray([2, 3], 1))).toThrow(/MLP: expected x of shape \[3\], got f32\[2,3\]/);
-    expect(() => new MLP({ inSize: 3, outSize: 2, widthSize: 4, depth: -1, key: random.key(0) })).toThrow(/MLP: depth must be a non-negative integer, got -1/);
+    expect(() => new MLP({ inSize: 3, outSize: 2, widthSize: 4, depth: -1, key: random.key(0) })).toThrow(
+      /MLP: depth must be a non-negative integer, got -1/,
+    );
     expect(() => new MLP({ inSize: 3, outSize: 2, widthSize: 4, depth: 1 } as never)).toThrow(/MLP: a PRNG key is required/);
   });
 });

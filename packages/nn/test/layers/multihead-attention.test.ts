@@ -5,14 +5,26 @@ import { expectClose, finiteDifferences, randomArray, toFloat64 } from "./suppor
 
 type M = number[][];
 const mat = (a: Array) => a.tolist() as M;
-const linear = (w: Array, b: Array | null, x: M): M => x.map((row) => mat(w).map((wr, o) => wr.reduce((s, v, i) => s + v * row[i]!, 0) + (b ? (b.tolist() as number[])[o]! : 0)));
+const linear = (w: Array, b: Array | null, x: M): M =>
+  x.map((row) => mat(w).map((wr, o) => wr.reduce((s, v, i) => s + v * row[i]!, 0) + (b ? (b.tolist() as number[])[o]! : 0)));
 
 /**
  * Equinox's MultiheadAttention in plain float64 JS: project, split heads, softmax(q·k/sqrt(d))
  * with masked logits at the lowest float, optional per-head multiplicative dropout, concat, project.
  */
-function reference(m: MultiheadAttention, q: M, k: M, v: M, mask?: (h: number, t: number, s: number) => boolean, drop?: (h: number, t: number, s: number) => number): M {
-  const [qp, kp, vp] = [linear(m.queryProj.weight, m.queryProj.bias, q), linear(m.keyProj.weight, m.keyProj.bias, k), linear(m.valueProj.weight, m.valueProj.bias, v)];
+function reference(
+  m: MultiheadAttention,
+  q: M,
+  k: M,
+  v: M,
+  mask?: (h: number, t: number, s: number) => boolean,
+  drop?: (h: number, t: number, s: number) => number,
+): M {
+  const [qp, kp, vp] = [
+    linear(m.queryProj.weight, m.queryProj.bias, q),
+    linear(m.keyProj.weight, m.keyProj.bias, k),
+    linear(m.valueProj.weight, m.valueProj.bias, v),
+  ];
   const { numHeads: N, qkSize: D, voSize: V } = m;
   const concat: M = q.map(() => []);
   for (let h = 0; h < N; h++) {
@@ -38,25 +50,60 @@ describe("MultiheadAttention", () => {
   test("initialisation is JAX's for the same key: split(key, 4) → query, key, value, output projections", () => {
     const m = new MultiheadAttention({ numHeads: 2, querySize: 4, key: random.PRNGKey(2) });
     // values from an independent threefry implementation (Linear(4, 4) with uniform(±1/2))
-    expect((np.ravel(m.keyProj.weight).tolist() as number[]).slice(0, 4)).toEqual([0.00447690486907959, -0.14302706718444824, -0.3352140188217163, 0.35048341751098633]);
-    expect((np.ravel(m.outputProj.weight).tolist() as number[]).slice(0, 4)).toEqual([-0.1467071771621704, -0.40848731994628906, 0.09819912910461426, 0.15222012996673584]);
+    expect((np.ravel(m.keyProj.weight).tolist() as number[]).slice(0, 4)).toEqual([
+      0.00447690486907959, -0.14302706718444824, -0.3352140188217163, 0.35048341751098633,
+    ]);
+    expect((np.ravel(m.outputProj.weight).tolist() as number[]).slice(0, 4)).toEqual([
+      -0.1467071771621704, -0.40848731994628906, 0.09819912910461426, 0.15222012996673584,
+    ]);
     expect([m.queryProj.bias, m.keyProj.bias, m.valueProj.bias, m.outputProj.bias]).toEqual([null, null, null, null]);
     expect([m.qkSize, m.voSize, m.keySize, m.valueSize, m.outputSize]).toEqual([2, 2, 4, 4, 4]);
   });
 
   test("all the sizes and biases are options: projections get the right shapes", () => {
-    const m = new MultiheadAttention({ numHeads: 3, querySize: 5, keySize: 6, valueSize: 7, outputSize: 2, qkSize: 4, voSize: 3, useQueryBias: true, useKeyBias: true, useValueBias: true, useOutputBias: true, key: random.PRNGKey(0) });
-    expect([m.queryProj.weight.shape, m.keyProj.weight.shape, m.valueProj.weight.shape, m.outputProj.weight.shape]).toEqual([[12, 5], [12, 6], [9, 7], [2, 9]]);
+    const m = new MultiheadAttention({
+      numHeads: 3,
+      querySize: 5,
+      keySize: 6,
+      valueSize: 7,
+      outputSize: 2,
+      qkSize: 4,
+      voSize: 3,
+      useQueryBias: true,
+      useKeyBias: true,
+      useValueBias: true,
+      useOutputBias: true,
+      key: random.PRNGKey(0),
+    });
+    expect([m.queryProj.weight.shape, m.keyProj.weight.shape, m.valueProj.weight.shape, m.outputProj.weight.shape]).toEqual([
+      [12, 5],
+      [12, 6],
+      [9, 7],
+      [2, 9],
+    ]);
     expect([m.queryProj.bias!.shape, m.outputProj.bias!.shape]).toEqual([[12], [2]]);
     const out = m(randomArray([4, 5], 1), randomArray([6, 6], 2), randomArray([6, 7], 3));
     expect(out.shape).toEqual([4, 2]);
   });
 
   test("Equinox's tests: odd sizes give [19, 11]; arange weights give its hand-computed values, also under [q, kv] and [heads, q, kv] masks", () => {
-    const odd = new MultiheadAttention({ numHeads: 2, querySize: 3, keySize: 5, valueSize: 7, outputSize: 11, qkSize: 13, voSize: 17, key: random.PRNGKey(0) });
+    const odd = new MultiheadAttention({
+      numHeads: 2,
+      querySize: 3,
+      keySize: 5,
+      valueSize: 7,
+      outputSize: 11,
+      qkSize: 13,
+      voSize: 17,
+      key: random.PRNGKey(0),
+    });
     expect(odd(randomArray([19, 3], 1), randomArray([23, 5], 2), randomArray([23, 7], 3)).shape).toEqual([19, 11]);
     const w = np.reshape(np.arange(0, 16, 1, "float32"), [4, 4]);
-    const m = treeAt((a: MultiheadAttention) => [a.queryProj.weight, a.keyProj.weight, a.valueProj.weight, a.outputProj.weight], new MultiheadAttention({ numHeads: 2, querySize: 4, key: random.PRNGKey(1) }), [w, w, w, w]);
+    const m = treeAt(
+      (a: MultiheadAttention) => [a.queryProj.weight, a.keyProj.weight, a.valueProj.weight, a.outputProj.weight],
+      new MultiheadAttention({ numHeads: 2, querySize: 4, key: random.PRNGKey(1) }),
+      [w, w, w, w],
+    );
     const x1 = np.asarray([[1, 2, 3, 4]]).astype("float32");
     expectClose(m(x1, x1, x1), [680, 1960, 3240, 4520], { rtol: 1e-5 });
     const x = np.reshape(np.arange(1, 13, 1, "float32"), [3, 4]);
@@ -67,7 +114,20 @@ describe("MultiheadAttention", () => {
   });
 
   test("forward matches a float64 reference, with cross-attention lengths and biases", () => {
-    const m = toFloat64(new MultiheadAttention({ numHeads: 2, querySize: 4, keySize: 3, valueSize: 5, outputSize: 6, qkSize: 3, voSize: 2, useQueryBias: true, useOutputBias: true, key: random.PRNGKey(5) }));
+    const m = toFloat64(
+      new MultiheadAttention({
+        numHeads: 2,
+        querySize: 4,
+        keySize: 3,
+        valueSize: 5,
+        outputSize: 6,
+        qkSize: 3,
+        voSize: 2,
+        useQueryBias: true,
+        useOutputBias: true,
+        key: random.PRNGKey(5),
+      }),
+    );
     const [q, k, v] = [randomArray([3, 4], 6, "float64"), randomArray([5, 3], 7, "float64"), randomArray([5, 5], 8, "float64")];
     // The softmax runs in float64 for float64 inputs (Equinox: result_type(logits, float32)).
     expectClose(m(q, k, v), flat(reference(m, mat(q), mat(k), mat(v))), { rtol: 1e-10, atol: 1e-12 });
@@ -77,7 +137,10 @@ describe("MultiheadAttention", () => {
     const m = toFloat64(new MultiheadAttention({ numHeads: 2, querySize: 4, key: random.PRNGKey(9) }));
     const x = randomArray([4, 4], 10, "float64");
     const causal = np.greaterEqual(lax.iota("int32", [4, 4], 0), lax.iota("int32", [4, 4], 1));
-    expectClose(m(x, x, x, { mask: causal }), flat(reference(m, mat(x), mat(x), mat(x), (_h, t, s) => s <= t)), { rtol: 1e-10, atol: 1e-12 });
+    expectClose(m(x, x, x, { mask: causal }), flat(reference(m, mat(x), mat(x), mat(x), (_h, t, s) => s <= t)), {
+      rtol: 1e-10,
+      atol: 1e-12,
+    });
     expectClose(m(x, x, x, causal), m(x, x, x, { mask: causal }), { atol: 0 }); // Equinox's positional mask
     expect(() => m(x, x, x, causal, { mask: causal })).toThrow(/MultiheadAttention: the mask was given twice/);
     const perHead = np.stack([causal, np.logicalNot(causal)]);
@@ -113,17 +176,29 @@ describe("MultiheadAttention", () => {
     const heads = (p: typeof m.queryProj) => np.reshape(vmap(p)(x) as Array, [5, 2, 4]);
     const attn = nn.dotProductAttention(r(heads(m.queryProj)) as Array, r(heads(m.keyProj)) as Array, heads(m.valueProj));
     expectClose(withRope, vmap(m.outputProj)(np.reshape(attn, [5, 8])) as Array, { rtol: 1e-5, atol: 1e-6 });
-    expect(() => m(x, x, x, { processHeads: ((q, k, v) => [np.reshape(q, [5, 4, 2]), k, v]) as ProcessHeads })).toThrow(/MultiheadAttention: processHeads must not change the shape of the heads/);
+    expect(() => m(x, x, x, { processHeads: ((q, k, v) => [np.reshape(q, [5, 4, 2]), k, v]) as ProcessHeads })).toThrow(
+      /MultiheadAttention: processHeads must not change the shape of the heads/,
+    );
   });
 
   test("errors: shapes of inputs and masks, key/value lengths, options", () => {
     const m = new MultiheadAttention({ numHeads: 2, querySize: 4, key: random.PRNGKey(0) });
     const x = randomArray([3, 4], 1);
-    expect(() => m(randomArray([2, 3, 4], 1), x, x)).toThrow(/MultiheadAttention: expected query of shape \[seq, 4\], got f32\[2,3,4\] — .*vmap/);
-    expect(() => m(x, x, randomArray([2, 4], 2))).toThrow(/MultiheadAttention: key_ f32\[3,4\] and value f32\[2,4\] must have the same sequence length/);
-    expect(() => m(x, x, x, { mask: np.ones([3, 2], "bool") })).toThrow(/MultiheadAttention: mask must have shape \[3, 3\] \(query length, key length\) or \[2, 3, 3\] per head, got bool\[3,2\]/);
-    expect(() => new MultiheadAttention({ numHeads: 0, querySize: 4, key: random.PRNGKey(0) })).toThrow(/MultiheadAttention: numHeads must be a positive integer, got 0/);
-    expect(() => new MultiheadAttention({ numHeads: 8, querySize: 4, key: random.PRNGKey(0) })).toThrow(/MultiheadAttention: qkSize must be a positive integer, got 0/);
+    expect(() => m(randomArray([2, 3, 4], 1), x, x)).toThrow(
+      /MultiheadAttention: expected query of shape \[seq, 4\], got f32\[2,3,4\] — .*vmap/,
+    );
+    expect(() => m(x, x, randomArray([2, 4], 2))).toThrow(
+      /MultiheadAttention: key_ f32\[3,4\] and value f32\[2,4\] must have the same sequence length/,
+    );
+    expect(() => m(x, x, x, { mask: np.ones([3, 2], "bool") })).toThrow(
+      /MultiheadAttention: mask must have shape \[3, 3\] \(query length, key length\) or \[2, 3, 3\] per head, got bool\[3,2\]/,
+    );
+    expect(() => new MultiheadAttention({ numHeads: 0, querySize: 4, key: random.PRNGKey(0) })).toThrow(
+      /MultiheadAttention: numHeads must be a positive integer, got 0/,
+    );
+    expect(() => new MultiheadAttention({ numHeads: 8, querySize: 4, key: random.PRNGKey(0) })).toThrow(
+      /MultiheadAttention: qkSize must be a positive integer, got 0/,
+    );
     expect(() => new MultiheadAttention({ numHeads: 2, querySize: 4 } as never)).toThrow(/MultiheadAttention: a PRNG key is required/);
   });
 
@@ -147,7 +222,9 @@ describe("MultiheadAttention", () => {
   });
 
   test("nn.dotProductAttention (grouped heads, bias, causal) compiles: filterJit matches eager", () => {
-    const q = randomArray([2, 5, 4, 3], 40), k = randomArray([2, 5, 2, 3], 41), v = randomArray([2, 5, 2, 3], 42);
+    const q = randomArray([2, 5, 4, 3], 40),
+      k = randomArray([2, 5, 2, 3], 41),
+      v = randomArray([2, 5, 2, 3], 42);
     const bias = randomArray([1, 4, 5, 5], 43);
     const f = (a: Array, b: Array, c: Array, d: Array) => nn.dotProductAttention(a, b, c, { bias: d, isCausal: true });
     expectClose(filterJit(f)(q, k, v, bias), f(q, k, v, bias), { rtol: 1e-5, atol: 1e-6 });

@@ -16,13 +16,20 @@ function tfRMSNorm(x: Array, w: Array | null, b: Array | null, eps: number) {
   });
 }
 
-const withParams = (n: RMSNorm, seed: number) => treeAt((m: RMSNorm) => [m.weight, m.bias], n, [randomArray(n.shape, seed), randomArray(n.shape, seed + 1)]);
+const withParams = (n: RMSNorm, seed: number) =>
+  treeAt((m: RMSNorm) => [m.weight, m.bias], n, [randomArray(n.shape, seed), randomArray(n.shape, seed + 1)]);
 
 describe("RMSNorm", () => {
   test("initialises weight to ones and bias to zeros (both on by default, as Equinox); an int shape becomes [n]", () => {
     const n = new RMSNorm([2, 3]);
-    expect(n.weight!.tolist()).toEqual([[1, 1, 1], [1, 1, 1]]);
-    expect(n.bias!.tolist()).toEqual([[0, 0, 0], [0, 0, 0]]);
+    expect(n.weight!.tolist()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
+    expect(n.bias!.tolist()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     expect(new RMSNorm(4).shape).toEqual([4]);
     const bare = new RMSNorm(4, { useWeight: false, useBias: false });
     expect(bare.weight).toBeNull();
@@ -30,7 +37,11 @@ describe("RMSNorm", () => {
   });
 
   test("forward matches tfjs (root mean square over all elements, weight, bias)", () => {
-    for (const [shape, eps] of [[[7], 1e-5], [[3, 4], 1e-5], [[2, 3, 5], 0.1]] as [number[], number][]) {
+    for (const [shape, eps] of [
+      [[7], 1e-5],
+      [[3, 4], 1e-5],
+      [[2, 3, 5], 0.1],
+    ] as [number[], number][]) {
       const n = withParams(new RMSNorm(shape, { eps }), shape.length);
       const x = np.add(np.multiply(randomArray(shape, 10 + shape.length), 3), 0.5);
       expectClose(n(x), tfRMSNorm(x, n.weight, n.bias, eps), { rtol: 1e-5, atol: 1e-5 });
@@ -52,7 +63,9 @@ describe("RMSNorm", () => {
   });
 
   test("x must have exactly the layer's shape; the error names both shapes and vmap", () => {
-    expect(() => new RMSNorm([3, 4])(randomArray([2, 3, 4], 1))).toThrow(/RMSNorm: expected x of shape \[3, 4\], got f32\[2,3,4\] — .*vmap/);
+    expect(() => new RMSNorm([3, 4])(randomArray([2, 3, 4], 1))).toThrow(
+      /RMSNorm: expected x of shape \[3, 4\], got f32\[2,3,4\] — .*vmap/,
+    );
     expect(() => new RMSNorm([-1])).toThrow(/RMSNorm: shape must be non-negative integers/);
   });
 
@@ -70,8 +83,16 @@ describe("RMSNorm", () => {
     const r = randomArray([2, 3], 53, "float64");
     const loss = (xv: Array, wv: Array) => np.sum(np.multiply(treeAt((m: RMSNorm) => m.weight, base, wv)(xv), r));
     const [gx, gw] = grad(loss, { argnums: [0, 1] })(x, w) as Array[];
-    expectClose(gx!, finiteDifferences((v) => loss(v, w), x), { rtol: 1e-6, atol: 1e-8 });
-    expectClose(gw!, finiteDifferences((v) => loss(x, v), w), { rtol: 1e-6, atol: 1e-8 });
+    expectClose(
+      gx!,
+      finiteDifferences((v) => loss(v, w), x),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
+    expectClose(
+      gw!,
+      finiteDifferences((v) => loss(x, v), w),
+      { rtol: 1e-6, atol: 1e-8 },
+    );
   });
 
   test("filterJit (compiled WebAssembly) matches eager, batched with vmap", () => {

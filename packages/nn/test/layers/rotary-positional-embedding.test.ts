@@ -19,7 +19,11 @@ function reference(x: number[][], theta: number): number[] {
 
 describe("RotaryPositionalEmbedding", () => {
   test("rotates channel pairs (j, j + d/2) by position · theta^(-2j/d), matching float64 within float32 rounding", () => {
-    for (const [d, theta, seq] of [[8, 10_000, 6], [4, 100, 9], [2, 10_000, 3]] as const) {
+    for (const [d, theta, seq] of [
+      [8, 10_000, 6],
+      [4, 100, 9],
+      [2, 10_000, 3],
+    ] as const) {
       const x = randomArray([seq, d], d + seq);
       const y = new RotaryPositionalEmbedding({ embeddingSize: d, theta })(x);
       expect(y.shape).toEqual([seq, d]);
@@ -71,10 +75,16 @@ describe("RotaryPositionalEmbedding", () => {
   });
 
   test("errors: odd or negative sizes, and inputs that are not [seq, embeddingSize]", () => {
-    expect(() => new RotaryPositionalEmbedding({ embeddingSize: 5 })).toThrow(/RotaryPositionalEmbedding: embeddingSize must be even, got 5/);
-    expect(() => new RotaryPositionalEmbedding({ embeddingSize: -2 })).toThrow(/RotaryPositionalEmbedding: embeddingSize must be a non-negative integer, got -2/);
+    expect(() => new RotaryPositionalEmbedding({ embeddingSize: 5 })).toThrow(
+      /RotaryPositionalEmbedding: embeddingSize must be even, got 5/,
+    );
+    expect(() => new RotaryPositionalEmbedding({ embeddingSize: -2 })).toThrow(
+      /RotaryPositionalEmbedding: embeddingSize must be a non-negative integer, got -2/,
+    );
     const rope = new RotaryPositionalEmbedding({ embeddingSize: 4 });
-    expect(() => rope(randomArray([3, 2, 4], 1))).toThrow(/RotaryPositionalEmbedding: expected x of shape \[seqLength, 4\], got f32\[3,2,4\] — .*vmap\(rope, \{ inAxes: 1, outAxes: 1 \}\)/);
+    expect(() => rope(randomArray([3, 2, 4], 1))).toThrow(
+      /RotaryPositionalEmbedding: expected x of shape \[seqLength, 4\], got f32\[3,2,4\] — .*vmap\(rope, \{ inAxes: 1, outAxes: 1 \}\)/,
+    );
   });
 
   test("vmap over the head axis of [seq, heads, size]; filterJit matches eager; gradients are the transposed rotation", () => {

@@ -118,7 +118,13 @@ describe("Sequential", () => {
   test("threads BatchNorm's state inside vmap(axisName 'batch'), matching tfjs batch moments", () => {
     const [k1, k2] = keys(2, 7);
     const [model, state] = makeWithState(
-      () => new Sequential([new Linear(3, 4, { key: k1! }), new BatchNorm({ inputSize: 4, axisName: "batch" }), new Lambda(nn.relu), new Linear(4, 2, { key: k2! })]),
+      () =>
+        new Sequential([
+          new Linear(3, 4, { key: k1! }),
+          new BatchNorm({ inputSize: 4, axisName: "batch" }),
+          new Lambda(nn.relu),
+          new Linear(4, 2, { key: k2! }),
+        ]),
     )();
     const lin1 = model.layers[0] as Linear;
     const bn = model.layers[1] as BatchNorm;
@@ -152,9 +158,16 @@ describe("Sequential", () => {
   test("filterJit of the vmapped stateful Sequential (with a Lambda and a StatefulLayer of ours) matches eager, state included", () => {
     const [k1] = keys(1, 9);
     const [model, state] = makeWithState(
-      () => new Sequential([new Linear(3, 4, { key: k1! }), new BatchNorm({ inputSize: 4, axisName: "batch" }), new Lambda(np.tanh), new CounterLayer()]),
+      () =>
+        new Sequential([
+          new Linear(3, 4, { key: k1! }),
+          new BatchNorm({ inputSize: 4, axisName: "batch" }),
+          new Lambda(np.tanh),
+          new CounterLayer(),
+        ]),
     )();
-    const step = (m: Sequential, xs: Array, s: State) => vmap(m, { axisName: "batch", inAxes: [0, null], outAxes: [0, null] })(xs, s) as [Array, State];
+    const step = (m: Sequential, xs: Array, s: State) =>
+      vmap(m, { axisName: "batch", inAxes: [0, null], outAxes: [0, null] })(xs, s) as [Array, State];
     const xs = randomArray([5, 3], 10);
     const [yj, sj] = filterJit(step)(model, xs, state);
     const [ye, se] = step(model, xs, state);
@@ -181,6 +194,8 @@ describe("Sequential", () => {
   });
 
   test("rejects plain functions as layers, pointing to Lambda", () => {
-    expect(() => new Sequential([nn.relu as unknown as Module])).toThrow(/Sequential: layer 0 is a function, not a Module — wrap plain functions in new Lambda\(fn\)/);
+    expect(() => new Sequential([nn.relu as unknown as Module])).toThrow(
+      /Sequential: layer 0 is a function, not a Module — wrap plain functions in new Lambda\(fn\)/,
+    );
   });
 });

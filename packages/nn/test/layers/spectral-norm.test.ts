@@ -29,7 +29,11 @@ function sigmaOf(w: Array, u: Array, v: Array): number {
 
 describe("SpectralNorm", () => {
   test("15 warm-up power iterations make u·W·v close to the largest singular value", () => {
-    const [sn, state] = makeWithState(SpectralNorm<Linear>)({ layer: new Linear(6, 5, { key: random.PRNGKey(1) }), weightName: "weight", key: random.PRNGKey(2) });
+    const [sn, state] = makeWithState(SpectralNorm<Linear>)({
+      layer: new Linear(6, 5, { key: random.PRNGKey(1) }),
+      weightName: "weight",
+      key: random.PRNGKey(2),
+    });
     const [u, v] = state.get(sn.uvIndex);
     expect(u.shape).toEqual([5]);
     expect(v.shape).toEqual([6]);
@@ -39,7 +43,11 @@ describe("SpectralNorm", () => {
   });
 
   test("after many training calls the normalised weight has spectral norm 1; inference leaves u, v alone", () => {
-    const [sn, s0] = makeWithState(SpectralNorm<Linear>)({ layer: new Linear(4, 7, { key: random.PRNGKey(3) }), weightName: "weight", key: random.PRNGKey(4) });
+    const [sn, s0] = makeWithState(SpectralNorm<Linear>)({
+      layer: new Linear(4, 7, { key: random.PRNGKey(3) }),
+      weightName: "weight",
+      key: random.PRNGKey(4),
+    });
     const x = array([1, -1, 0.5, 2]);
     let state = s0;
     const call = filterJit((m: SpectralNorm<Linear>, x: Array, s: State) => m(x, s));
@@ -59,7 +67,11 @@ describe("SpectralNorm", () => {
   });
 
   test("gradients flow through sigma = u·W·v into W, not through the power iteration", () => {
-    const [sn, s0] = makeWithState(SpectralNorm<Linear>)({ layer: new Linear(3, 4, { key: random.PRNGKey(5) }), weightName: "weight", key: random.PRNGKey(6) });
+    const [sn, s0] = makeWithState(SpectralNorm<Linear>)({
+      layer: new Linear(3, 4, { key: random.PRNGKey(5) }),
+      weightName: "weight",
+      key: random.PRNGKey(6),
+    });
     const x = array([0.3, -1.2, 2]);
     const loss = (m: SpectralNorm<Linear>, s: State) => {
       const [y, s2] = m(x, s);

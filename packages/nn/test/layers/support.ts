@@ -30,7 +30,11 @@ export function toTf(x: WaxArray): tf.Tensor {
 export { oracle } from "../../../tracer/test/support/tfjs-oracle";
 
 /** `|a - e| <= atol + rtol·|e|` elementwise, with the shape checked when given. */
-export function expectClose(actual: WaxArray, expected: WaxArray | { shape?: readonly number[]; data: readonly number[] } | readonly number[], tol: { rtol?: number; atol?: number } = {}): void {
+export function expectClose(
+  actual: WaxArray,
+  expected: WaxArray | { shape?: readonly number[]; data: readonly number[] } | readonly number[],
+  tol: { rtol?: number; atol?: number } = {},
+): void {
   const { rtol = 1e-5, atol = 1e-6 } = tol;
   const exp =
     expected instanceof WaxArrayClass

@@ -32,13 +32,33 @@ function expectTreesClose(got: unknown, want: unknown) {
 }
 
 const gradAt = (k: number) => ({
-  layers: [{ weight: array([[Math.sin(k), -0.5], [2 * Math.cos(k), 0.25 * k]]), bias: null }],
+  layers: [
+    {
+      weight: array([
+        [Math.sin(k), -0.5],
+        [2 * Math.cos(k), 0.25 * k],
+      ]),
+      bias: null,
+    },
+  ],
   scale: array([1 - 0.3 * k]),
   act: null,
 });
 
 function run(optim: GradientTransformation, steps = 5) {
-  const params0 = { layers: [{ weight: array([[0.1, 0.2], [-0.3, 0.4]]), bias: null }], scale: array([1]), act: null };
+  const params0 = {
+    layers: [
+      {
+        weight: array([
+          [0.1, 0.2],
+          [-0.3, 0.4],
+        ]),
+        bias: null,
+      },
+    ],
+    scale: array([1]),
+    act: null,
+  };
   const stepFn = (grads: unknown, state: unknown, params: unknown) => {
     const [updates, next] = optim.update(grads, state, params);
     return [treeMap((p: Array, u: Array) => np.add(p, u), params, updates), next, updates] as const;
@@ -60,8 +80,14 @@ function run(optim: GradientTransformation, steps = 5) {
 describe("filterJit'd optimizer steps match eager ones", () => {
   it("adam", () => run(adam(0.05)));
   it("adamw with a warm-up cosine schedule", () =>
-    run(adamw({ learningRate: warmupCosineDecaySchedule({ initValue: 0, peakValue: 0.1, warmupSteps: 2, decaySteps: 6 }), weightDecay: 0.01 })));
+    run(
+      adamw({
+        learningRate: warmupCosineDecaySchedule({ initValue: 0, peakValue: 0.1, warmupSteps: 2, decaySteps: 6 }),
+        weightDecay: 0.01,
+      }),
+    ));
   it("sgd with nesterov momentum", () => run(sgd({ learningRate: 0.1, momentum: 0.9, nesterov: true })));
   it("rmsprop with bias correction and momentum", () => run(rmsprop({ learningRate: 0.01, biasCorrection: true, momentum: 0.5 })));
-  it("clipByGlobalNorm before adam, clipping on some steps only", () => run(chain(clipByGlobalNorm(2), scaleByAdam({ nesterov: true }), scaleByLearningRate(0.1))));
+  it("clipByGlobalNorm before adam, clipping on some steps only", () =>
+    run(chain(clipByGlobalNorm(2), scaleByAdam({ nesterov: true }), scaleByLearningRate(0.1))));
 });

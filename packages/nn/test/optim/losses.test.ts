@@ -41,7 +41,10 @@ describe("softmax cross entropies", () => {
   });
   it("softmaxCrossEntropy along axis 0", () => {
     const cols = [0, 1, 2, 3].map((j) => logits.map((r) => r[j]!));
-    const labels = [[1, 0, 0.5, 0], [0, 1, 0.5, 1]];
+    const labels = [
+      [1, 0, 0.5, 0],
+      [0, 1, 0.5, 1],
+    ];
     const want = cols.map((col, j) => -col.reduce((s, v, i) => s + labels[i]![j]! * (v - lse(col)), 0));
     expectClose(softmaxCrossEntropy(array(logits), array(labels), { axis: 0 }), want);
   });
@@ -49,7 +52,16 @@ describe("softmax cross entropies", () => {
     const labels = array([2, 3], { dtype: "int32" });
     const want = logits.map((row, i) => lse(row) - row[[2, 3][i]!]!);
     expectClose(softmaxCrossEntropyWithIntegerLabels(array(logits), labels), want);
-    expectClose(softmaxCrossEntropy(array(logits), array([[0, 0, 1, 0], [0, 0, 0, 1]])), want);
+    expectClose(
+      softmaxCrossEntropy(
+        array(logits),
+        array([
+          [0, 0, 1, 0],
+          [0, 0, 0, 1],
+        ]),
+      ),
+      want,
+    );
   });
   it("its gradient is softmax - one_hot", () => {
     const g = grad((x: WaxArray) => softmaxCrossEntropyWithIntegerLabels(x, array([2, 3], { dtype: "int32" })).sum())(array(logits));
@@ -67,22 +79,43 @@ describe("regression and binary losses", () => {
   const p = [0.5, -2.0, 3.0, 1.25];
   const t = [0.0, 1.0, 3.5, -1.0];
   it("l2Loss is 0.5 (p - t)², squaredError is (p - t)², targets default to 0", () => {
-    expectClose(l2Loss(array(p), array(t)), p.map((v, i) => 0.5 * (v - t[i]!) ** 2));
-    expectClose(squaredError(array(p), array(t)), p.map((v, i) => (v - t[i]!) ** 2));
-    expectClose(l2Loss(array(p)), p.map((v) => 0.5 * v * v));
+    expectClose(
+      l2Loss(array(p), array(t)),
+      p.map((v, i) => 0.5 * (v - t[i]!) ** 2),
+    );
+    expectClose(
+      squaredError(array(p), array(t)),
+      p.map((v, i) => (v - t[i]!) ** 2),
+    );
+    expectClose(
+      l2Loss(array(p)),
+      p.map((v) => 0.5 * v * v),
+    );
   });
   it("huberLoss is quadratic within delta and linear beyond (default delta 1, and delta 2)", () => {
     const huber = (e: number, d: number) => (Math.abs(e) <= d ? 0.5 * e * e : d * (Math.abs(e) - 0.5 * d));
-    expectClose(huberLoss(array(p), array(t)), p.map((v, i) => huber(v - t[i]!, 1)));
-    expectClose(huberLoss(array(p), array(t), { delta: 2 }), p.map((v, i) => huber(v - t[i]!, 2)));
+    expectClose(
+      huberLoss(array(p), array(t)),
+      p.map((v, i) => huber(v - t[i]!, 1)),
+    );
+    expectClose(
+      huberLoss(array(p), array(t), { delta: 2 }),
+      p.map((v, i) => huber(v - t[i]!, 2)),
+    );
   });
   it("sigmoidBinaryCrossEntropy is -y log σ(x) - (1-y) log(1-σ(x)), stable for large logits", () => {
     const y = [1, 0, 0.3, 1];
     const sig = (x: number) => 1 / (1 + Math.exp(-x));
-    expectClose(sigmoidBinaryCrossEntropy(array(p), array(y)), p.map((x, i) => -y[i]! * Math.log(sig(x)) - (1 - y[i]!) * Math.log(1 - sig(x))));
+    expectClose(
+      sigmoidBinaryCrossEntropy(array(p), array(y)),
+      p.map((x, i) => -y[i]! * Math.log(sig(x)) - (1 - y[i]!) * Math.log(1 - sig(x))),
+    );
     expectClose(sigmoidBinaryCrossEntropy(array([100, -100]), array([0, 1])), [100, 100]);
     const g = grad((x: WaxArray) => sigmoidBinaryCrossEntropy(x, array(y)).sum())(array(p));
-    expectClose(g, p.map((x, i) => sig(x) - y[i]!));
+    expectClose(
+      g,
+      p.map((x, i) => sig(x) - y[i]!),
+    );
   });
   it("losses reduce with np.mean as in Optax", () => {
     expectClose(np.mean(l2Loss(array(p), array(t))), [p.reduce((s, v, i) => s + 0.5 * (v - t[i]!) ** 2, 0) / 4]);

@@ -13,7 +13,15 @@ interface RefOptimizer {
   step(g: Vec, p: Vec): Vec;
 }
 
-function refAdam(o: { lr: number; b1?: number; b2?: number; eps?: number; epsRoot?: number; nesterov?: boolean; wd?: number }): RefOptimizer {
+function refAdam(o: {
+  lr: number;
+  b1?: number;
+  b2?: number;
+  eps?: number;
+  epsRoot?: number;
+  nesterov?: boolean;
+  wd?: number;
+}): RefOptimizer {
   const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, nesterov = false, wd } = o;
   let mu: Vec | null = null;
   let nu: Vec | null = null;
@@ -49,7 +57,15 @@ function refSgd(o: { lr: number; momentum?: number; nesterov?: boolean }): RefOp
   };
 }
 
-function refRms(o: { lr: number; decay?: number; eps?: number; initialScale?: number; epsInSqrt?: boolean; biasCorrection?: boolean; momentum?: number }): RefOptimizer {
+function refRms(o: {
+  lr: number;
+  decay?: number;
+  eps?: number;
+  initialScale?: number;
+  epsInSqrt?: boolean;
+  biasCorrection?: boolean;
+  momentum?: number;
+}): RefOptimizer {
   const { lr, decay = 0.9, eps = 1e-8, initialScale = 0, epsInSqrt = true, biasCorrection = false } = o;
   let nu: Vec | null = null;
   let tr: Vec | null = null;
@@ -71,7 +87,8 @@ function refRms(o: { lr: number; decay?: number; eps?: number; initialScale?: nu
 }
 
 /** A deterministic gradient sequence with mixed signs and magnitudes (float32-exact). */
-const gradAt = (k: number, n: number): Vec => globalThis.Array.from({ length: n }, (_, i) => Math.fround(Math.sin(1.3 * i + 0.7 * k) * (1 + i) + (k % 2 ? 0.1 : -0.2)));
+const gradAt = (k: number, n: number): Vec =>
+  globalThis.Array.from({ length: n }, (_, i) => Math.fround(Math.sin(1.3 * i + 0.7 * k) * (1 + i) + (k % 2 ? 0.1 : -0.2)));
 
 /**
  * Compares updates within 1e-5 of `|update| + lr`: float32 Optax itself computes `1 - b2^t`
@@ -98,12 +115,19 @@ function compare(optim: GradientTransformation, ref: RefOptimizer, lr: number, o
 describe("aliases match a float64 re-implementation over several steps", () => {
   it("adam with defaults", () => compare(adam(1e-2), refAdam({ lr: 1e-2 }), 1e-2));
   it("adam with b1, b2, eps, epsRoot and nesterov", () =>
-    compare(adam({ learningRate: 0.05, b1: 0.8, b2: 0.99, eps: 1e-3, epsRoot: 1e-4, nesterov: true }), refAdam({ lr: 0.05, b1: 0.8, b2: 0.99, eps: 1e-3, epsRoot: 1e-4, nesterov: true }), 0.05));
-  it("adamw: default weight decay 1e-4 multiplied by the learning rate", () => compare(adamw(0.1), refAdam({ lr: 0.1, wd: 1e-4 }), 0.1, { usesParams: true }));
-  it("adamw with a large decay", () => compare(adamw({ learningRate: 0.1, weightDecay: 0.5 }), refAdam({ lr: 0.1, wd: 0.5 }), 0.1, { usesParams: true }));
+    compare(
+      adam({ learningRate: 0.05, b1: 0.8, b2: 0.99, eps: 1e-3, epsRoot: 1e-4, nesterov: true }),
+      refAdam({ lr: 0.05, b1: 0.8, b2: 0.99, eps: 1e-3, epsRoot: 1e-4, nesterov: true }),
+      0.05,
+    ));
+  it("adamw: default weight decay 1e-4 multiplied by the learning rate", () =>
+    compare(adamw(0.1), refAdam({ lr: 0.1, wd: 1e-4 }), 0.1, { usesParams: true }));
+  it("adamw with a large decay", () =>
+    compare(adamw({ learningRate: 0.1, weightDecay: 0.5 }), refAdam({ lr: 0.1, wd: 0.5 }), 0.1, { usesParams: true }));
   it("sgd", () => compare(sgd(0.1), refSgd({ lr: 0.1 }), 0.1));
   it("sgd with momentum", () => compare(sgd({ learningRate: 0.1, momentum: 0.9 }), refSgd({ lr: 0.1, momentum: 0.9 }), 0.1));
-  it("sgd with nesterov momentum", () => compare(sgd({ learningRate: 0.1, momentum: 0.9, nesterov: true }), refSgd({ lr: 0.1, momentum: 0.9, nesterov: true }), 0.1));
+  it("sgd with nesterov momentum", () =>
+    compare(sgd({ learningRate: 0.1, momentum: 0.9, nesterov: true }), refSgd({ lr: 0.1, momentum: 0.9, nesterov: true }), 0.1));
   it("rmsprop", () => compare(rmsprop(1e-3), refRms({ lr: 1e-3 }), 1e-3));
   it("rmsprop with bias correction, eps outside the root, initial scale and momentum", () =>
     compare(

@@ -26,7 +26,11 @@ function expectAt(s: BuiltSchedule, table: [number, number][]) {
 }
 
 describe("schedules", () => {
-  it("constantSchedule", () => expectAt(constantSchedule(0.3), [[0, 0.3], [1000, 0.3]]));
+  it("constantSchedule", () =>
+    expectAt(constantSchedule(0.3), [
+      [0, 0.3],
+      [1000, 0.3],
+    ]));
 
   it("linearSchedule holds, interpolates, then holds", () =>
     expectAt(linearSchedule({ initValue: 1, endValue: 0.1, transitionSteps: 10, transitionBegin: 5 }), [

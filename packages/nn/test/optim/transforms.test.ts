@@ -247,10 +247,14 @@ describe("null leaves (Equinox filters)", () => {
   });
 
   it("init rejects a non-array leaf with advice, and a gradient where the state has a hole names the path", () => {
-    expect(() => adam(0.1).init({ f: (x: number) => x })).toThrow(/scaleByAdam\.init: the parameter at \['f'\] is a function.*filter\(model, isInexactArray\)/);
+    expect(() => adam(0.1).init({ f: (x: number) => x })).toThrow(
+      /scaleByAdam\.init: the parameter at \['f'\] is a function.*filter\(model, isInexactArray\)/,
+    );
     const optim = adam(0.1);
     const state = optim.init({ a: array([1]), b: null });
-    expect(() => optim.update({ a: array([1]), b: array([1]) }, state)).toThrow(/scaleByAdam: the update at \['b'\] is f32\[1\] but the optimizer state \/ params hold null/);
+    expect(() => optim.update({ a: array([1]), b: array([1]) }, state)).toThrow(
+      /scaleByAdam: the update at \['b'\] is f32\[1\] but the optimizer state \/ params hold null/,
+    );
   });
 });
 

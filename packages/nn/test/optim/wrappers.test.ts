@@ -73,9 +73,15 @@ describe("MultiSteps", () => {
       const mean = (ks: number[]) => [0, 1, 2].map((i) => ks.reduce((s, k) => s + gradAt(k)[i]!, 0) / ks.length);
       expect(out[0]).toEqual([0, 0, 0]);
       expect(out[1]).toEqual([0, 0, 0]);
-      expectClose(array(out[2]!), mean([0, 1, 2]).map((v) => -0.1 * v));
+      expectClose(
+        array(out[2]!),
+        mean([0, 1, 2]).map((v) => -0.1 * v),
+      );
       expect(out[3]).toEqual([0, 0, 0]);
-      expectClose(array(out[5]!), mean([3, 4, 5]).map((v) => -0.1 * v));
+      expectClose(
+        array(out[5]!),
+        mean([3, 4, 5]).map((v) => -0.1 * v),
+      );
       expect(list((state as { gradientStep: WaxArray }).gradientStep)).toEqual([2]);
     });
   }
@@ -85,10 +91,13 @@ describe("MultiSteps", () => {
     let s = optim.init(p);
     [, s] = optim.update(array(gradAt(0)), s, p);
     expect(list(optim.hasUpdated(s))).toEqual([0]);
-    let u: unknown;
-    [u, s] = optim.update(array(gradAt(1)), s, p);
+    const [u, next] = optim.update(array(gradAt(1)), s, p);
+    s = next;
     expect(list(optim.hasUpdated(s))).toEqual([1]);
-    expectClose(u, [0, 1, 2].map((i) => -(gradAt(0)[i]! + gradAt(1)[i]!)));
+    expectClose(
+      u,
+      [0, 1, 2].map((i) => -(gradAt(0)[i]! + gradAt(1)[i]!)),
+    );
     // k = 1 for the first real step, then 2.
     const sched = new MultiSteps(sgd(1), { everyKSchedule: (step) => np.where(np.equal(step, 0), 1, 2) });
     let s2 = sched.init(p);
@@ -109,15 +118,19 @@ describe("injectHyperparams", () => {
     let s2 = injected.init(params);
     expect(Object.keys(s2.hyperparams)).toEqual(["learningRate"]);
     expectClose(s2.hyperparams.learningRate, [0.1]);
-    let u1: unknown, u2: unknown;
-    [u1, s1] = plain.update({ w: array(gradAt(0)) }, s1, params);
-    [u2, s2] = injected.update({ w: array(gradAt(0)) }, s2, params);
+    const [u1, next1] = plain.update({ w: array(gradAt(0)) }, s1, params);
+    s1 = next1;
+    const [u2, next2] = injected.update({ w: array(gradAt(0)) }, s2, params);
+    s2 = next2;
     expectClose((u2 as { w: WaxArray }).w, list((u1 as { w: WaxArray }).w));
     // Halve the learning rate: the update halves (Adam's direction does not depend on it).
     const [u3] = plain.update({ w: array(gradAt(1)) }, s1, params);
     s2 = treeAt((s) => s.hyperparams.learningRate, s2, array(0.05));
     const [u4] = injected.update({ w: array(gradAt(1)) }, s2, params);
-    expectClose((u4 as { w: WaxArray }).w, list((u3 as { w: WaxArray }).w).map((v) => v / 2));
+    expectClose(
+      (u4 as { w: WaxArray }).w,
+      list((u3 as { w: WaxArray }).w).map((v) => v / 2),
+    );
   });
   it("a schedule is evaluated at the count; b1 can be injected too; works in filterJit", () => {
     const optim = injectHyperparams(sgd)({ learningRate: linearSchedule({ initValue: 1, endValue: 0, transitionSteps: 4 }) });
@@ -145,10 +158,10 @@ it("a learning rate changed with treeAt between compiled steps does not recompil
   const params = array([1, 2]);
   let s = optim.init(params);
   const step = filterJit((g: WaxArray, st: typeof s) => optim.update(g, st, params));
-  let u1: unknown, u2: unknown;
-  [u1, s] = step(array([1, 1]), s);
-  s = treeAt((st) => st.hyperparams.learningRate, s, array(0.01));
-  [u2, s] = step(array([1, 1]), s);
+  const [u1, next1] = step(array([1, 1]), s);
+  s = treeAt((st) => st.hyperparams.learningRate, next1, array(0.01));
+  const [u2, next2] = step(array([1, 1]), s);
+  s = next2;
   expect(step.stats().misses).toBe(1);
   // Adam's second-step direction with equal gradients is 1: the update is -lr.
   expectClose(u1, [-0.1, -0.1], 1e-5);
@@ -166,15 +179,21 @@ describe("a state that does not match its optimizer", () => {
       expect(e).toBeInstanceOf(OptimizerStateError);
       msg = (e as Error).message;
     }
-    expect(msg).toMatch(/chain.update: the optimizer state at \[0\] does not match this optimizer and these parameters — expected PyTreeDef\(\{count: \*, mu: \{b: \*, w: \*\}, nu: \{b: \*, w: \*\}\}\) \(what init\(params\) gives\), got PyTreeDef\(\{\}\)/);
+    expect(msg).toMatch(
+      /chain.update: the optimizer state at \[0\] does not match this optimizer and these parameters — expected PyTreeDef\(\{count: \*, mu: \{b: \*, w: \*\}, nu: \{b: \*, w: \*\}\}\) \(what init\(params\) gives\), got PyTreeDef\(\{\}\)/,
+    );
   });
   it("a schedule's state given a constant's names the inner path", () => {
     const sched = adam(linearSchedule({ initValue: 1, endValue: 0, transitionSteps: 4 }));
     const s = adam(0.1).init(params);
-    expect(() => sched.update(params, s, params)).toThrow(/state at \[1\] does not match .* expected PyTreeDef\(\{count: \*\}\) .* got PyTreeDef\(\{\}\)/);
+    expect(() => sched.update(params, s, params)).toThrow(
+      /state at \[1\] does not match .* expected PyTreeDef\(\{count: \*\}\) .* got PyTreeDef\(\{\}\)/,
+    );
   });
   it("a state from init on other parameters names both structures", () => {
     const o = adam(0.1);
-    expect(() => o.update(params, o.init({ w: array([1, 2]) }), params)).toThrow(/state at \[0\] .* expected PyTreeDef\(\{count: \*, mu: \{b: \*, w: \*\}.* got PyTreeDef\(\{count: \*, mu: \{w: \*\}/);
+    expect(() => o.update(params, o.init({ w: array([1, 2]) }), params)).toThrow(
+      /state at \[0\] .* expected PyTreeDef\(\{count: \*, mu: \{b: \*, w: \*\}.* got PyTreeDef\(\{count: \*, mu: \{w: \*\}/,
+    );
   });
 });

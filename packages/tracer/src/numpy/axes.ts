@@ -25,7 +25,9 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (globalThis.Array.isArray(v)) return `[${v.map(describe).join(", ")}]`;
   if (typeof v === "object") return (v as object).constructor?.name ?? "object";
-  return typeof v === "string" ? JSON.stringify(v) : `${typeof v} ${String(v)}`;
+  return typeof v === "string"
+    ? JSON.stringify(v)
+    : `${typeof v} ${String(v as number | bigint | boolean | symbol | undefined | ((...args: never[]) => unknown))}`;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -37,7 +39,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function checkAxis(op: string, axis: unknown): AxisArg {
   if (axis === undefined || axis === null || Number.isInteger(axis)) return axis as AxisArg;
   if (globalThis.Array.isArray(axis) && axis.every((a) => Number.isInteger(a))) return axis as number[];
-  throw new ArgumentError(`${op}: axis must be an integer, a list of integers or null, got ${describe(axis)} — e.g. ${op}(x, -1) or ${op}(x, {axis: [0, 1]})`);
+  throw new ArgumentError(
+    `${op}: axis must be an integer, a list of integers or null, got ${describe(axis)} — e.g. ${op}(x, -1) or ${op}(x, {axis: [0, 1]})`,
+  );
 }
 
 /**
@@ -45,17 +49,27 @@ function checkAxis(op: string, axis: unknown): AxisArg {
  * `op(x, {axis, ...opts})`. Unknown option names (`axes`, `keepDims`) and values of an
  * unexpected type are errors, so a typo never silently reduces every axis.
  */
-export function reduceArgs<T extends { axis?: unknown }>(op: string, arg: unknown, opts: unknown, allowed: Record<string, "boolean" | "number" | "string">): T {
+export function reduceArgs<T extends { axis?: unknown }>(
+  op: string,
+  arg: unknown,
+  opts: unknown,
+  allowed: Record<string, "boolean" | "number" | "string">,
+): T {
   let o: Record<string, unknown>;
   if (arg === undefined || arg === null || typeof arg === "number" || globalThis.Array.isArray(arg)) {
-    if (opts !== undefined && !isPlainObject(opts)) throw new ArgumentError(`${op}: options must be an object, got ${describe(opts)} — e.g. ${op}(x, 1, {keepdims: true})`);
-    if (opts !== undefined && "axis" in opts && arg !== undefined) throw new ArgumentError(`${op}: axis given twice (positionally and in the options) — give it once`);
+    if (opts !== undefined && !isPlainObject(opts))
+      throw new ArgumentError(`${op}: options must be an object, got ${describe(opts)} — e.g. ${op}(x, 1, {keepdims: true})`);
+    if (opts !== undefined && "axis" in opts && arg !== undefined)
+      throw new ArgumentError(`${op}: axis given twice (positionally and in the options) — give it once`);
     o = { ...(opts ?? {}), ...(arg === undefined ? {} : { axis: arg }) };
   } else if (isPlainObject(arg)) {
-    if (opts !== undefined) throw new ArgumentError(`${op}: unexpected argument ${describe(opts)} after the options object — put every option in one object`);
+    if (opts !== undefined)
+      throw new ArgumentError(`${op}: unexpected argument ${describe(opts)} after the options object — put every option in one object`);
     o = arg;
   } else {
-    throw new ArgumentError(`${op}: expected an axis (integer or list of integers) or an options object, got ${describe(arg)} — e.g. ${op}(x, -1) or ${op}(x, {axis: 0, keepdims: true})`);
+    throw new ArgumentError(
+      `${op}: expected an axis (integer or list of integers) or an options object, got ${describe(arg)} — e.g. ${op}(x, -1) or ${op}(x, {axis: 0, keepdims: true})`,
+    );
   }
   const names = ["axis", ...Object.keys(allowed)];
   for (const [k, v] of Object.entries(o)) {
@@ -66,7 +80,9 @@ export function reduceArgs<T extends { axis?: unknown }>(op: string, arg: unknow
     const want = allowed[k];
     if (want === undefined) {
       const hint = k === "axes" ? "axis" : names.find((n) => n.toLowerCase() === k.toLowerCase());
-      throw new ArgumentError(`${op}: unknown option "${k}" — ${hint ? `did you mean "${hint}"? ` : ""}the options are ${names.join(", ")} (JAX's keyword names)`);
+      throw new ArgumentError(
+        `${op}: unknown option "${k}" — ${hint ? `did you mean "${hint}"? ` : ""}the options are ${names.join(", ")} (JAX's keyword names)`,
+      );
     }
     if (v !== undefined && typeof v !== want) throw new ArgumentError(`${op}: option ${k} must be a ${want}, got ${describe(v)}`);
   }

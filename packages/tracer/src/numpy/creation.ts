@@ -8,7 +8,7 @@ import { asArray, numberDtype, type ArrayLike } from "../values";
 import { cast } from "./promote";
 
 function checkShape(op: string, shape: readonly number[]): number[] {
-  if (!globalThis.Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+  if (!globalThis.Array.isArray(shape as unknown) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new ArgumentError(`${op}: invalid shape ${JSON.stringify(shape)} — give a list of non-negative integers`);
   }
   return [...shape];

@@ -86,9 +86,12 @@ export function split(x: ArrayLike, indicesOrSections: number | readonly number[
   if (typeof indicesOrSections === "number") {
     const s = indicesOrSections;
     if (!Number.isInteger(s) || s <= 0) throw new ArgumentError(`split: sections must be a positive integer, got ${s}`);
-    if (n % s !== 0) throw new ShapeError(`split: array split does not result in an equal division — axis ${ax} of ${a.aval} has size ${n}, not a multiple of ${s}; pass split indices instead`);
+    if (n % s !== 0)
+      throw new ShapeError(
+        `split: array split does not result in an equal division — axis ${ax} of ${a.aval} has size ${n}, not a multiple of ${s}; pass split indices instead`,
+      );
     cuts = globalThis.Array.from({ length: s - 1 }, (_, i) => ((i + 1) * n) / s);
-  } else if (globalThis.Array.isArray(indicesOrSections) && indicesOrSections.every((i) => Number.isInteger(i))) {
+  } else if (globalThis.Array.isArray(indicesOrSections as unknown) && indicesOrSections.every((i) => Number.isInteger(i))) {
     // numpy clamps indices into [0, n] (negative ones count from the end).
     cuts = indicesOrSections.map((i) => Math.min(Math.max(i < 0 ? i + n : i, 0), n));
   } else {
@@ -123,10 +126,30 @@ export interface FInfo {
 export function finfo(dtype: DType | Array): FInfo {
   const d = typeof dtype === "string" ? dtype : dtype.dtype;
   if (d === "float32") {
-    return { dtype: d, bits: 32, eps: 2 ** -23, max: 3.4028234663852886e38, min: -3.4028234663852886e38, tiny: 2 ** -126, smallestNormal: 2 ** -126, resolution: 1e-6, precision: 6 };
+    return {
+      dtype: d,
+      bits: 32,
+      eps: 2 ** -23,
+      max: 3.4028234663852886e38,
+      min: -3.4028234663852886e38,
+      tiny: 2 ** -126,
+      smallestNormal: 2 ** -126,
+      resolution: 1e-6,
+      precision: 6,
+    };
   }
   if (d === "float64") {
-    return { dtype: d, bits: 64, eps: 2 ** -52, max: Number.MAX_VALUE, min: -Number.MAX_VALUE, tiny: 2 ** -1022, smallestNormal: 2 ** -1022, resolution: 1e-15, precision: 15 };
+    return {
+      dtype: d,
+      bits: 64,
+      eps: 2 ** -52,
+      max: Number.MAX_VALUE,
+      min: -Number.MAX_VALUE,
+      tiny: 2 ** -1022,
+      smallestNormal: 2 ** -1022,
+      resolution: 1e-15,
+      precision: 15,
+    };
   }
   throw new DTypeError(`finfo: ${d} is not a floating-point dtype — use iinfo for integers`);
 }

@@ -39,7 +39,8 @@ type Entry =
 /** Python's `slice.indices` + length: start, step and number of elements of `"a:b:c"` on `size`. */
 function parseSlice(spec: string, size: number): { start: number; step: number; len: number } {
   const parts = spec.split(":");
-  if (parts.length < 2 || parts.length > 3) throw new ShapeError(`index: cannot parse slice "${spec}" — use "start:stop" or "start:stop:step"`);
+  if (parts.length < 2 || parts.length > 3)
+    throw new ShapeError(`index: cannot parse slice "${spec}" — use "start:stop" or "start:stop:step"`);
   const num = (s: string | undefined): number | null => {
     if (s === undefined || s.trim() === "") return null;
     const v = Number(s);
@@ -76,7 +77,9 @@ function indexArray(i: Array | IndexList): Array {
 function maskIndices(mask: Array): Array[] {
   const c = mask.concreteValue();
   if (c === null) {
-    throw new ConcretizationError(`index: a boolean mask ${mask.aval} must be concrete (the result's shape depends on its values) — use np.where(mask, x, 0) to select under a transform`);
+    throw new ConcretizationError(
+      `index: a boolean mask ${mask.aval} must be concrete (the result's shape depends on its values) — use np.where(mask, x, 0) to select under a transform`,
+    );
   }
   const coords: number[][] = mask.shape.map(() => []);
   const strides = mask.shape.map((_, d) => mask.shape.slice(d + 1).reduce((a, b) => a * b, 1));
@@ -96,7 +99,8 @@ function parse(x: Array, idx: readonly Index[]): { entries: Entry[]; contiguous:
     if (i instanceof Array || globalThis.Array.isArray(i)) {
       const a = indexArray(i as Array | IndexList);
       if (a.dtype !== "bool") items.push(a);
-      else if (a.ndim === 0) throw new ShapeError("index: a scalar boolean index is not supported — use null to insert an axis, or np.where to select");
+      else if (a.ndim === 0)
+        throw new ShapeError("index: a scalar boolean index is not supported — use null to insert an axis, or np.where to select");
       else {
         const coords = maskIndices(a);
         if (coords.length > 0) masks.set(coords[0]!, a);
@@ -121,18 +125,23 @@ function parse(x: Array, idx: readonly Index[]): { entries: Entry[]; contiguous:
     const size = x.shape[axis]!;
     const ax = axis++;
     if (typeof i === "number") {
-      if (!Number.isInteger(i) || i < -size || i >= size) throw new ShapeError(`index: index ${i} is out of bounds for axis ${ax} with size ${size} of ${x.aval}`);
+      if (!Number.isInteger(i) || i < -size || i >= size)
+        throw new ShapeError(`index: index ${i} is out of bounds for axis ${ax} with size ${size} of ${x.aval}`);
       return { kind: "int", axis: ax, value: i < 0 ? i + size : i };
     }
     if (typeof i === "string") return { kind: "slice", axis: ax, ...parseSlice(i, size) };
     if (i instanceof Array) {
       const mask = masks.get(i);
       if (mask && mask.shape.some((d, k) => d !== x.shape[ax + k])) {
-        throw new ShapeError(`index: boolean mask ${mask.aval} does not match axes ${ax}..${ax + mask.ndim - 1} of ${x.aval} — a mask needs the shape of the axes it selects`);
+        throw new ShapeError(
+          `index: boolean mask ${mask.aval} does not match axes ${ax}..${ax + mask.ndim - 1} of ${x.aval} — a mask needs the shape of the axes it selects`,
+        );
       }
       return { kind: "array", axis: ax, arr: i };
     }
-    throw new ShapeError(`index: unsupported index ${String(i)} — use an integer, a "start:stop:step" string, null, "...", or an integer array`);
+    throw new ShapeError(
+      `index: unsupported index ${String(i)} — use an integer, a "start:stop:step" string, null, "...", or an integer array`,
+    );
   });
   return { entries, contiguous };
 }
@@ -202,9 +211,17 @@ function toGather(x: Array, entries: readonly Entry[], contiguous: boolean): Ind
   }
   const n = batchShape.length;
   const int32 = (a: Array) => (a.dtype === "int32" ? a : lax.convertElementType(a, "int32"));
-  const parts = comps.map((c) => lax.broadcastInDim(int32(c.arr), [...batchShape, 1], c.arr.shape.map((_, k) => c.at + k)));
+  const parts = comps.map((c) =>
+    lax.broadcastInDim(
+      int32(c.arr),
+      [...batchShape, 1],
+      c.arr.shape.map((_, k) => c.at + k),
+    ),
+  );
   const indices = parts.length === 0 ? array(new Int32Array(0)) : parts.length === 1 ? parts[0]! : lax.concatenate(parts, n);
-  const collapsed = entries.flatMap((e) => (e.kind === "int" || e.kind === "array" || (e.kind === "slice" && e.step !== 1) ? [e.axis] : []));
+  const collapsed = entries.flatMap((e) =>
+    e.kind === "int" || e.kind === "array" || (e.kind === "slice" && e.step !== 1) ? [e.axis] : [],
+  );
   return {
     indices,
     dnums: {
@@ -378,10 +395,16 @@ export class IndexUpdateRef {
     const op = `at(...).${prim.name === "scatter" ? "set" : prim.name.slice("scatter-".length)}`;
     const lead = finalShape.length - v.ndim;
     if (lead < 0 || v.shape.some((d, i) => d !== 1 && d !== finalShape[lead + i])) {
-      throw new ShapeError(`${op}: cannot broadcast the values ${v.aval} to the indexed shape [${finalShape.join(",")}] — give values of that shape or one that broadcasts to it`);
+      throw new ShapeError(
+        `${op}: cannot broadcast the values ${v.aval} to the indexed shape [${finalShape.join(",")}] — give values of that shape or one that broadcasts to it`,
+      );
     }
     const vc = cast(v, x.dtype, x.weakType);
-    const full = lax.broadcastInDim(vc, finalShape, vc.shape.map((_, i) => finalShape.length - vc.ndim + i));
+    const full = lax.broadcastInDim(
+      vc,
+      finalShape,
+      vc.shape.map((_, i) => finalShape.length - vc.ndim + i),
+    );
     const updates = ix.newAxes.length > 0 ? lax.reshape(full, ix.gatherShape) : full;
     return bind1(prim as typeof P.scatter, [x, ix.indices, updates], {
       dimension_numbers: P.gatherToScatterDims(ix.dnums),

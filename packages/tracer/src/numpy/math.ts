@@ -27,7 +27,10 @@ function unaryOp(f: (x: Array) => Array, inexact = false) {
 // As jnp: on booleans `add` is logical or, `multiply` logical and, and `subtract` an error.
 export const add = binaryOp("add", (x, y) => (x.dtype === "bool" ? lax.or(x, y) : lax.add(x, y)));
 export const subtract = binaryOp("sub", (x, y) => {
-  if (x.dtype === "bool") throw new DTypeError(`subtract: boolean operands ${x.aval} and ${y.aval} cannot be subtracted (as in numpy/JAX) — use logicalXor, or cast to int32 first`);
+  if (x.dtype === "bool")
+    throw new DTypeError(
+      `subtract: boolean operands ${x.aval} and ${y.aval} cannot be subtracted (as in numpy/JAX) — use logicalXor, or cast to int32 first`,
+    );
   return lax.sub(x, y);
 });
 export const multiply = binaryOp("mul", (x, y) => (x.dtype === "bool" ? lax.and(x, y) : lax.mul(x, y)));

@@ -50,11 +50,18 @@ export function norm(x: ArrayLike, opts: NormOptions = {}): Array {
   const reduceThenExtreme = (inner: number, outer: number, take: typeof max) => {
     const s = sum(abs(a), { axis: inner, keepdims: true });
     const r = take(s, { axis: outer, keepdims: true });
-    return keepdims ? r : lax.reshape(r, a.shape.filter((_, d) => d !== inner && d !== outer));
+    return keepdims
+      ? r
+      : lax.reshape(
+          r,
+          a.shape.filter((_, d) => d !== inner && d !== outer),
+        );
   };
   if (ord === 1) return reduceThenExtreme(r0, c0, max);
   if (ord === -1) return reduceThenExtreme(r0, c0, min);
   if (ord === Infinity) return reduceThenExtreme(c0, r0, max);
   if (ord === -Infinity) return reduceThenExtreme(c0, r0, min);
-  throw new ArgumentError(`linalg.norm: matrix norm order ${String(ord)} needs singular values, which wax does not compute — use "fro", 1, -1, Infinity or -Infinity`);
+  throw new ArgumentError(
+    `linalg.norm: matrix norm order ${String(ord)} needs singular values, which wax does not compute — use "fro", 1, -1, Infinity or -Infinity`,
+  );
 }

@@ -31,7 +31,7 @@ export function promoteInexact(...xs: ArrayLike[]): Array[] {
 }
 
 /** numpy broadcasting of shapes; `op` names the operation in the error. */
-export function broadcastShapes(op: string, ...arrs: { shape: readonly number[]; aval?: unknown }[]): number[] {
+export function broadcastShapes(op: string, ...arrs: { shape: readonly number[]; aval?: { toString(): string } }[]): number[] {
   const nd = Math.max(0, ...arrs.map((a) => a.shape.length));
   const out = new globalThis.Array<number>(nd).fill(1);
   for (const a of arrs) {
@@ -57,5 +57,9 @@ export function broadcastTo(x: ArrayLike, shape: readonly number[], op = "broadc
   if (b.length !== shape.length || b.some((d, i) => d !== shape[i])) {
     throw new ShapeError(`${op}: cannot broadcast ${a.aval} to shape [${shape.join(",")}] — each dimension must equal the target or be 1`);
   }
-  return lax.broadcastInDim(a, shape, a.shape.map((_, i) => shape.length - a.ndim + i));
+  return lax.broadcastInDim(
+    a,
+    shape,
+    a.shape.map((_, i) => shape.length - a.ndim + i),
+  );
 }

@@ -58,7 +58,10 @@ function extremum(op: "max" | "min", reduce: (a: Array, axes: number[]) => Array
   const a = asArray(x);
   const axes = normAxes(op, opts.axis, a.ndim);
   for (const ax of axes) {
-    if (a.shape[ax] === 0) throw new ShapeError(`${op}: zero-size axis ${ax} of ${a.aval} has no ${op === "max" ? "maximum" : "minimum"} — pass a non-empty array`);
+    if (a.shape[ax] === 0)
+      throw new ShapeError(
+        `${op}: zero-size axis ${ax} of ${a.aval} has no ${op === "max" ? "maximum" : "minimum"} — pass a non-empty array`,
+      );
   }
   return keep(axes.length ? reduce(a, axes) : a, axes, opts.keepdims);
 }
@@ -113,9 +116,15 @@ export interface ArgReduceOptions {
   keepdims?: boolean;
 }
 
-function argReduce(name: "argmax" | "argmin", x: ArrayLike, axis: number | null | undefined | ArgReduceOptions, options: Omit<ArgReduceOptions, "axis"> | undefined): Array {
+function argReduce(
+  name: "argmax" | "argmin",
+  x: ArrayLike,
+  axis: number | null | undefined | ArgReduceOptions,
+  options: Omit<ArgReduceOptions, "axis"> | undefined,
+): Array {
   const opts = reduceArgs<ArgReduceOptions>(name, axis, options, argKeys);
-  if (typeof opts.axis === "object" && opts.axis !== null) throw new ArgumentError(`${name}: axis must be one integer or null, got [${String(opts.axis)}] — ${name} reduces a single axis`);
+  if (typeof opts.axis === "object" && opts.axis !== null)
+    throw new ArgumentError(`${name}: axis must be one integer or null, got [${String(opts.axis)}] — ${name} reduces a single axis`);
   let a = asArray(x);
   let ax: number;
   if (opts.axis === null || opts.axis === undefined) {
@@ -125,7 +134,12 @@ function argReduce(name: "argmax" | "argmin", x: ArrayLike, axis: number | null 
   const r = name === "argmax" ? lax.argmax(a, ax) : lax.argmin(a, ax);
   if (!opts.keepdims) return r;
   // keepdims with no axis keeps every dimension as size 1 (numpy/JAX).
-  return opts.axis != null ? expandDims(r, ax) : reshape(r, asArray(x).shape.map(() => 1));
+  return opts.axis != null
+    ? expandDims(r, ax)
+    : reshape(
+        r,
+        asArray(x).shape.map(() => 1),
+      );
 }
 
 /** Index of the maximum along `axis` (of the flattened array when omitted). */
@@ -137,26 +151,31 @@ export function argmin(x: ArrayLike, axis?: number | null | ArgReduceOptions, op
 }
 
 /** Cumulative sum along `axis` (of the flattened array when omitted). */
-export function cumsum(x: ArrayLike, axis?: number | null | { axis?: number | null; reverse?: boolean }, options?: { reverse?: boolean }): Array {
+export function cumsum(
+  x: ArrayLike,
+  axis?: number | null | { axis?: number | null; reverse?: boolean },
+  options?: { reverse?: boolean },
+): Array {
   const opts = reduceArgs<{ axis?: number | null; reverse?: boolean }>("cumsum", axis, options, { reverse: "boolean" });
-  if (typeof opts.axis === "object" && opts.axis !== null) throw new ArgumentError(`cumsum: axis must be one integer or null, got [${String(opts.axis)}] — cumsum runs along a single axis`);
+  if (typeof opts.axis === "object" && opts.axis !== null)
+    throw new ArgumentError(`cumsum: axis must be one integer or null, got [${String(opts.axis)}] — cumsum runs along a single axis`);
   let a = sumInput(asArray(x));
   if (opts.axis === null || opts.axis === undefined) a = reshape(a, [-1]);
   const ax = opts.axis == null ? 0 : normAxis("cumsum", opts.axis, a.ndim);
   return lax.cumsum(a, ax, opts.reverse ?? false);
 }
 
-export function any(x: ArrayLike, axis?: ReduceArg, options?: KwOptions): Array {
-  const opts = opts_("any", axis, options);
+/** `any`/`all` reduce with the identities False/True, so zero-size axes give False/True (JAX's reduce_or/reduce_and). */
+function logical(op: "any" | "all", x: ArrayLike, axis: ReduceArg | undefined, options: KwOptions | undefined): Array {
+  const opts = opts_(op, axis, options);
   const a = asArray(x);
   const b = a.dtype === "bool" ? a : lax.ne(a, cast(asArray(0), a.dtype));
-  return max(b, opts);
+  const axes = normAxes(op, opts.axis, b.ndim);
+  return keep(axes.length ? (op === "any" ? lax.reduceMax : lax.reduceMin)(b, axes) : b, axes, opts.keepdims);
+}
+export function any(x: ArrayLike, axis?: ReduceArg, options?: KwOptions): Array {
+  return logical("any", x, axis, options);
 }
 export function all(x: ArrayLike, axis?: ReduceArg, options?: KwOptions): Array {
-  const opts = opts_("all", axis, options);
-  const a = asArray(x);
-  const b = a.dtype === "bool" ? a : lax.ne(a, cast(asArray(0), a.dtype));
-  return min(b, opts);
+  return logical("all", x, axis, options);
 }
-
-

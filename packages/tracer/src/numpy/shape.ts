@@ -16,7 +16,9 @@ export function reshape(x: ArrayLike, shape: readonly number[]): Array {
   if (neg === 1) {
     const known = shapeSize(shape.filter((d) => d !== -1));
     if (known === 0 || a.size % known !== 0) {
-      throw new ShapeError(`reshape: cannot reshape ${a.aval} (${a.size} elements) to [${shape.join(",")}] — the known dimensions must divide the size`);
+      throw new ShapeError(
+        `reshape: cannot reshape ${a.aval} (${a.size} elements) to [${shape.join(",")}] — the known dimensions must divide the size`,
+      );
     }
     s = shape.map((d) => (d === -1 ? a.size / known : d));
   }
@@ -33,7 +35,9 @@ export function transpose(x: ArrayLike, axes?: readonly number[]): Array {
   const a = asArray(x);
   const perm = axes ? axes.map((ax) => normAxis("transpose", ax, a.ndim)) : a.shape.map((_, i) => a.ndim - 1 - i);
   if (perm.length !== a.ndim || new Set(perm).size !== perm.length) {
-    throw new ShapeError(`transpose: axes (${(axes ?? []).join(", ")}) do not match ${a.aval} of rank ${a.ndim} — give each axis exactly once`);
+    throw new ShapeError(
+      `transpose: axes (${(axes ?? []).join(", ")}) do not match ${a.aval} of rank ${a.ndim} — give each axis exactly once`,
+    );
   }
   if (perm.every((p, i) => p === i)) return a;
   return lax.transpose(a, perm);
@@ -120,7 +124,11 @@ export function stack(xs: readonly ArrayLike[], axis = 0): Array {
 }
 
 /** Pads with a constant: `padWidth` is one `[before, after]` per axis (or one pair for all). */
-export function pad(x: ArrayLike, padWidth: number | readonly [number, number] | readonly (readonly [number, number])[], constantValue: number = 0): Array {
+export function pad(
+  x: ArrayLike,
+  padWidth: number | readonly [number, number] | readonly (readonly [number, number])[],
+  constantValue: number = 0,
+): Array {
   const a = asArray(x);
   const widths: (readonly [number, number])[] =
     typeof padWidth === "number"
@@ -130,17 +138,28 @@ export function pad(x: ArrayLike, padWidth: number | readonly [number, number] |
         : [...(padWidth as readonly (readonly [number, number])[])];
   if (widths.length !== a.ndim) throw new ShapeError(`pad: padWidth needs one [before, after] pair per axis of ${a.aval}`);
   const v = promote(a, constantValue)[1]!;
-  return lax.pad(a, v, widths.map(([lo, hi]) => [lo, hi, 0] as const));
+  return lax.pad(
+    a,
+    v,
+    widths.map(([lo, hi]) => [lo, hi, 0] as const),
+  );
 }
 
 /** Repeats the array `reps` times along each axis. */
 export function tile(x: ArrayLike, reps: readonly number[]): Array {
   let a = asArray(x);
   const nd = Math.max(a.ndim, reps.length);
-  a = reshape(a, [...globalThis.Array(nd - a.ndim).fill(1), ...a.shape]);
-  const r = [...globalThis.Array(nd - reps.length).fill(1), ...reps];
+  a = reshape(a, [...new globalThis.Array<number>(nd - a.ndim).fill(1), ...a.shape]);
+  const r = [...new globalThis.Array<number>(nd - reps.length).fill(1), ...reps];
   // broadcast to [r0, s0, r1, s1, ...] then merge pairs
   const inter = a.shape.flatMap((d, i) => [r[i]!, d]);
-  const b = lax.broadcastInDim(a, inter, a.shape.map((_, i) => 2 * i + 1));
-  return reshape(b, a.shape.map((d, i) => d * r[i]!));
+  const b = lax.broadcastInDim(
+    a,
+    inter,
+    a.shape.map((_, i) => 2 * i + 1),
+  );
+  return reshape(
+    b,
+    a.shape.map((d, i) => d * r[i]!),
+  );
 }

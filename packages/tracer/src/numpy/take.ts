@@ -33,11 +33,13 @@ export interface TakeAlongAxisOptions {
 function intIndices(op: string, x: ArrayLike): Array {
   if (typeof x === "number" || globalThis.Array.isArray(x)) {
     const flat = typeof x === "number" ? [x] : (x as unknown[]).flat(Infinity);
-    if (!flat.every((v) => typeof v === "number" && Number.isInteger(v))) throw new DTypeError(`${op}: indices ${JSON.stringify(x)} must be integers`);
+    if (!flat.every((v) => typeof v === "number" && Number.isInteger(v)))
+      throw new DTypeError(`${op}: indices ${JSON.stringify(x)} must be integers`);
     return array(x, { dtype: "int32" });
   }
   const a = asArray(x);
-  if (!isInteger(a.dtype)) throw new DTypeError(`${op}: indices ${a.aval} have dtype ${a.dtype} — indices must be integers; cast them with .astype('int32')`);
+  if (!isInteger(a.dtype))
+    throw new DTypeError(`${op}: indices ${a.aval} have dtype ${a.dtype} — indices must be integers; cast them with .astype('int32')`);
   return a;
 }
 
@@ -83,7 +85,10 @@ export function take(a: ArrayLike, indices: ArrayLike, opts: TakeOptions = {}): 
   if (idx.size === 0) return zerosOf(x, outShape);
   const nd = idx.ndim;
   const sliceSizes = x.shape.map((d, i) => (i === ax ? 1 : d));
-  const offsetDims = [...globalThis.Array.from({ length: ax }, (_, i) => i), ...globalThis.Array.from({ length: x.ndim - 1 - ax }, (_, i) => ax + nd + i)];
+  const offsetDims = [
+    ...globalThis.Array.from({ length: ax }, (_, i) => i),
+    ...globalThis.Array.from({ length: x.ndim - 1 - ax }, (_, i) => ax + nd + i),
+  ];
   return lax.gather(x, lax.reshape(idx, [...idx.shape, 1]), { offsetDims, collapsedSliceDims: [ax], startIndexMap: [ax] }, sliceSizes, {
     mode: gmode,
     fillValue: opts.fillValue ?? null,
@@ -109,7 +114,8 @@ export function takeAlongAxis(arr: ArrayLike, indices: ArrayLike, axis: number |
     a = lax.reshape(a, [a.size]);
   }
   const rank = a.ndim;
-  if (idx.ndim !== rank) throw new ShapeError(`${op}: indices ${idx.aval} and arr ${a.aval} must have the same rank — expand the indices with null axes`);
+  if (idx.ndim !== rank)
+    throw new ShapeError(`${op}: indices ${idx.aval} and arr ${a.aval} must have the same rank — expand the indices with null axes`);
   const ax = axis === null ? 0 : normAxis(op, axis, rank);
   const mode = opts.mode ?? "fill";
   parseMode(op, mode, "fill_or_drop");
@@ -157,10 +163,16 @@ export function takeAlongAxis(arr: ArrayLike, indices: ArrayLike, axis: number |
     }
   }
   const operand = squeezed.length > 0 ? lax.squeeze(a, squeezed) : a;
-  return lax.gather(operand, gathered!, { offsetDims, collapsedSliceDims, startIndexMap, operandBatchingDims, startIndicesBatchingDims }, sliceSizes, {
-    mode: mode === "fill" ? "fill_or_drop" : mode,
-    fillValue: opts.fillValue ?? null,
-  });
+  return lax.gather(
+    operand,
+    gathered!,
+    { offsetDims, collapsedSliceDims, startIndexMap, operandBatchingDims, startIndicesBatchingDims },
+    sliceSizes,
+    {
+      mode: mode === "fill" ? "fill_or_drop" : mode,
+      fillValue: opts.fillValue ?? null,
+    },
+  );
 }
 
 /**

@@ -2,12 +2,13 @@
 import { Aval } from "../aval";
 import { isFloat, isInteger, type DType } from "../dtype";
 import { DTypeError, ShapeError } from "../errors";
+import { paramStr } from "../jaxpr";
 import type { ParamValue } from "../primitive";
 
 export function numParam(op: string, params: Readonly<Record<string, ParamValue>>, key: string): number {
   const v = params[key];
   if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new ShapeError(`${op}: parameter ${key} must be an integer, got ${String(v)}`);
+    throw new ShapeError(`${op}: parameter ${key} must be an integer, got ${v === undefined ? "undefined" : paramStr(v)}`);
   }
   return v;
 }
@@ -15,7 +16,7 @@ export function numParam(op: string, params: Readonly<Record<string, ParamValue>
 export function intsParam(op: string, params: Readonly<Record<string, ParamValue>>, key: string): number[] {
   const v = params[key];
   if (!globalThis.Array.isArray(v) || !v.every((x) => typeof x === "number" && Number.isInteger(x))) {
-    throw new ShapeError(`${op}: parameter ${key} must be a list of integers, got ${String(v)}`);
+    throw new ShapeError(`${op}: parameter ${key} must be a list of integers, got ${v === undefined ? "undefined" : paramStr(v)}`);
   }
   return v as number[];
 }
@@ -77,7 +78,9 @@ export function elementwiseShape(op: string, avals: readonly Aval[]): number[] {
       shape = a.shape;
       shapeAval = a;
     } else if (shape.length !== a.ndim || shape.some((d, i) => d !== a.shape[i])) {
-      throw new ShapeError(`${op}: cannot broadcast ${shapeAval} with ${a} — lax-level ops need equal shapes; use the numpy-level op, which broadcasts`);
+      throw new ShapeError(
+        `${op}: cannot broadcast ${shapeAval} with ${a} — lax-level ops need equal shapes; use the numpy-level op, which broadcasts`,
+      );
     }
   }
   return shape ? [...shape] : [];

@@ -61,7 +61,13 @@ export const psumScatter = definePrimitive("psum_scatter", {
     if (dim < 0 || dim >= x!.ndim || x!.shape[dim] !== size) {
       throw new ShapeError(`psum_scatter: dimension ${dim} of ${x} must have the axis size ${size}`);
     }
-    return [new Aval(x!.shape.filter((_, i) => i !== dim), x!.dtype, x!.weakType)];
+    return [
+      new Aval(
+        x!.shape.filter((_, i) => i !== dim),
+        x!.dtype,
+        x!.weakType,
+      ),
+    ];
   },
   impl: unboundImpl("psum_scatter"),
 });

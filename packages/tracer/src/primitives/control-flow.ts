@@ -49,11 +49,15 @@ export const cond = definePrimitive("cond", {
     const [index, ...ops] = avals;
     if (branches.length === 0) throw new ArgumentError("cond: no branches — give cond at least one branch jaxpr");
     if (!index) throw new ArgumentError("cond: missing the branch index operand — the first operand is an int32 scalar index");
-    if (index.ndim !== 0) throw new ShapeError(`cond: the branch index must be a scalar, got ${index} — pass one int32 index (lax.cond/lax.switch do this)`);
-    if (index.dtype !== "int32") throw new DTypeError(`cond: the branch index must be int32, got ${index} — convert it with lax.convertElementType(index, "int32")`);
+    if (index.ndim !== 0)
+      throw new ShapeError(`cond: the branch index must be a scalar, got ${index} — pass one int32 index (lax.cond/lax.switch do this)`);
+    if (index.dtype !== "int32")
+      throw new DTypeError(`cond: the branch index must be int32, got ${index} — convert it with lax.convertElementType(index, "int32")`);
     branches.forEach((b, i) => checkAvals("cond", `operands of branch ${i}`, b.inAvals, ops, "pass the operands every branch jaxpr takes"));
     const outs = branches[0]!.outAvals;
-    branches.forEach((b, i) => checkAvals("cond", `outputs of branch ${i} vs branch 0`, outs, b.outAvals, "every branch must return the same types"));
+    branches.forEach((b, i) =>
+      checkAvals("cond", `outputs of branch ${i} vs branch 0`, outs, b.outAvals, "every branch must return the same types"),
+    );
     // JAX's join: an output is weak only if it is weak in every branch.
     return outs.map((a, k) => a.withWeak(branches.every((b) => b.outAvals[k]!.weakType)));
   },
@@ -73,19 +77,47 @@ export const cond = definePrimitive("cond", {
 export const whileP = definePrimitive("while", {
   multipleResults: true,
   abstractEval(avals, { cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts }) {
-    if (!Number.isInteger(cond_nconsts) || !Number.isInteger(body_nconsts) || cond_nconsts < 0 || body_nconsts < 0 || cond_nconsts + body_nconsts > avals.length) {
-      throw new ArgumentError(`while: cond_nconsts=${cond_nconsts} and body_nconsts=${body_nconsts} do not fit ${avals.length} operands — they count leading operands`);
+    if (
+      !Number.isInteger(cond_nconsts) ||
+      !Number.isInteger(body_nconsts) ||
+      cond_nconsts < 0 ||
+      body_nconsts < 0 ||
+      cond_nconsts + body_nconsts > avals.length
+    ) {
+      throw new ArgumentError(
+        `while: cond_nconsts=${cond_nconsts} and body_nconsts=${body_nconsts} do not fit ${avals.length} operands — they count leading operands`,
+      );
     }
     const cconsts = avals.slice(0, cond_nconsts);
     const bconsts = avals.slice(cond_nconsts, cond_nconsts + body_nconsts);
     const carry = avals.slice(cond_nconsts + body_nconsts);
-    checkAvals("while", "inputs of cond_jaxpr", cond_jaxpr.inAvals, [...cconsts, ...carry], "cond_jaxpr takes the cond consts then the carry");
+    checkAvals(
+      "while",
+      "inputs of cond_jaxpr",
+      cond_jaxpr.inAvals,
+      [...cconsts, ...carry],
+      "cond_jaxpr takes the cond consts then the carry",
+    );
     const pred = cond_jaxpr.outAvals;
     if (pred.length !== 1 || pred[0]!.ndim !== 0 || pred[0]!.dtype !== "bool") {
-      throw new DTypeError(`while: cond_jaxpr must return one bool scalar, got ${list(pred)} — make the loop condition a bool[] (e.g. i.lt(n))`);
+      throw new DTypeError(
+        `while: cond_jaxpr must return one bool scalar, got ${list(pred)} — make the loop condition a bool[] (e.g. i.lt(n))`,
+      );
     }
-    checkAvals("while", "inputs of body_jaxpr", body_jaxpr.inAvals, [...bconsts, ...carry], "body_jaxpr takes the body consts then the carry");
-    checkAvals("while", "body_jaxpr outputs vs the carry", carry, body_jaxpr.outAvals, "the body must return the carry with its types unchanged");
+    checkAvals(
+      "while",
+      "inputs of body_jaxpr",
+      body_jaxpr.inAvals,
+      [...bconsts, ...carry],
+      "body_jaxpr takes the body consts then the carry",
+    );
+    checkAvals(
+      "while",
+      "body_jaxpr outputs vs the carry",
+      carry,
+      body_jaxpr.outAvals,
+      "the body must return the carry with its types unchanged",
+    );
     return body_jaxpr.outAvals;
   },
   impl(args, { cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts }) {
@@ -131,20 +163,38 @@ export const scan = definePrimitive("scan", {
     if (!Number.isInteger(length) || length < 0) throw new ShapeError(`scan: length must be a non-negative integer, got ${length}`);
     if (!Number.isInteger(unroll) || unroll < 1) throw new ArgumentError(`scan: unroll must be a positive integer, got ${unroll}`);
     if (!Number.isInteger(nc) || !Number.isInteger(nk) || nc < 0 || nk < 0 || nc + nk > avals.length) {
-      throw new ArgumentError(`scan: num_consts=${nc} and num_carry=${nk} do not fit ${avals.length} operands — they count leading operands`);
+      throw new ArgumentError(
+        `scan: num_consts=${nc} and num_carry=${nk} do not fit ${avals.length} operands — they count leading operands`,
+      );
     }
-    if (linear.length !== avals.length) throw new ArgumentError(`scan: linear has ${linear.length} entries for ${avals.length} operands — give one per operand`);
+    if (linear.length !== avals.length)
+      throw new ArgumentError(`scan: linear has ${linear.length} entries for ${avals.length} operands — give one per operand`);
     const xs = avals.slice(nc + nk);
     xs.forEach((x, i) => {
       if (x.ndim === 0 || x.shape[0] !== length) {
-        throw new ShapeError(`scan: xs operand ${i} is ${x} but length is ${length} — every xs operand needs a leading axis of size length`);
+        throw new ShapeError(
+          `scan: xs operand ${i} is ${x} but length is ${length} — every xs operand needs a leading axis of size length`,
+        );
       }
     });
     const carry = avals.slice(nc, nc + nk);
-    checkAvals("scan", "inputs of jaxpr", jaxpr.inAvals, [...avals.slice(0, nc), ...carry, ...xs.map(sliceAval)], "jaxpr takes the consts, the carry, then one slice of each xs");
+    checkAvals(
+      "scan",
+      "inputs of jaxpr",
+      jaxpr.inAvals,
+      [...avals.slice(0, nc), ...carry, ...xs.map(sliceAval)],
+      "jaxpr takes the consts, the carry, then one slice of each xs",
+    );
     const outs = jaxpr.outAvals;
-    if (outs.length < nk) throw new ArgumentError(`scan: jaxpr returns ${outs.length} values but num_carry is ${nk} — it must return the carry then the ys`);
-    checkAvals("scan", "jaxpr carry outputs vs the carry", carry, outs.slice(0, nk), "the body must return the carry with its types unchanged");
+    if (outs.length < nk)
+      throw new ArgumentError(`scan: jaxpr returns ${outs.length} values but num_carry is ${nk} — it must return the carry then the ys`);
+    checkAvals(
+      "scan",
+      "jaxpr carry outputs vs the carry",
+      carry,
+      outs.slice(0, nk),
+      "the body must return the carry with its types unchanged",
+    );
     return [...outs.slice(0, nk), ...outs.slice(nk).map((y) => stackAval(y, length))];
   },
   impl(args, p, outAvals) {

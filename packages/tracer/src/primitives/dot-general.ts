@@ -27,7 +27,9 @@ export const dotGeneral = definePrimitive("dot_general", {
       const seen = new Set<number>();
       for (const d of dims) {
         if (!Number.isInteger(d) || d < 0 || d >= x.ndim || seen.has(d)) {
-          throw new ShapeError(`dot_general: ${which} dimensions ${listStr(dims)} are invalid for ${x} (rank ${x.ndim}) — use distinct axes in [0, ${x.ndim})`);
+          throw new ShapeError(
+            `dot_general: ${which} dimensions ${listStr(dims)} are invalid for ${x} (rank ${x.ndim}) — use distinct axes in [0, ${x.ndim})`,
+          );
         }
         seen.add(d);
       }
@@ -35,21 +37,29 @@ export const dotGeneral = definePrimitive("dot_general", {
     checkList([...lc, ...lb], a!, "lhs contracting/batch");
     checkList([...rc, ...rb], b!, "rhs contracting/batch");
     if (lc.length !== rc.length) {
-      throw new ShapeError(`dot_general: lhs contracts ${listStr(lc)} but rhs contracts ${listStr(rc)} — give the same number of contracting dimensions`);
+      throw new ShapeError(
+        `dot_general: lhs contracts ${listStr(lc)} but rhs contracts ${listStr(rc)} — give the same number of contracting dimensions`,
+      );
     }
     if (lb.length !== rb.length) {
-      throw new ShapeError(`dot_general: lhs batch dims ${listStr(lb)} and rhs batch dims ${listStr(rb)} differ in number — pair each lhs batch dimension with one rhs batch dimension`);
+      throw new ShapeError(
+        `dot_general: lhs batch dims ${listStr(lb)} and rhs batch dims ${listStr(rb)} differ in number — pair each lhs batch dimension with one rhs batch dimension`,
+      );
     }
     lc.forEach((d, i) => {
       const e = rc[i]!;
       if (a!.shape[d] !== b!.shape[e]) {
-        throw new ShapeError(`dot_general: contracting dimension ${d} of ${a} (${a!.shape[d]}) does not match dimension ${e} of ${b} (${b!.shape[e]}) — transpose or reshape an operand so the contracted sizes agree`);
+        throw new ShapeError(
+          `dot_general: contracting dimension ${d} of ${a} (${a!.shape[d]}) does not match dimension ${e} of ${b} (${b!.shape[e]}) — transpose or reshape an operand so the contracted sizes agree`,
+        );
       }
     });
     lb.forEach((d, i) => {
       const e = rb[i]!;
       if (a!.shape[d] !== b!.shape[e]) {
-        throw new ShapeError(`dot_general: batch dimension ${d} of ${a} (${a!.shape[d]}) does not match batch dimension ${e} of ${b} (${b!.shape[e]}) — batch dimensions must have equal sizes`);
+        throw new ShapeError(
+          `dot_general: batch dimension ${d} of ${a} (${a!.shape[d]}) does not match batch dimension ${e} of ${b} (${b!.shape[e]}) — batch dimensions must have equal sizes`,
+        );
       }
     });
     const shape = [
@@ -71,7 +81,13 @@ export const dotGeneral = definePrimitive("dot_general", {
     // Bring lhs to [B, M, K] and rhs to [B, K, N] (contiguous), then accumulate in float64.
     const canon = (x: typeof a, order: number[]): TypedArray => {
       const s = stridesOf(x!.shape);
-      return affineGather(x!.data, order.map((d) => x!.shape[d]!), order.map((d) => s[d]!), 0, x!.dtype);
+      return affineGather(
+        x!.data,
+        order.map((d) => x!.shape[d]!),
+        order.map((d) => s[d]!),
+        0,
+        x!.dtype,
+      );
     };
     const A = canon(a, [...lb, ...lf, ...lc]);
     const Bm = canon(b, [...rb, ...rc, ...rf]);

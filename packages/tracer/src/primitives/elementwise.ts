@@ -88,7 +88,8 @@ export const round = definePrimitive("round", {
   abstractEval([x], params) {
     checkDTypeClass("round", x!, "float");
     const m = params.rounding_method;
-    if (m !== 0 && m !== 1) throw new ShapeError(`round: rounding_method must be 0 (away from zero) or 1 (to nearest even), got ${String(m)}`);
+    if (m !== 0 && m !== 1)
+      throw new ShapeError(`round: rounding_method must be 0 (away from zero) or 1 (to nearest even), got ${String(m)}`);
     return [x!];
   },
   impl([x], params, [out]) {
@@ -116,11 +117,13 @@ export const integerPow = definePrimitive("integer_pow", {
   impl([x], params, [out]) {
     const y = params.y;
     if (!isFloat(out!.dtype)) {
-      return [mapN([x!], out!, (v) => {
-        let r = 1;
-        for (let i = 0; i < y; i++) r = Math.imul(r, v);
-        return r;
-      })];
+      return [
+        mapN([x!], out!, (v) => {
+          let r = 1;
+          for (let i = 0; i < y; i++) r = Math.imul(r, v);
+          return r;
+        }),
+      ];
     }
     if (out!.dtype === "float32") {
       // float32 as XLA computes it: repeated squaring rounded at each step, then 1/x^|y|.
@@ -200,17 +203,30 @@ export const le = binary("le", "any", (a, b) => +(a <= b), undefined, "bool");
 export const gt = binary("gt", "any", (a, b) => +(a > b), undefined, "bool");
 export const ge = binary("ge", "any", (a, b) => +(a >= b), undefined, "bool");
 
-export const and = binary("and", "intOrBool", (a, b) => a & b, (a, b) => a & b);
-export const or = binary("or", "intOrBool", (a, b) => a | b, (a, b) => a | b);
-export const xor = binary("xor", "intOrBool", (a, b) => a ^ b, (a, b) => a ^ b);
+export const and = binary(
+  "and",
+  "intOrBool",
+  (a, b) => a & b,
+  (a, b) => a & b,
+);
+export const or = binary(
+  "or",
+  "intOrBool",
+  (a, b) => a | b,
+  (a, b) => a | b,
+);
+export const xor = binary(
+  "xor",
+  "intOrBool",
+  (a, b) => a ^ b,
+  (a, b) => a ^ b,
+);
 
 // Shift amounts outside [0, 32) give 0 (or the sign fill), as XLA defines them.
 const inRange = (b: number) => b >= 0 && b < 32;
 export const shiftLeft = binary("shift_left", "int", (a, b) => (inRange(b) ? a << b : 0));
 export const shiftRightLogical = binary("shift_right_logical", "int", (a, b) => (inRange(b) ? a >>> b : 0));
-export const shiftRightArithmetic = binary("shift_right_arithmetic", "int", (a, b) =>
-  inRange(b) ? (a | 0) >> b : (a | 0) < 0 ? -1 : 0,
-);
+export const shiftRightArithmetic = binary("shift_right_arithmetic", "int", (a, b) => (inRange(b) ? (a | 0) >> b : (a | 0) < 0 ? -1 : 0));
 // uint32 arithmetic shift treats the bits as signed (XLA); stored back as uint32 by the array.
 
 // ---- select_n -----------------------------------------------------------------------------
@@ -290,7 +306,12 @@ export const bitcastConvertType = definePrimitive("bitcast_convert_type", {
     const src = x!.data;
     const copy = allocate(x!.dtype, src.length);
     copy.set(src as never);
-    const view = out!.dtype === "float32" ? new Float32Array(copy.buffer) : out!.dtype === "int32" ? new Int32Array(copy.buffer) : new Uint32Array(copy.buffer);
+    const view =
+      out!.dtype === "float32"
+        ? new Float32Array(copy.buffer)
+        : out!.dtype === "int32"
+          ? new Int32Array(copy.buffer)
+          : new Uint32Array(copy.buffer);
     return [view];
   },
 });
@@ -304,4 +325,3 @@ export const stopGradient = definePrimitive("stop_gradient", {
     return [x!.data.slice()];
   },
 });
-

@@ -187,7 +187,17 @@ export const gather = definePrimitive("gather", {
     );
     const clamp = p.mode !== "fill_or_drop";
     forEachBatch(batch, (g, bIdx) => {
-      const start = startOf(indices!.data, g, bIdx, x.shape, p.slice_sizes, dn.start_index_map, dn.operand_batching_dims, dn.start_indices_batching_dims, clamp);
+      const start = startOf(
+        indices!.data,
+        g,
+        bIdx,
+        x.shape,
+        p.slice_sizes,
+        dn.start_index_map,
+        dn.operand_batching_dims,
+        dn.start_indices_batching_dims,
+        clamp,
+      );
       const outBase = bIdx.reduce((acc, v, j) => acc + v * os[batchPos[j]!]!, 0);
       if (start === null) {
         for (let k = 0; k < winOut.length; k++) res[outBase + winOut[k]!] = fill;
@@ -244,7 +254,17 @@ function defineScatter<N extends ScatterName>(name: N): Primitive<N> {
       // Start offset of each batch element's window (NaN: dropped, as XLA drops it).
       const bases = new Float64Array(shapeSize(batch));
       forEachBatch(batch, (g, bIdx) => {
-        const start = startOf(indices!.data, g, bIdx, x.shape, sizes, dn.scatter_dims_to_operand_dims, dn.operand_batching_dims, dn.scatter_indices_batching_dims, clamp);
+        const start = startOf(
+          indices!.data,
+          g,
+          bIdx,
+          x.shape,
+          sizes,
+          dn.scatter_dims_to_operand_dims,
+          dn.operand_batching_dims,
+          dn.scatter_indices_batching_dims,
+          clamp,
+        );
         bases[g] = start === null ? NaN : dot(start, xs);
       });
       // Updates apply in their row-major order (the compiled loop's), which decides between
@@ -311,4 +331,3 @@ export const rev = definePrimitive("rev", {
     return [affineGather(x!.data, out!.shape, strides, offset, out!.dtype)];
   },
 });
-

@@ -69,7 +69,12 @@ interface ReducerOptions {
   ppParams?: (params: { readonly axes: readonly number[] }) => [string, ParamValue][];
 }
 
-function reducer<N extends "reduce_sum" | "reduce_prod" | "reduce_max" | "reduce_min">(name: N, initOf: (d: DType) => number, step: (a: number, v: number) => number, opts: ReducerOptions = {}): Primitive<N> {
+function reducer<N extends "reduce_sum" | "reduce_prod" | "reduce_max" | "reduce_min">(
+  name: N,
+  initOf: (d: DType) => number,
+  step: (a: number, v: number) => number,
+  opts: ReducerOptions = {},
+): Primitive<N> {
   return definePrimitive(name, {
     abstractEval([x], params) {
       if (!opts.allowBool) checkDTypeClass(name, x!, "numeric");
@@ -89,13 +94,23 @@ const lowest = (d: DType) => (isFloat(d) ? -Infinity : d === "uint32" ? 0 : d ==
 const highest = (d: DType) => (isFloat(d) ? Infinity : d === "uint32" ? 4294967295 : d === "bool" ? 1 : 2147483647);
 
 // Current JAX prints reduce_sum with its (here always empty) out_sharding param.
-export const reduceSum = reducer("reduce_sum", () => 0, (a, v) => a + v, {
-  ppParams: (p) => [
-    ["axes", p.axes],
-    ["out_sharding", null],
-  ],
-});
-export const reduceProd = reducer("reduce_prod", () => 1, (a, v) => a * v, { intStep: Math.imul });
+export const reduceSum = reducer(
+  "reduce_sum",
+  () => 0,
+  (a, v) => a + v,
+  {
+    ppParams: (p) => [
+      ["axes", p.axes],
+      ["out_sharding", null],
+    ],
+  },
+);
+export const reduceProd = reducer(
+  "reduce_prod",
+  () => 1,
+  (a, v) => a * v,
+  { intStep: Math.imul },
+);
 export const reduceMax = reducer("reduce_max", lowest, nanMax, { allowBool: true });
 export const reduceMin = reducer("reduce_min", highest, nanMin, { allowBool: true });
 

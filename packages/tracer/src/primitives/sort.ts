@@ -8,7 +8,8 @@
  *   every NaN (of either sign) equals every other and is larger than `+inf`, so NaNs go last
  *   and ties keep their input order (the sort is always stable here; `is_stable` is recorded
  *   for printing and for JAX parity).
- * - `top_k` is XLA's descending *total* order, `+NaN > +inf > ... > +0 > -0 > ... > -inf > -NaN`,
+ * - `top_k` is XLA's descending *total* order, `NaN > +inf > ... > +0 > -0 > ... > -inf`, except
+ *   that every NaN ranks as +NaN whatever its sign (compiled code cannot rely on NaN signs),
  *   ties broken by the lower index (XLA's TopK decomposition and CPU runtime).
  */
 import { Aval } from "../aval";
@@ -47,15 +48,17 @@ function totalOrderKeys32(data: Float32Array): Int32Array {
   const out = new Int32Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const s = bits[i]!;
-    out[i] = s < 0 ? s ^ 0x7fffffff : s;
+    // Every NaN ranks as +NaN: WebAssembly leaves the sign of a computed NaN unspecified, so a
+    // NaN's sign cannot decide its rank (a deviation from XLA's total order, in the README).
+    out[i] = (s & 0x7fffffff) > 0x7f800000 ? 0x7fc00000 : s < 0 ? s ^ 0x7fffffff : s;
   }
   return out;
 }
 
 /** XLA's total order on float64 values (NaN payloads are not ordered among themselves). */
 function compareTotalOrder64(a: number, b: number, aNeg: boolean, bNeg: boolean): number {
-  const ca = a !== a ? (aNeg ? -2 : 2) : 0;
-  const cb = b !== b ? (bNeg ? -2 : 2) : 0;
+  const ca = a !== a ? 2 : 0; // every NaN as +NaN, as totalOrderKeys32
+  const cb = b !== b ? 2 : 0;
   if (ca !== cb) return ca - cb;
   if (ca !== 0) return 0;
   if (a !== b) return a < b ? -1 : 1;
@@ -90,7 +93,9 @@ export const sort = definePrimitive("sort", {
     }
     checkDimension("sort", first, dimension, "dimension");
     if (!Number.isInteger(numKeys) || numKeys < 1 || numKeys > avals.length) {
-      throw new ShapeError(`sort: num_keys ${numKeys} must be between 1 and the number of operands (${avals.length}) — the first num_keys operands are the keys`);
+      throw new ShapeError(
+        `sort: num_keys ${numKeys} must be between 1 and the number of operands (${avals.length}) — the first num_keys operands are the keys`,
+      );
     }
     if (typeof params.is_stable !== "boolean") throw new ShapeError(`sort: is_stable must be a boolean, got ${String(params.is_stable)}`);
     return avals.map((a) => a);
@@ -147,7 +152,8 @@ function descendingTotalOrder(data: TypedArray): (p: number, q: number) => numbe
 export const topK = definePrimitive("top_k", {
   abstractEval([x], params) {
     const { k } = params;
-    if (x!.ndim === 0) throw new ShapeError(`top_k: the operand ${x} is a scalar — top_k works along the last axis of an array of rank ≥ 1`);
+    if (x!.ndim === 0)
+      throw new ShapeError(`top_k: the operand ${x} is a scalar — top_k works along the last axis of an array of rank ≥ 1`);
     const n = x!.shape[x!.ndim - 1]!;
     if (!Number.isInteger(k) || k < 0) throw new ShapeError(`top_k: k must be a non-negative integer, got ${k} — pass k in [0, ${n}]`);
     if (k > n) throw new ShapeError(`top_k: k ${k} is larger than the last axis of ${x} (${n}) — pass k in [0, ${n}]`);

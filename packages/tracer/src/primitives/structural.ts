@@ -48,7 +48,8 @@ export function affineGather(
 
 function checkShape(op: string, shape: readonly number[]): void {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${op}: invalid shape ${shapeStr(shape)} — dimensions must be non-negative integers`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new ShapeError(`${op}: invalid shape ${shapeStr(shape)} — dimensions must be non-negative integers`);
   }
 }
 
@@ -62,11 +63,15 @@ export const broadcastInDim = definePrimitive("broadcast_in_dim", {
     }
     bd.forEach((d, i) => {
       if (d < 0 || d >= shape.length || (i > 0 && d <= bd[i - 1]!)) {
-        throw new ShapeError(`broadcast_in_dim: broadcast_dimensions ${shapeStr(bd)} must be strictly increasing and within rank ${shape.length} of shape ${shapeStr(shape)}`);
+        throw new ShapeError(
+          `broadcast_in_dim: broadcast_dimensions ${shapeStr(bd)} must be strictly increasing and within rank ${shape.length} of shape ${shapeStr(shape)}`,
+        );
       }
       const s = x!.shape[i]!;
       if (s !== 1 && s !== shape[d]!) {
-        throw new ShapeError(`broadcast_in_dim: cannot broadcast ${x} to shape ${shapeStr(shape)}: operand dimension ${i} (${s}) must be 1 or equal target dimension ${d} (${shape[d]})`);
+        throw new ShapeError(
+          `broadcast_in_dim: cannot broadcast ${x} to shape ${shapeStr(shape)}: operand dimension ${i} (${s}) must be 1 or equal target dimension ${d} (${shape[d]})`,
+        );
       }
     });
     return [new Aval(shape, x!.dtype, x!.weakType)];
@@ -89,7 +94,9 @@ export const reshape = definePrimitive("reshape", {
     const sizes = intsParam("reshape", params, "new_sizes");
     checkShape("reshape", sizes);
     if (shapeSize(sizes) !== x!.size) {
-      throw new ShapeError(`reshape: cannot reshape ${x} (${x!.size} elements) to shape ${shapeStr(sizes)} (${shapeSize(sizes)} elements) — the sizes must match`);
+      throw new ShapeError(
+        `reshape: cannot reshape ${x} (${x!.size} elements) to shape ${shapeStr(sizes)} (${shapeSize(sizes)} elements) — the sizes must match`,
+      );
     }
     return [new Aval(sizes, x!.dtype, x!.weakType)];
   },
@@ -106,14 +113,30 @@ export const transpose = definePrimitive("transpose", {
   abstractEval([x], params) {
     const perm = intsParam("transpose", params, "permutation");
     if (perm.length !== x!.ndim || [...perm].sort((a, b) => a - b).some((v, i) => v !== i)) {
-      throw new ShapeError(`transpose: permutation ${shapeStr(perm)} is not a permutation of the ${x!.ndim} axes of ${x} — give each axis exactly once`);
+      throw new ShapeError(
+        `transpose: permutation ${shapeStr(perm)} is not a permutation of the ${x!.ndim} axes of ${x} — give each axis exactly once`,
+      );
     }
-    return [new Aval(perm.map((p) => x!.shape[p]!), x!.dtype, x!.weakType)];
+    return [
+      new Aval(
+        perm.map((p) => x!.shape[p]!),
+        x!.dtype,
+        x!.weakType,
+      ),
+    ];
   },
   impl([x], params, [out]) {
     const perm = params.permutation;
     const s = stridesOf(x!.shape);
-    return [affineGather(x!.data, out!.shape, perm.map((p) => s[p]!), 0, out!.dtype)];
+    return [
+      affineGather(
+        x!.data,
+        out!.shape,
+        perm.map((p) => s[p]!),
+        0,
+        out!.dtype,
+      ),
+    ];
   },
 });
 
@@ -122,9 +145,18 @@ export const squeeze = definePrimitive("squeeze", {
     const dims = intsParam("squeeze", params, "dimensions");
     checkAxes("squeeze", x!, dims);
     for (const d of dims) {
-      if (x!.shape[d] !== 1) throw new ShapeError(`squeeze: cannot squeeze dimension ${d} of ${x}: its size is ${x!.shape[d]}, not 1 — squeeze only size-1 dimensions`);
+      if (x!.shape[d] !== 1)
+        throw new ShapeError(
+          `squeeze: cannot squeeze dimension ${d} of ${x}: its size is ${x!.shape[d]}, not 1 — squeeze only size-1 dimensions`,
+        );
     }
-    return [new Aval(x!.shape.filter((_, i) => !dims.includes(i)), x!.dtype, x!.weakType)];
+    return [
+      new Aval(
+        x!.shape.filter((_, i) => !dims.includes(i)),
+        x!.dtype,
+        x!.weakType,
+      ),
+    ];
   },
   impl([x]) {
     return [x!.data.slice()];
@@ -137,13 +169,17 @@ export const slice = definePrimitive("slice", {
     const limit = intsParam("slice", params, "limit_indices");
     const strides = params.strides === null ? start.map(() => 1) : intsParam("slice", params, "strides");
     if (start.length !== x!.ndim || limit.length !== x!.ndim || strides.length !== x!.ndim) {
-      throw new ShapeError(`slice: start_indices ${shapeStr(start)}, limit_indices ${shapeStr(limit)} and strides need one entry per dimension of ${x}`);
+      throw new ShapeError(
+        `slice: start_indices ${shapeStr(start)}, limit_indices ${shapeStr(limit)} and strides need one entry per dimension of ${x}`,
+      );
     }
     const shape = start.map((s, i) => {
       const l = limit[i]!;
       const st = strides[i]!;
       if (s < 0 || l > x!.shape[i]! || s > l || st < 1) {
-        throw new ShapeError(`slice: invalid slice ${s}:${l}:${st} of dimension ${i} (size ${x!.shape[i]}) of ${x} — need 0 <= start <= limit <= size and stride >= 1`);
+        throw new ShapeError(
+          `slice: invalid slice ${s}:${l}:${st} of dimension ${i} (size ${x!.shape[i]}) of ${x} — need 0 <= start <= limit <= size and stride >= 1`,
+        );
       }
       return Math.ceil((l - s) / st);
     });
@@ -154,7 +190,15 @@ export const slice = definePrimitive("slice", {
     const st = params.strides ?? start.map(() => 1);
     const s = stridesOf(x!.shape);
     const offset = start.reduce((acc, v, i) => acc + v * s[i]!, 0);
-    return [affineGather(x!.data, out!.shape, s.map((v, i) => v * st[i]!), offset, out!.dtype)];
+    return [
+      affineGather(
+        x!.data,
+        out!.shape,
+        s.map((v, i) => v * st[i]!),
+        offset,
+        out!.dtype,
+      ),
+    ];
   },
 });
 
@@ -175,13 +219,19 @@ export const dynamicSlice = definePrimitive("dynamic_slice", {
     const sizes = intsParam("dynamic_slice", params, "slice_sizes");
     checkIndexOperands("dynamic_slice", idx, x!.ndim);
     if (sizes.length !== x!.ndim || sizes.some((v, i) => v < 0 || v > x!.shape[i]!)) {
-      throw new ShapeError(`dynamic_slice: slice_sizes ${shapeStr(sizes)} must have one entry per dimension of ${x}, each within the dimension`);
+      throw new ShapeError(
+        `dynamic_slice: slice_sizes ${shapeStr(sizes)} must have one entry per dimension of ${x}, each within the dimension`,
+      );
     }
     return [new Aval(sizes, x!.dtype, x!.weakType)];
   },
   impl([x, ...idx], params, [out]) {
     const sizes = params.slice_sizes;
-    const starts = clampStarts(idx.map((a) => a.data[0]!), sizes, x!.shape);
+    const starts = clampStarts(
+      idx.map((a) => a.data[0]!),
+      sizes,
+      x!.shape,
+    );
     const s = stridesOf(x!.shape);
     const offset = starts.reduce((acc, v, i) => acc + v * s[i]!, 0);
     return [affineGather(x!.data, out!.shape, s, offset, out!.dtype)];
@@ -197,7 +247,11 @@ export const dynamicUpdateSlice = definePrimitive("dynamic_update_slice", {
     return [new Aval(x!.shape, x!.dtype, x!.weakType)];
   },
   impl([x, u, ...idx]) {
-    const starts = clampStarts(idx.map((a) => a.data[0]!), u!.shape, x!.shape);
+    const starts = clampStarts(
+      idx.map((a) => a.data[0]!),
+      u!.shape,
+      x!.shape,
+    );
     const out = x!.data.slice();
     const s = stridesOf(x!.shape);
     const us = stridesOf(u!.shape);
@@ -226,13 +280,21 @@ export const concatenate = definePrimitive("concatenate", {
     for (const a of avals) {
       if (a.dtype !== a0.dtype) throw new DTypeError(`concatenate: operand dtypes differ (${avalsStr(avals)}) — convert them to one dtype`);
       if (a.ndim !== a0.ndim || a.shape.some((d, i) => i !== dim && d !== a0.shape[i])) {
-        throw new ShapeError(`concatenate: operands ${avalsStr(avals)} must have equal shapes except along dimension ${dim} — broadcast or reshape them first`);
+        throw new ShapeError(
+          `concatenate: operands ${avalsStr(avals)} must have equal shapes except along dimension ${dim} — broadcast or reshape them first`,
+        );
       }
       total += a.shape[dim]!;
     }
     const shape = [...a0.shape];
     shape[dim] = total;
-    return [new Aval(shape, a0.dtype, avals.every((a) => a.weakType))];
+    return [
+      new Aval(
+        shape,
+        a0.dtype,
+        avals.every((a) => a.weakType),
+      ),
+    ];
   },
   impl(args, params, [out]) {
     const dim = params.dimension;
@@ -257,7 +319,8 @@ export const pad = definePrimitive("pad", {
     if (!globalThis.Array.isArray(cfg) || cfg.length !== x!.ndim || cfg.some((c) => !globalThis.Array.isArray(c) || c.length !== 3)) {
       throw new ShapeError(`pad: padding_config needs one (low, high, interior) triple per dimension of ${x}`);
     }
-    if (v!.ndim !== 0 || v!.dtype !== x!.dtype) throw new DTypeError(`pad: padding value ${v} must be a scalar of the operand's dtype ${x!.dtype}`);
+    if (v!.ndim !== 0 || v!.dtype !== x!.dtype)
+      throw new DTypeError(`pad: padding value ${v} must be a scalar of the operand's dtype ${x!.dtype}`);
     const shape = x!.shape.map((d, i) => {
       const [lo, hi, interior] = cfg[i]! as [number, number, number];
       if (interior < 0) throw new ShapeError(`pad: interior padding ${interior} of dimension ${i} must be >= 0`);

@@ -42,12 +42,7 @@ export const threefry2x32 = definePrimitive("threefry2x32", {
     const d = args.map((a) => a.data);
     const sc = args.map((a) => a.ndim === 0);
     for (let i = 0; i < n; i++) {
-      const [y0, y1] = threefry2x32Block(
-        d[0]![sc[0] ? 0 : i]!,
-        d[1]![sc[1] ? 0 : i]!,
-        d[2]![sc[2] ? 0 : i]!,
-        d[3]![sc[3] ? 0 : i]!,
-      );
+      const [y0, y1] = threefry2x32Block(d[0]![sc[0] ? 0 : i]!, d[1]![sc[1] ? 0 : i]!, d[2]![sc[2] ? 0 : i]!, d[3]![sc[3] ? 0 : i]!);
       r0[i] = y0;
       r1[i] = y1;
     }

@@ -39,7 +39,9 @@ export const trues = (n: number): boolean[] => globalThis.Array.from({ length: n
 export function checkClosed(op: string, closed: ClosedJaxpr): ClosedJaxpr {
   closed.consts.forEach((c, i) => {
     if (!(c instanceof ConcreteArray)) {
-      throw new WaxError(`${op}: constant ${i} of a sub-jaxpr is a traced ${c.aval} — this is a wax bug: traced values must be operands of control-flow primitives`);
+      throw new WaxError(
+        `${op}: constant ${i} of a sub-jaxpr is a traced ${c.aval} — this is a wax bug: traced values must be operands of control-flow primitives`,
+      );
     }
   });
   return closed;
@@ -182,7 +184,9 @@ export function linearizeJaxpr(op: string, closed: ClosedJaxpr, inNz: readonly b
         ),
       ).map((o) => trace.unpack(o));
       outNz = pairs.map(([, t], i) => t !== null || inst[i]!);
-      const touts = pairs.flatMap(([p, t], i) => (outNz[i] ? [t ?? withTrace(tangentTrace, () => zerosLikeAval(tangentAval(p.aval)))] : []));
+      const touts = pairs.flatMap(([p, t], i) =>
+        outNz[i] ? [t ?? withTrace(tangentTrace, () => zerosLikeAval(tangentAval(p.aval)))] : [],
+      );
       lin = tangentTrace.finish(
         tanIns.filter((t) => t !== null).map((t) => t.variable),
         touts,
@@ -204,7 +208,10 @@ export function linearizeJaxpr(op: string, closed: ClosedJaxpr, inNz: readonly b
       ),
     );
     const keep = isRes.map((r) => !r);
-    const linear = new ClosedJaxpr(new Jaxpr(pick(lj.constvars, keep), [...pick(lj.constvars, isRes), ...lj.invars], lj.eqns, lj.outvars), pick(lin.consts, keep));
+    const linear = new ClosedJaxpr(
+      new Jaxpr(pick(lj.constvars, keep), [...pick(lj.constvars, isRes), ...lj.invars], lj.eqns, lj.outvars),
+      pick(lin.consts, keep),
+    );
     return { primal, linear, numRes: residuals.length, outNz };
   } finally {
     primalTrace.alive = false;

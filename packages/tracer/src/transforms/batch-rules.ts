@@ -20,7 +20,11 @@ export function moveBatch(x: Array, d: number | null, to: number, size: number):
   if (d === null) {
     const shape = [...x.shape];
     shape.splice(to, 0, size);
-    return lax.broadcastInDim(x, shape, x.shape.map((_, k) => (k < to ? k : k + 1)));
+    return lax.broadcastInDim(
+      x,
+      shape,
+      x.shape.map((_, k) => (k < to ? k : k + 1)),
+    );
   }
   return d === to ? x : moveaxis(x, d, to);
 }
@@ -55,7 +59,11 @@ function elementwiseRule<N extends PrimName>(prim: Primitive<N>): BatchRule<N> {
       const d = dims[i]!;
       if (dims[i] === null) {
         if (v.ndim === 0 && scalarOk(i)) return v;
-        return lax.broadcastInDim(v, [axis.size, ...perExShape], v.shape.map((_, k) => k + 1 + (perExShape.length - v.ndim)));
+        return lax.broadcastInDim(
+          v,
+          [axis.size, ...perExShape],
+          v.shape.map((_, k) => k + 1 + (perExShape.length - v.ndim)),
+        );
       }
       const front = toFront(v, d, axis.size);
       return perEx[i] === 0 && rank > 0 ? lax.broadcastInDim(front, [axis.size, ...perExShape], [0]) : front;
@@ -66,35 +74,115 @@ function elementwiseRule<N extends PrimName>(prim: Primitive<N>): BatchRule<N> {
 }
 
 const ELEMENTWISE_RULES: BatchRules<
-  | "neg" | "exp" | "log" | "log1p" | "expm1" | "sin" | "cos" | "tan" | "tanh" | "logistic" | "sqrt" | "rsqrt"
-  | "abs" | "sign" | "floor" | "ceil" | "round" | "erf" | "erf_inv" | "not" | "integer_pow" | "square"
-  | "add" | "sub" | "mul" | "div" | "rem" | "pow" | "max" | "min" | "atan2"
-  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "and" | "or" | "xor"
-  | "shift_left" | "shift_right_logical" | "shift_right_arithmetic"
-  | "select_n" | "convert_element_type" | "bitcast_convert_type" | "stop_gradient" | "threefry2x32"
+  | "neg"
+  | "exp"
+  | "log"
+  | "log1p"
+  | "expm1"
+  | "sin"
+  | "cos"
+  | "tan"
+  | "tanh"
+  | "logistic"
+  | "sqrt"
+  | "rsqrt"
+  | "abs"
+  | "sign"
+  | "floor"
+  | "ceil"
+  | "round"
+  | "erf"
+  | "erf_inv"
+  | "not"
+  | "integer_pow"
+  | "square"
+  | "add"
+  | "sub"
+  | "mul"
+  | "div"
+  | "rem"
+  | "pow"
+  | "max"
+  | "min"
+  | "atan2"
+  | "eq"
+  | "ne"
+  | "lt"
+  | "le"
+  | "gt"
+  | "ge"
+  | "and"
+  | "or"
+  | "xor"
+  | "shift_left"
+  | "shift_right_logical"
+  | "shift_right_arithmetic"
+  | "select_n"
+  | "convert_element_type"
+  | "bitcast_convert_type"
+  | "stop_gradient"
+  | "threefry2x32"
 > = {
-  neg: elementwiseRule(P.neg), exp: elementwiseRule(P.exp), log: elementwiseRule(P.log), log1p: elementwiseRule(P.log1p),
-  expm1: elementwiseRule(P.expm1), sin: elementwiseRule(P.sin), cos: elementwiseRule(P.cos), tan: elementwiseRule(P.tan),
-  tanh: elementwiseRule(P.tanh), logistic: elementwiseRule(P.logistic), sqrt: elementwiseRule(P.sqrt), rsqrt: elementwiseRule(P.rsqrt),
-  abs: elementwiseRule(P.abs), sign: elementwiseRule(P.sign), floor: elementwiseRule(P.floor), ceil: elementwiseRule(P.ceil),
-  round: elementwiseRule(P.round), erf: elementwiseRule(P.erfP), erf_inv: elementwiseRule(P.erfInvP), not: elementwiseRule(P.not),
-  integer_pow: elementwiseRule(P.integerPow), square: elementwiseRule(P.square),
-  add: elementwiseRule(P.add), sub: elementwiseRule(P.sub), mul: elementwiseRule(P.mul), div: elementwiseRule(P.div),
-  rem: elementwiseRule(P.rem), pow: elementwiseRule(P.pow), max: elementwiseRule(P.max), min: elementwiseRule(P.min),
+  neg: elementwiseRule(P.neg),
+  exp: elementwiseRule(P.exp),
+  log: elementwiseRule(P.log),
+  log1p: elementwiseRule(P.log1p),
+  expm1: elementwiseRule(P.expm1),
+  sin: elementwiseRule(P.sin),
+  cos: elementwiseRule(P.cos),
+  tan: elementwiseRule(P.tan),
+  tanh: elementwiseRule(P.tanh),
+  logistic: elementwiseRule(P.logistic),
+  sqrt: elementwiseRule(P.sqrt),
+  rsqrt: elementwiseRule(P.rsqrt),
+  abs: elementwiseRule(P.abs),
+  sign: elementwiseRule(P.sign),
+  floor: elementwiseRule(P.floor),
+  ceil: elementwiseRule(P.ceil),
+  round: elementwiseRule(P.round),
+  erf: elementwiseRule(P.erfP),
+  erf_inv: elementwiseRule(P.erfInvP),
+  not: elementwiseRule(P.not),
+  integer_pow: elementwiseRule(P.integerPow),
+  square: elementwiseRule(P.square),
+  add: elementwiseRule(P.add),
+  sub: elementwiseRule(P.sub),
+  mul: elementwiseRule(P.mul),
+  div: elementwiseRule(P.div),
+  rem: elementwiseRule(P.rem),
+  pow: elementwiseRule(P.pow),
+  max: elementwiseRule(P.max),
+  min: elementwiseRule(P.min),
   atan2: elementwiseRule(P.atan2),
-  eq: elementwiseRule(P.eq), ne: elementwiseRule(P.ne), lt: elementwiseRule(P.lt), le: elementwiseRule(P.le),
-  gt: elementwiseRule(P.gt), ge: elementwiseRule(P.ge), and: elementwiseRule(P.and), or: elementwiseRule(P.or), xor: elementwiseRule(P.xor),
-  shift_left: elementwiseRule(P.shiftLeft), shift_right_logical: elementwiseRule(P.shiftRightLogical),
+  eq: elementwiseRule(P.eq),
+  ne: elementwiseRule(P.ne),
+  lt: elementwiseRule(P.lt),
+  le: elementwiseRule(P.le),
+  gt: elementwiseRule(P.gt),
+  ge: elementwiseRule(P.ge),
+  and: elementwiseRule(P.and),
+  or: elementwiseRule(P.or),
+  xor: elementwiseRule(P.xor),
+  shift_left: elementwiseRule(P.shiftLeft),
+  shift_right_logical: elementwiseRule(P.shiftRightLogical),
   shift_right_arithmetic: elementwiseRule(P.shiftRightArithmetic),
-  select_n: elementwiseRule(P.selectN), convert_element_type: elementwiseRule(P.convertElementType),
-  bitcast_convert_type: elementwiseRule(P.bitcastConvertType), stop_gradient: elementwiseRule(P.stopGradient),
+  select_n: elementwiseRule(P.selectN),
+  convert_element_type: elementwiseRule(P.convertElementType),
+  bitcast_convert_type: elementwiseRule(P.bitcastConvertType),
+  stop_gradient: elementwiseRule(P.stopGradient),
   threefry2x32: elementwiseRule(P.threefry2x32),
 };
 /**
  * Fallback for rare cases (per-instance dynamic indices, batched pad values): apply the
  * primitive to each instance and stack the results. Correct, but size × the work.
  */
-function unbatchedLoop<N extends PrimName>(prim: Primitive<N>, axis: AxisFrame, vals: Array[], dims: BatchDims, params: ParamsOf<N>): [Array[], BatchDims] {
+function unbatchedLoop<N extends PrimName>(
+  prim: Primitive<N>,
+  axis: AxisFrame,
+  vals: Array[],
+  dims: BatchDims,
+  params: ParamsOf<N>,
+): [Array[], BatchDims] {
   const per: Array[][] = [];
   for (let b = 0; b < axis.size; b++) {
     const args = vals.map((v, i) => {
@@ -102,14 +190,23 @@ function unbatchedLoop<N extends PrimName>(prim: Primitive<N>, axis: AxisFrame, 
       if (dims[i] === null) return v;
       const start = v.shape.map((_, k) => (k === d ? b : 0));
       const limit = v.shape.map((s, k) => (k === d ? b + 1 : s));
-      return lax.reshape(lax.slice(v, start, limit), v.shape.filter((_, k) => k !== d));
+      return lax.reshape(
+        lax.slice(v, start, limit),
+        v.shape.filter((_, k) => k !== d),
+      );
     });
     per.push(bind(prim, args, params));
   }
   const nOut = per[0]!.length;
   const outs = globalThis.Array.from({ length: nOut }, (_, o) =>
     lax.concatenate(
-      per.map((r) => lax.broadcastInDim(r[o]!, [1, ...r[o]!.shape], r[o]!.shape.map((_, k) => k + 1))),
+      per.map((r) =>
+        lax.broadcastInDim(
+          r[o]!,
+          [1, ...r[o]!.shape],
+          r[o]!.shape.map((_, k) => k + 1),
+        ),
+      ),
       0,
     ),
   );
@@ -117,7 +214,11 @@ function unbatchedLoop<N extends PrimName>(prim: Primitive<N>, axis: AxisFrame, 
 }
 
 /** Positional reduction for this vmap's name; the other names go on to the parent trace. */
-function collectiveRule<N extends "psum" | "pmax" | "pmin">(prim: Primitive<N>, reduce: (x: Array, axes: number[]) => Array, constant: (x: Array, size: number) => Array): BatchRule<N> {
+function collectiveRule<N extends "psum" | "pmax" | "pmin">(
+  prim: Primitive<N>,
+  reduce: (x: Array, axes: number[]) => Array,
+  constant: (x: Array, size: number) => Array,
+): BatchRule<N> {
   return (axis, [x], [d = null], params) => {
     const names = params.axes;
     if (!names.includes(axis.name)) return [[bind1(prim, [x!], params)], [d!]];
@@ -128,12 +229,31 @@ function collectiveRule<N extends "psum" | "pmax" | "pmin">(prim: Primitive<N>, 
   };
 }
 
-function reductionRule<N extends "reduce_sum" | "reduce_max" | "reduce_min" | "reduce_prod" | "argmax" | "argmin">(p: Primitive<N>): BatchRule<N> {
+function reductionRule<N extends "reduce_sum" | "reduce_max" | "reduce_min" | "reduce_prod" | "argmax" | "argmin">(
+  p: Primitive<N>,
+): BatchRule<N> {
   return (axis, [x], [d = null], params) => [[bind1(p, [toFront(x!, d!, axis.size)], { ...params, axes: shift(params.axes) })], [0]];
 }
 
 /** The primitives whose batching rules live in this file. */
-export type CoreBatchNames = Exclude<PrimName, "custom_jvp_call" | "custom_vjp_call" | "custom_lin" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
+export type CoreBatchNames = Exclude<
+  PrimName,
+  | "custom_jvp_call"
+  | "custom_vjp_call"
+  | "custom_lin"
+  | "cond"
+  | "while"
+  | "scan"
+  | "gather"
+  | "scatter"
+  | "scatter-add"
+  | "scatter-mul"
+  | "scatter-min"
+  | "scatter-max"
+  | "rev"
+  | "sort"
+  | "top_k"
+>;
 
 export const coreBatchRules: BatchRules<CoreBatchNames> = {
   ...ELEMENTWISE_RULES,
@@ -141,66 +261,72 @@ export const coreBatchRules: BatchRules<CoreBatchNames> = {
   // ---- structural -------------------------------------------------------------------------
 
   broadcast_in_dim: (axis, [x], [d = null], params) => {
-  const shape = params.shape;
-  const bd = params.broadcast_dimensions;
-  const out = bind1(P.broadcastInDim, [toFront(x!, d!, axis.size)], {
-    shape: [axis.size, ...shape],
-    broadcast_dimensions: [0, ...shift(bd)],
-  });
-  return [[out], [0]];
-},
+    const shape = params.shape;
+    const bd = params.broadcast_dimensions;
+    const out = bind1(P.broadcastInDim, [toFront(x!, d!, axis.size)], {
+      shape: [axis.size, ...shape],
+      broadcast_dimensions: [0, ...shift(bd)],
+    });
+    return [[out], [0]];
+  },
   reshape: (axis, [x], [d = null], params) => [
-  [bind1(P.reshape, [toFront(x!, d!, axis.size)], { ...params, new_sizes: [axis.size, ...(params.new_sizes)] })],
-  [0],
-],
+    [bind1(P.reshape, [toFront(x!, d!, axis.size)], { ...params, new_sizes: [axis.size, ...params.new_sizes] })],
+    [0],
+  ],
   transpose: (axis, [x], [d = null], params) => [
-  [bind1(P.transpose, [toFront(x!, d!, axis.size)], { permutation: [0, ...shift(params.permutation)] })],
-  [0],
-],
+    [bind1(P.transpose, [toFront(x!, d!, axis.size)], { permutation: [0, ...shift(params.permutation)] })],
+    [0],
+  ],
   squeeze: (axis, [x], [d = null], params) => [
-  [bind1(P.squeeze, [toFront(x!, d!, axis.size)], { dimensions: shift(params.dimensions) })],
-  [0],
-],
+    [bind1(P.squeeze, [toFront(x!, d!, axis.size)], { dimensions: shift(params.dimensions) })],
+    [0],
+  ],
   slice: (axis, [x], [d = null], params) => {
-  const strides = params.strides;
-  return [
+    const strides = params.strides;
+    return [
+      [
+        bind1(P.slice, [toFront(x!, d!, axis.size)], {
+          start_indices: [0, ...params.start_indices],
+          limit_indices: [axis.size, ...params.limit_indices],
+          strides: strides ? [1, ...strides] : null,
+        }),
+      ],
+      [0],
+    ];
+  },
+  concatenate: (axis, vals, dims, params) => [
     [
-      bind1(P.slice, [toFront(x!, d!, axis.size)], {
-        start_indices: [0, ...(params.start_indices)],
-        limit_indices: [axis.size, ...(params.limit_indices)],
-        strides: strides ? [1, ...strides] : null,
-      }),
+      bind1(
+        P.concatenate,
+        vals.map((v, i) => toFront(v, dims[i]!, axis.size)),
+        { dimension: params.dimension + 1 },
+      ),
     ],
     [0],
-  ];
-},
-  concatenate: (axis, vals, dims, params) => [
-  [bind1(P.concatenate, vals.map((v, i) => toFront(v, dims[i]!, axis.size)), { dimension: (params.dimension) + 1 })],
-  [0],
-],
+  ],
   pad: (axis, [x, v], [dx, dv], params) => {
-  if (dv !== null) return unbatchedLoop(P.pad, axis, [x!, v!], [dx!, dv!], params);
-  const cfg = params.padding_config;
-  return [[bind1(P.pad, [toFront(x!, dx!, axis.size), v!], { padding_config: [[0, 0, 0], ...cfg] })], [0]];
-},
+    if (dv !== null) return unbatchedLoop(P.pad, axis, [x!, v!], [dx!, dv!], params);
+    const cfg = params.padding_config;
+    return [[bind1(P.pad, [toFront(x!, dx!, axis.size), v!], { padding_config: [[0, 0, 0], ...cfg] })], [0]];
+  },
   dynamic_slice: (axis, [x, ...idx], [dx, ...didx], params) => {
-  // Batched starts: one gather (JAX's rule), so vmap(x.get(i)) is a single gather.
-  if (didx.some((d) => d !== null)) return dynamicSliceViaGather(axis, [x!, ...idx], [dx!, ...didx], params);
-  const out = bind1(P.dynamicSlice, [toFront(x!, dx!, axis.size), scalar(0, "int32"), ...idx], {
-    slice_sizes: [axis.size, ...(params.slice_sizes)],
-  });
-  return [[out], [0]];
-},
+    // Batched starts: one gather (JAX's rule), so vmap(x.get(i)) is a single gather.
+    if (didx.some((d) => d !== null)) return dynamicSliceViaGather(axis, [x!, ...idx], [dx!, ...didx], params);
+    const out = bind1(P.dynamicSlice, [toFront(x!, dx!, axis.size), scalar(0, "int32"), ...idx], {
+      slice_sizes: [axis.size, ...params.slice_sizes],
+    });
+    return [[out], [0]];
+  },
   dynamic_update_slice: (axis, [x, u, ...idx], [dx, du, ...didx], params) => {
-  if (didx.some((d) => d !== null)) return dynamicUpdateSliceViaScatter(axis, [x!, u!, ...idx], [dx!, du!, ...didx], params);
-  const out = bind1(P.dynamicUpdateSlice, [toFront(x!, dx!, axis.size), toFront(u!, du!, axis.size), scalar(0, "int32"), ...idx]);
-  return [[out], [0]];
-},
+    if (didx.some((d) => d !== null)) return dynamicUpdateSliceViaScatter(axis, [x!, u!, ...idx], [dx!, du!, ...didx], params);
+    const out = bind1(P.dynamicUpdateSlice, [toFront(x!, dx!, axis.size), toFront(u!, du!, axis.size), scalar(0, "int32"), ...idx]);
+    return [[out], [0]];
+  },
   iota: () => {
-  throw new TransformError("iota: has no operands, so it is never batched");
-},
+    throw new TransformError("iota: has no operands, so it is never batched");
+  },
 
-// ---- reductions ---------------------------------------------------------------------------
+  // ---- reductions ---------------------------------------------------------------------------
 
   reduce_sum: reductionRule(P.reduceSum),
   reduce_max: reductionRule(P.reduceMax),
@@ -208,78 +334,90 @@ export const coreBatchRules: BatchRules<CoreBatchNames> = {
   reduce_prod: reductionRule(P.reduceProd),
   argmax: reductionRule(P.argmax),
   argmin: reductionRule(P.argmin),
-  cumsum: (axis, [x], [d = null], params) => [
-  [bind1(P.cumsum, [toFront(x!, d!, axis.size)], { ...params, axis: (params.axis) + 1 })],
-  [0],
-],
+  cumsum: (axis, [x], [d = null], params) => [[bind1(P.cumsum, [toFront(x!, d!, axis.size)], { ...params, axis: params.axis + 1 })], [0]],
 
-// ---- dot_general --------------------------------------------------------------------------
+  // ---- dot_general --------------------------------------------------------------------------
 
   dot_general: (axis, [x, y], [dx, dy], params) => {
-  const [[lc, rc], [lb, rb]] = params.dimension_numbers;
-  const nb = lb.length;
-  let dims: DotDimensionNumbers;
-  let outDim: number;
-  let a = x!;
-  let b = y!;
-  if (dx !== null && dy !== null) {
-    a = toFront(a, dx!, axis.size);
-    b = toFront(b, dy!, axis.size);
-    dims = [
-      [shift(lc), shift(rc)],
-      [[0, ...shift(lb)], [0, ...shift(rb)]],
-    ];
-    outDim = 0;
-  } else if (dx !== null) {
-    // The batch dim becomes lhs's first free dim: output position nb.
-    a = toFront(a, dx!, axis.size);
-    dims = [
-      [shift(lc), [...rc]],
-      [shift(lb), [...rb]],
-    ];
-    outDim = nb;
-  } else {
-    b = toFront(b, dy!, axis.size);
-    const lhsFree = x!.ndim - lc.length - lb.length;
-    dims = [
-      [[...lc], shift(rc)],
-      [[...lb], shift(rb)],
-    ];
-    outDim = nb + lhsFree;
-  }
-  return [[bind1(P.dotGeneral, [a, b], { ...params, dimension_numbers: dims as never })], [outDim]];
-},
+    const [[lc, rc], [lb, rb]] = params.dimension_numbers;
+    const nb = lb.length;
+    let dims: DotDimensionNumbers;
+    let outDim: number;
+    let a = x!;
+    let b = y!;
+    if (dx !== null && dy !== null) {
+      a = toFront(a, dx!, axis.size);
+      b = toFront(b, dy!, axis.size);
+      dims = [
+        [shift(lc), shift(rc)],
+        [
+          [0, ...shift(lb)],
+          [0, ...shift(rb)],
+        ],
+      ];
+      outDim = 0;
+    } else if (dx !== null) {
+      // The batch dim becomes lhs's first free dim: output position nb.
+      a = toFront(a, dx!, axis.size);
+      dims = [
+        [shift(lc), [...rc]],
+        [shift(lb), [...rb]],
+      ];
+      outDim = nb;
+    } else {
+      b = toFront(b, dy!, axis.size);
+      const lhsFree = x!.ndim - lc.length - lb.length;
+      dims = [
+        [[...lc], shift(rc)],
+        [[...lb], shift(rb)],
+      ];
+      outDim = nb + lhsFree;
+    }
+    return [[bind1(P.dotGeneral, [a, b], { ...params, dimension_numbers: dims as never })], [outDim]];
+  },
 
-// ---- collectives --------------------------------------------------------------------------
+  // ---- collectives --------------------------------------------------------------------------
 
-  psum: collectiveRule(P.psum, (x, axes) => lax.reduceSum(x, axes), (x, size) => lax.mul(x, scalar(size, x.dtype, x.weakType))),
-  pmax: collectiveRule(P.pmax, (x, axes) => lax.reduceMax(x, axes), (x) => x),
-  pmin: collectiveRule(P.pmin, (x, axes) => lax.reduceMin(x, axes), (x) => x),
+  psum: collectiveRule(
+    P.psum,
+    (x, axes) => lax.reduceSum(x, axes),
+    (x, size) => lax.mul(x, scalar(size, x.dtype, x.weakType)),
+  ),
+  pmax: collectiveRule(
+    P.pmax,
+    (x, axes) => lax.reduceMax(x, axes),
+    (x) => x,
+  ),
+  pmin: collectiveRule(
+    P.pmin,
+    (x, axes) => lax.reduceMin(x, axes),
+    (x) => x,
+  ),
 
   axis_index: (axis, _vals, _dims, params) => {
-  if (params.axis_name !== axis.name) return [[bind1(P.axisIndex, [], params)], [null]];
-  return [[lax.iota("int32", [axis.size], 0)], [0]];
-},
+    if (params.axis_name !== axis.name) return [[bind1(P.axisIndex, [], params)], [null]];
+    return [[lax.iota("int32", [axis.size], 0)], [0]];
+  },
   all_gather: (axis, [x], [d = null], params) => {
-  if (params.axis_name !== axis.name) {
-    if (d === null) return [[bind1(P.allGather, [x!], params)], [null]];
-    const dim = params.all_gather_dimension;
-    return [[bind1(P.allGather, [toFront(x!, d, axis.size)], { ...params, all_gather_dimension: dim + 1 })], [0]];
-  }
-  return [[moveBatch(x!, d!, params.all_gather_dimension, axis.size)], [null]];
-},
+    if (params.axis_name !== axis.name) {
+      if (d === null) return [[bind1(P.allGather, [x!], params)], [null]];
+      const dim = params.all_gather_dimension;
+      return [[bind1(P.allGather, [toFront(x!, d, axis.size)], { ...params, all_gather_dimension: dim + 1 })], [0]];
+    }
+    return [[moveBatch(x!, d!, params.all_gather_dimension, axis.size)], [null]];
+  },
   psum_scatter: (axis, [x], [d = null], params) => {
-  const dim = params.scatter_dimension;
-  if (params.axis_name !== axis.name) {
-    if (d === null) return [[bind1(P.psumScatter, [x!], params)], [null]];
-    return [[bind1(P.psumScatter, [toFront(x!, d, axis.size)], { ...params, scatter_dimension: dim + 1 })], [0]];
-  }
-  // result_i = Σ_j x_j[..., i, ...]: sum over the batch dim, then the scattered dim becomes the batch dim.
-  if (d === null) {
-    const scaled = lax.mul(x!, scalar(axis.size, x!.dtype, x!.weakType));
-    return [[scaled], [dim]];
-  }
-  const summed = lax.reduceSum(x!, [d!]);
-  return [[summed], [d! < dim ? dim - 1 : dim]];
-},
+    const dim = params.scatter_dimension;
+    if (params.axis_name !== axis.name) {
+      if (d === null) return [[bind1(P.psumScatter, [x!], params)], [null]];
+      return [[bind1(P.psumScatter, [toFront(x!, d, axis.size)], { ...params, scatter_dimension: dim + 1 })], [0]];
+    }
+    // result_i = Σ_j x_j[..., i, ...]: sum over the batch dim, then the scattered dim becomes the batch dim.
+    if (d === null) {
+      const scaled = lax.mul(x!, scalar(axis.size, x!.dtype, x!.weakType));
+      return [[scaled], [dim]];
+    }
+    const summed = lax.reduceSum(x!, [d!]);
+    return [[summed], [d! < dim ? dim - 1 : dim]];
+  },
 };

@@ -72,7 +72,14 @@ const condJvp: JvpRule<"cond"> = ([index, ...ops], [, ...tans], { branches }) =>
  * residuals (slots of one aval are shared between branches) — and a linear `cond` over
  * `[...residuals, ...tangents]`.
  */
-function condLinearize(index: Array, ops: Array[], tanVals: Array[], branches: readonly ClosedJaxpr[], lins: LinearJaxpr[], outNz: boolean[]): [Array[], MaybeZero[]] {
+function condLinearize(
+  index: Array,
+  ops: Array[],
+  tanVals: Array[],
+  branches: readonly ClosedJaxpr[],
+  lins: LinearJaxpr[],
+  outNz: boolean[],
+): [Array[], MaybeZero[]] {
   const nOut = outNz.length;
   const slots: Aval[] = [];
   const slotOf = lins.map((l) => {
@@ -114,7 +121,8 @@ function condLinearize(index: Array, ops: Array[], tanVals: Array[], branches: r
 
 /** The transpose of a linear `cond`: a `cond` over the transposed branches (index and residuals stay). */
 const condTranspose: TransposeRule<"cond"> = (cts, [index, ...ops], { branches }) => {
-  if (index === undefined || index instanceof UndefinedPrimal) throw new TransformError("cond: the branch index is linear in a reverse-mode program — this is a wax bug");
+  if (index === undefined || index instanceof UndefinedPrimal)
+    throw new TransformError("cond: the branch index is linear in a reverse-mode program — this is a wax bug");
   const lin = ops.map((o) => o instanceof UndefinedPrimal);
   if (cts.every((c) => c === null)) return [null, ...ops.map(() => null)];
   const res = ops.filter((o): o is Array => !(o instanceof UndefinedPrimal));
@@ -163,7 +171,12 @@ const whileJvp: JvpRule<"while"> = (primals, tangents, params) => {
   const nkt = carryNz.filter(Boolean).length;
   // jvpJaxpr orders inputs [bc, carry, bc_t, carry_t]; the loop wants [bc, bc_t, carry, carry_t].
   const v = jb.jaxpr.invars;
-  const body = withSignature(jb, [...v.slice(0, nb), ...v.slice(nb + nk, nb + nk + nbt), ...v.slice(nb, nb + nk), ...v.slice(nb + nk + nbt)]);
+  const body = withSignature(jb, [
+    ...v.slice(0, nb),
+    ...v.slice(nb + nk, nb + nk + nbt),
+    ...v.slice(nb, nb + nk),
+    ...v.slice(nb + nk + nbt),
+  ]);
   const cj = cond_jaxpr.jaxpr;
   const cond = withSignature(cond_jaxpr, [...cj.invars, ...pick(init, carryNz).map((x) => new Var(tangentAval(x.aval)))]);
   const carryT = pick(
@@ -232,7 +245,14 @@ const scanJvp: JvpRule<"scan"> = (primals, tangents, params) => {
   const p = nC + nK + nX; // start of the tangent inputs
   const joint = withSignature(
     jaxpr,
-    [...iv.slice(0, nC), ...iv.slice(p, p + nCt), ...iv.slice(nC, nC + nK), ...iv.slice(p + nCt, p + nCt + nKt), ...iv.slice(nC + nK, p), ...iv.slice(p + nCt + nKt)],
+    [
+      ...iv.slice(0, nC),
+      ...iv.slice(p, p + nCt),
+      ...iv.slice(nC, nC + nK),
+      ...iv.slice(p + nCt, p + nCt + nKt),
+      ...iv.slice(nC + nK, p),
+      ...iv.slice(p + nCt + nKt),
+    ],
     [...ov.slice(0, nK), ...ov.slice(nK + nY, nK + nY + nKt), ...ov.slice(nK, nK + nY), ...ov.slice(nK + nY + nKt)],
   );
   const [linC, linK, linX] = scanParts(params.linear, params);
@@ -261,7 +281,12 @@ const scanJvp: JvpRule<"scan"> = (primals, tangents, params) => {
  * tangents | xs tangents, residuals that are xs, stacked residuals]`. Loop-invariant residuals
  * (functions of the consts only) are computed once, outside the loop.
  */
-function scanLinearize(primals: Array[], [constT, carryT, xsT]: [Array[], Array[], Array[]], params: ScanParams, lin: LinearJaxpr): [Array[], MaybeZero[]] {
+function scanLinearize(
+  primals: Array[],
+  [constT, carryT, xsT]: [Array[], Array[], Array[]],
+  params: ScanParams,
+  lin: LinearJaxpr,
+): [Array[], MaybeZero[]] {
   const nK = params.num_carry;
   const [consts, , xs] = scanParts(primals, params);
   const P = lin.primal.jaxpr;
@@ -360,7 +385,16 @@ const scanTranspose: TransposeRule<"scan"> = (cts, args, params) => {
           ...ctX.map((c, i) => instantiate(c, linXAvals[i]!)),
         ];
       },
-      [...resC.map((r) => r.aval), ...linConstAvals, ...carryAvals, ...pick(yAvals, ctYNz), ...pick(xAvals, linX.map((l) => !l))],
+      [
+        ...resC.map((r) => r.aval),
+        ...linConstAvals,
+        ...carryAvals,
+        ...pick(yAvals, ctYNz),
+        ...pick(
+          xAvals,
+          linX.map((l) => !l),
+        ),
+      ],
       "transpose",
       currentTrace(),
     ),
@@ -388,4 +422,8 @@ const scanTranspose: TransposeRule<"scan"> = (cts, args, params) => {
 export const controlFlowJvpRules: JvpRules<"cond" | "while" | "scan"> = { cond: condJvp, while: whileJvp, scan: scanJvp };
 
 /** Transpose rules of the control-flow primitives; `while`'s raises JAX's reverse-mode error. */
-export const controlFlowTransposeRules: TransposeRules<"cond" | "while" | "scan"> = { cond: condTranspose, while: whileTranspose, scan: scanTranspose };
+export const controlFlowTransposeRules: TransposeRules<"cond" | "while" | "scan"> = {
+  cond: condTranspose,
+  while: whileTranspose,
+  scan: scanTranspose,
+};

@@ -86,9 +86,17 @@ export const controlFlowBatchRules: BatchRules<"cond" | "while" | "scan"> = {
       const idx = lax.min(lax.max(moveBatch(index!, indexDim!, 0, size), scalar(0, "int32")), scalar(branches.length - 1, "int32"));
       const opsB = ops.map((x, i) => moveBatch(x, opDims[i]!, 0, size));
       const outsPerBranch = branches.map((br, k) => {
-        const { jaxpr } = batchJaxpr(br, axis, opsB.map(() => true), true);
+        const { jaxpr } = batchJaxpr(
+          br,
+          axis,
+          opsB.map(() => true),
+          true,
+        );
         const taken = lax.eq(idx, scalar(k, "int32"));
-        return evalJaxpr(jaxpr, opsB.map((x) => lax.selectN(lanes(taken, x), lax.stopGradient(x), x)));
+        return evalJaxpr(
+          jaxpr,
+          opsB.map((x) => lax.selectN(lanes(taken, x), lax.stopGradient(x), x)),
+        );
       });
       const outs = outsPerBranch[0]!.map((_, j) => {
         const cases = outsPerBranch.map((o) => o[j]!);

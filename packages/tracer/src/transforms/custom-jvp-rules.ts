@@ -33,14 +33,15 @@ export const customJvpBatchRules: BatchRules<"custom_jvp_call"> = {
   custom_jvp_call: (axis, vals, dims, params) => {
     const key = `${dims.map((d) => (d === null ? "n" : d)).join(",")}/${axis.size}`;
     let variants = batchedIds.get(params.jvp_id);
-    if (!variants) batchedIds.set(params.jvp_id, (variants = new Map()));
+    if (!variants) batchedIds.set(params.jvp_id, (variants = new Map<string, number>()));
     let id = variants.get(key);
     if (id === undefined) {
       const e = entries[params.jvp_id]!;
       const inAxes = dims.map((d) => d);
       const size = axis.size;
       const fnB = (...xs: Array[]) => vmap(e.fn, { inAxes, axisSize: size })(...xs) as Array[];
-      const jvpB: CustomJvpRule = (ps, ts) => vmap((p: Array[], t: Array[]) => e.jvp(p, t), { inAxes: [inAxes, inAxes], axisSize: size })(ps, ts) as [Array[], Array[]];
+      const jvpB: CustomJvpRule = (ps, ts) =>
+        vmap((p: Array[], t: Array[]) => e.jvp(p, t), { inAxes: [inAxes, inAxes], axisSize: size })(ps, ts) as [Array[], Array[]];
       id = register(e.name, fnB, jvpB);
       variants.set(key, id);
     }

@@ -33,12 +33,18 @@ export const customVjpJvpRules: JvpRules<"custom_vjp_call" | "custom_lin"> = {
   // Linear in the tangents (the residuals carry no tangent inside a linearized program).
   custom_lin: (primals, tangents, params) => {
     if (tangents.slice(0, params.num_res).some((t) => t !== null)) {
-      throw new TransformError(`${params.name}: forward-mode differentiation of a custom_vjp rule's residuals is not supported — differentiate the function, not its linearization`);
+      throw new TransformError(
+        `${params.name}: forward-mode differentiation of a custom_vjp rule's residuals is not supported — differentiate the function, not its linearization`,
+      );
     }
     const outs = bind(customLin, primals, params);
     const ts = tangents.slice(params.num_res);
     if (ts.every((t) => t === null)) return [outs, outs.map(() => null)];
-    const touts = bind(customLin, [...primals.slice(0, params.num_res), ...ts.map((t, i) => instantiate(t, primals[params.num_res + i]!.aval))], params);
+    const touts = bind(
+      customLin,
+      [...primals.slice(0, params.num_res), ...ts.map((t, i) => instantiate(t, primals[params.num_res + i]!.aval))],
+      params,
+    );
     return [outs, touts];
   },
 };
@@ -48,7 +54,8 @@ export const customVjpTransposeRules: TransposeRules<"custom_vjp_call" | "custom
   custom_lin: (cts, args, params) => {
     const e = vjpEntries[params.vjp_id]!;
     const res = args.slice(0, params.num_res);
-    if (res.some((r) => r instanceof UndefinedPrimal)) throw new TransformError(`${params.name}: a custom_vjp rule's residuals cannot be linear inputs`);
+    if (res.some((r) => r instanceof UndefinedPrimal))
+      throw new TransformError(`${params.name}: a custom_vjp rule's residuals cannot be linear inputs`);
     const g = cts.map((c, i) => c ?? zerosLikeAval(new Aval(params.out_avals[i]!.shape, params.out_avals[i]!.dtype)));
     const ctsIn = e.bwd(res as Array[], linResidualTrees[params.res_tree_id]!, g);
     const tangentArgs = args.slice(params.num_res);
@@ -60,7 +67,9 @@ export const customVjpTransposeRules: TransposeRules<"custom_vjp_call" | "custom
 function fit(ct: Array, arg: Array | UndefinedPrimal): Array {
   const aval = arg.aval;
   if (ct.shape.length !== aval.shape.length || ct.shape.some((d, i) => d !== aval.shape[i])) {
-    throw new TransformError(`custom_vjp: bwd returned a cotangent of shape [${ct.shape.join(",")}] for an argument of shape [${aval.shape.join(",")}] — return one cotangent per argument, shaped like it`);
+    throw new TransformError(
+      `custom_vjp: bwd returned a cotangent of shape [${ct.shape.join(",")}] for an argument of shape [${aval.shape.join(",")}] — return one cotangent per argument, shaped like it`,
+    );
   }
   return ct.dtype === aval.dtype ? ct : lax.convertElementType(ct, aval.dtype);
 }
@@ -72,7 +81,7 @@ export const customVjpBatchRules: BatchRules<"custom_vjp_call" | "custom_lin"> =
   custom_vjp_call: (axis, vals, dims, params) => {
     const key = `${dims.map((d) => (d === null ? "n" : d)).join(",")}/${axis.size}`;
     let variants = batchedIds.get(params.vjp_id);
-    if (!variants) batchedIds.set(params.vjp_id, (variants = new Map()));
+    if (!variants) batchedIds.set(params.vjp_id, (variants = new Map<string, number>()));
     let id = variants.get(key);
     if (id === undefined) {
       const e = vjpEntries[params.vjp_id]!;
@@ -121,6 +130,8 @@ export const customVjpBatchRules: BatchRules<"custom_vjp_call" | "custom_lin"> =
     return [outs, outs.map(() => 0)];
   },
   custom_lin: (_axis, _vals, _dims, params) => {
-    throw new TransformError(`${params.name}: vmap of a linearized custom_vjp function is not supported — vmap the function before differentiating it (vmap(grad(f)) or grad(vmap(f)))`);
+    throw new TransformError(
+      `${params.name}: vmap of a linearized custom_vjp function is not supported — vmap the function before differentiating it (vmap(grad(f)) or grad(vmap(f)))`,
+    );
   },
 };

@@ -39,10 +39,7 @@ export interface VjpOptions {
  * `vjp(f, ...primals)` → `[out, vjpFn]` (or `[out, vjpFn, aux]` with `hasAux`); `vjpFn(ct)`
  * returns one cotangent pytree per primal.
  */
-export function vjp<A extends unknown[], R>(
-  f: (...args: A) => R,
-  ...primals: A
-): [ArrayTree<R>, (ct: ArrayTree<R>) => ArrayTree<A>] {
+export function vjp<A extends unknown[], R>(f: (...args: A) => R, ...primals: A): [ArrayTree<R>, (ct: ArrayTree<R>) => ArrayTree<A>] {
   const [out, fn] = vjpWithOptions(f, primals, {});
   return [out as ArrayTree<R>, fn as (ct: ArrayTree<R>) => ArrayTree<A>];
 }
@@ -55,13 +52,18 @@ export function vjpWithAux<A extends unknown[], R, X>(
   return vjpWithOptions(f, primals, { hasAux: true }) as [ArrayTree<R>, (ct: ArrayTree<R>) => ArrayTree<A>, X];
 }
 
-export function vjpWithOptions(f: (...args: any[]) => unknown, primals: readonly unknown[], opts: VjpOptions, op = "vjp"): [unknown, (ct: unknown) => unknown[], unknown] {
+export function vjpWithOptions(
+  f: (...args: never[]) => unknown,
+  primals: readonly unknown[],
+  opts: VjpOptions,
+  op = "vjp",
+): [unknown, (ct: unknown) => unknown[], unknown] {
   const [flatIn, inTree] = flattenArrays(op, primals, "input");
   let outTree: TreeDef | null = null;
   const lin = linearizeFlat(
     (...xs) => {
       const args = inTree.unflatten(xs) as unknown[];
-      const res = f(...args);
+      const res = (f as (...a: unknown[]) => unknown)(...args);
       let out = res;
       let aux: unknown = undefined;
       if (opts.hasAux) {
@@ -83,7 +85,8 @@ export function vjpWithOptions(f: (...args: any[]) => unknown, primals: readonly
     const [cts] = flattenArrays(op, ct, "cotangent");
     if (cts.length !== lin.outs.length) throw new TransformError(`${op}: the cotangent must have the output's structure ${outTree}`);
     cts.forEach((c, i) => {
-      if (!c.aval.equals(lin.outs[i]!.aval)) throw new TransformError(`${op}: cotangent leaf ${i} is ${c.aval} but the output is ${lin.outs[i]!.aval}`);
+      if (!c.aval.equals(lin.outs[i]!.aval))
+        throw new TransformError(`${op}: cotangent leaf ${i} is ${c.aval} but the output is ${lin.outs[i]!.aval}`);
     });
     const ctIn = backwardPass(
       lin.linear,
@@ -111,7 +114,10 @@ export interface GradOptions {
  * `valueAndGrad(f, {argnums, hasAux})(...args)` → `[value, grads]` (or `[[value, aux], grads]`
  * with `hasAux`, as JAX). `f` must return a float scalar.
  */
-export function valueAndGrad<F extends AnyFn, const O extends GradOptions = {}>(f: F, opts?: O): (...args: Parameters<F>) => ValueAndGradResult<F, O>;
+export function valueAndGrad<F extends AnyFn, const O extends GradOptions = Record<string, never>>(
+  f: F,
+  opts?: O,
+): (...args: Parameters<F>) => ValueAndGradResult<F, O>;
 export function valueAndGrad(f: AnyFn, opts: GradOptions = {}): (...args: unknown[]) => [unknown, unknown] {
   return (...args: unknown[]) => {
     const argnums = opts.argnums ?? 0;
@@ -158,7 +164,10 @@ export function valueAndGrad(f: AnyFn, opts: GradOptions = {}): (...args: unknow
  * `grad(f, {argnums, hasAux})(...args)` → gradient (or `[gradient, aux]` with `hasAux`), typed
  * like the differentiated argument(s): `grad((w: Array) => ...)(w)` is an `Array`.
  */
-export function grad<F extends AnyFn, const O extends GradOptions = {}>(f: F, opts?: O): (...args: Parameters<F>) => GradResult<F, O>;
+export function grad<F extends AnyFn, const O extends GradOptions = Record<string, never>>(
+  f: F,
+  opts?: O,
+): (...args: Parameters<F>) => GradResult<F, O>;
 export function grad(f: AnyFn, opts: GradOptions = {}): (...args: unknown[]) => unknown {
   const vg = valueAndGrad(f, opts) as (...args: unknown[]) => [unknown, unknown];
   return (...args: unknown[]) => {
@@ -168,17 +177,18 @@ export function grad(f: AnyFn, opts: GradOptions = {}): (...args: unknown[]) => 
 }
 
 /** Forward mode: `jvp(f, primals, tangents)` → `[out, outTangent]` (pytrees like the output). */
-export function jvp(f: (...args: any[]) => unknown, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] {
+export function jvp(f: (...args: never[]) => unknown, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] {
   const [flatIn, inTree] = flattenArrays("jvp", primals, "primal");
   const [flatT, tTree] = flattenArrays("jvp", tangents, "tangent");
   if (!tTree.equals(inTree)) throw new TransformError(`jvp: tangents ${tTree} must have the primals' structure ${inTree}`);
   flatT.forEach((t, i) => {
-    if (!t.aval.equals(flatIn[i]!.aval)) throw new TransformError(`jvp: tangent leaf ${i} is ${t.aval} but its primal is ${flatIn[i]!.aval}`);
+    if (!t.aval.equals(flatIn[i]!.aval))
+      throw new TransformError(`jvp: tangent leaf ${i} is ${t.aval} but its primal is ${flatIn[i]!.aval}`);
   });
   let outTree: TreeDef | null = null;
   const [outs, touts] = jvpFlat(
     (...xs) => {
-      const [flatOut, tree] = flattenArrays("jvp", f(...(inTree.unflatten(xs) as unknown[])), "output");
+      const [flatOut, tree] = flattenArrays("jvp", (f as (...a: unknown[]) => unknown)(...(inTree.unflatten(xs) as unknown[])), "output");
       outTree = tree;
       return flatOut;
     },
@@ -187,4 +197,3 @@ export function jvp(f: (...args: any[]) => unknown, primals: readonly unknown[],
   );
   return [outTree!.unflatten(outs), outTree!.unflatten(touts)];
 }
-

@@ -23,7 +23,15 @@ import { moveaxis } from "../numpy/shape";
 import type { ParamsOf, Primitive } from "../primitive";
 import * as P from "../primitives/indexing";
 import { bind1 } from "../trace";
-import { UndefinedPrimal, type BatchDims, type BatchRule, type BatchRules, type JvpRules, type MaybeZero, type TransposeRules } from "./rules";
+import {
+  UndefinedPrimal,
+  type BatchDims,
+  type BatchRule,
+  type BatchRules,
+  type JvpRules,
+  type MaybeZero,
+  type TransposeRules,
+} from "./rules";
 import { instantiate, zerosLikeAval } from "./zeros";
 
 type ScatterName = "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max";
@@ -35,7 +43,12 @@ const fill = (v: number, like: Aval) => lax.broadcastInDim(scalar(v, like.dtype)
 
 /** Moves the batch dim of `x` to the front, broadcasting an unbatched `x` to `size` copies. */
 function toFront(x: Array, d: number | null, size: number): Array {
-  if (d === null) return lax.broadcastInDim(x, [size, ...x.shape], x.shape.map((_, k) => k + 1));
+  if (d === null)
+    return lax.broadcastInDim(
+      x,
+      [size, ...x.shape],
+      x.shape.map((_, k) => k + 1),
+    );
   return d === 0 ? x : moveaxis(x, d, 0);
 }
 
@@ -175,12 +188,18 @@ export const indexingTransposeRules: TransposeRules<IndexingNames> = {
   },
   "scatter-mul": ([ct = null], args, p) => {
     const [x, idx, u] = args as [Array | UndefinedPrimal, Array | UndefinedPrimal, Array | UndefinedPrimal];
-    if (isUndef(u)) throw new TransformError("scatter-mul: its updates appear linearly in a reverse-mode program — this is a wax bug (the JVP keeps them nonlinear)");
+    if (isUndef(u))
+      throw new TransformError(
+        "scatter-mul: its updates appear linearly in a reverse-mode program — this is a wax bug (the JVP keeps them nonlinear)",
+      );
     if (ct === null) return [null, null, null];
     return [isUndef(x) ? bind1(P.scatterMul, [ct, idx as Array, u as Array], p) : null, null, null];
   },
   scatter: ([ct = null], [x, idx, u], p) => {
-    if (!p.unique_indices) throw new TransformError("scatter: transposing a scatter with possibly repeated indices is not defined — this is a wax bug (its JVP uses scatter-add)");
+    if (!p.unique_indices)
+      throw new TransformError(
+        "scatter: transposing a scatter with possibly repeated indices is not defined — this is a wax bug (its JVP uses scatter-add)",
+      );
     if (ct === null) return [null, null, null];
     const ua = u!.aval;
     const tx = isUndef(x) ? bind1(P.scatter, [ct, idx as Array, fill(0, ua)], p) : null;
@@ -296,15 +315,32 @@ const isZero = (i: Array, d: number | null) => d === null && i.concreteValue()?.
 export const dynamicSliceViaGather: BatchRule<"dynamic_slice"> = (axis, [x, ...idx], [dx, ...didx], p) => {
   const dims = range(p.slice_sizes.length);
   const used = dims.filter((d) => !isZero(idx[d]!, didx[d]!));
-  const out = gatherBatch(axis.size, x!, dx!, stackStarts(axis.size, used.map((d) => idx[d]!), used.map((d) => didx[d]!)), 0, {
-    dimension_numbers: { offset_dims: dims, collapsed_slice_dims: [], start_index_map: used, operand_batching_dims: [], start_indices_batching_dims: [] },
-    slice_sizes: p.slice_sizes,
-    mode: "clip",
-    fill_value: null,
-    // Each instance reads its own slice only when the operand is batched too.
-    indices_are_sorted: dx !== null,
-    unique_indices: dx !== null,
-  });
+  const out = gatherBatch(
+    axis.size,
+    x!,
+    dx!,
+    stackStarts(
+      axis.size,
+      used.map((d) => idx[d]!),
+      used.map((d) => didx[d]!),
+    ),
+    0,
+    {
+      dimension_numbers: {
+        offset_dims: dims,
+        collapsed_slice_dims: [],
+        start_index_map: used,
+        operand_batching_dims: [],
+        start_indices_batching_dims: [],
+      },
+      slice_sizes: p.slice_sizes,
+      mode: "clip",
+      fill_value: null,
+      // Each instance reads its own slice only when the operand is batched too.
+      indices_are_sorted: dx !== null,
+      unique_indices: dx !== null,
+    },
+  );
   return [[out], [0]];
 };
 
@@ -313,7 +349,13 @@ export const dynamicUpdateSliceViaScatter: BatchRule<"dynamic_update_slice"> = (
   const r = x!.ndim - (dx === null ? 0 : 1);
   const dims = range(r);
   const out = scatterBatch(P.scatter, axis.size, [x!, stackStarts(axis.size, idx, didx), u!], [dx!, 0, du!], {
-    dimension_numbers: { update_window_dims: dims, inserted_window_dims: [], scatter_dims_to_operand_dims: dims, operand_batching_dims: [], scatter_indices_batching_dims: [] },
+    dimension_numbers: {
+      update_window_dims: dims,
+      inserted_window_dims: [],
+      scatter_dims_to_operand_dims: dims,
+      operand_batching_dims: [],
+      scatter_indices_batching_dims: [],
+    },
     mode: "clip",
     indices_are_sorted: true,
     unique_indices: true,

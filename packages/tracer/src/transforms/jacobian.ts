@@ -37,7 +37,9 @@ function leavesOf(op: string, tree: unknown, what: string): [Array[], TreeDef] {
     leaves.map((l, i) => {
       if (l instanceof Array) return l;
       if (typeof l === "number") return asArray(l);
-      throw new TransformError(`${op}: ${what} leaf ${i} of ${def} is a ${l === null ? "null" : typeof l}, not an array — ${op} differentiates arrays only`);
+      throw new TransformError(
+        `${op}: ${what} leaf ${i} of ${def} is a ${l === null ? "null" : typeof l}, not an array — ${op} differentiates arrays only`,
+      );
     }),
     def,
   ];
@@ -59,19 +61,30 @@ function prepare(op: string, args: unknown[], opts: JacobianOptions) {
   const argnums = opts.argnums ?? 0;
   const nums = typeof argnums === "number" ? [argnums] : [...argnums];
   for (const n of nums) {
-    if (!Number.isInteger(n) || n < 0 || n >= args.length) throw new TransformError(`${op}: argnums ${n} is out of range for a call with ${args.length} arguments`);
+    if (!Number.isInteger(n) || n < 0 || n >= args.length)
+      throw new TransformError(`${op}: argnums ${n} is out of range for a call with ${args.length} arguments`);
   }
   const diff = nums.map((n) => args[n]);
   const [inLeaves, inDef] = leavesOf(op, diff, "input");
   inLeaves.forEach((l, i) => {
-    if (!isFloat(l.dtype)) throw new TransformError(`${op}: input leaf ${i} has dtype ${l.dtype}, but ${op} requires float inputs — convert it with astype("float32") or leave it out of argnums`);
+    if (!isFloat(l.dtype))
+      throw new TransformError(
+        `${op}: input leaf ${i} has dtype ${l.dtype}, but ${op} requires float inputs — convert it with astype("float32") or leave it out of argnums`,
+      );
   });
   const single = typeof argnums === "number";
   return { nums, diff, inLeaves, inDef, single };
 }
 
 /** Reassembles flat blocks `block(i, j)` (out leaf i, in leaf j) into JAX's nested structure. */
-function assemble(outDef: TreeDef, inDef: TreeDef, nOut: number, nIn: number, single: boolean, block: (i: number, j: number) => Array): unknown {
+function assemble(
+  outDef: TreeDef,
+  inDef: TreeDef,
+  nOut: number,
+  nIn: number,
+  single: boolean,
+  block: (i: number, j: number) => Array,
+): unknown {
   return outDef.unflatten(
     globalThis.Array.from({ length: nOut }, (_, i) => {
       const perArg = inDef.unflatten(globalThis.Array.from({ length: nIn }, (_, j) => block(i, j))) as unknown[];
@@ -87,7 +100,10 @@ function assemble(outDef: TreeDef, inDef: TreeDef, nOut: number, nIn: number, si
  * @example
  * jacrev((x: Array) => x.mul(x))(array([1, 2]))   // [[2, 0], [0, 4]]
  */
-export function jacrev<F extends AnyFn, const O extends JacobianOptions = {}>(f: F, opts?: O): (...args: Parameters<F>) => JacobianResult<F, O>;
+export function jacrev<F extends AnyFn, const O extends JacobianOptions = Record<string, never>>(
+  f: F,
+  opts?: O,
+): (...args: Parameters<F>) => JacobianResult<F, O>;
 export function jacrev(f: AnyFn, opts: JacobianOptions = {}): (...args: unknown[]) => unknown {
   return (...args: unknown[]) => {
     const { nums, diff, inLeaves, inDef, single } = prepare("jacrev", args, opts);
@@ -118,7 +134,10 @@ export function jacrev(f: AnyFn, opts: JacobianOptions = {}): (...args: unknown[
  * Jacobian by forward mode (one `jvp` per input element, batched by `vmap`): efficient for
  * functions with few inputs and many outputs.
  */
-export function jacfwd<F extends AnyFn, const O extends JacobianOptions = {}>(f: F, opts?: O): (...args: Parameters<F>) => JacobianResult<F, O>;
+export function jacfwd<F extends AnyFn, const O extends JacobianOptions = Record<string, never>>(
+  f: F,
+  opts?: O,
+): (...args: Parameters<F>) => JacobianResult<F, O>;
 export function jacfwd(f: AnyFn, opts: JacobianOptions = {}): (...args: unknown[]) => unknown {
   return (...args: unknown[]) => {
     const { nums, diff, inLeaves, inDef, single } = prepare("jacfwd", args, opts);
@@ -129,7 +148,8 @@ export function jacfwd(f: AnyFn, opts: JacobianOptions = {}): (...args: unknown[
     };
     const split = (res: unknown): [unknown, unknown] => {
       if (!opts.hasAux) return [res, undefined];
-      if (!globalThis.Array.isArray(res) || res.length !== 2) throw new TransformError(`jacfwd: with hasAux the function must return [output, aux], got ${typeof res}`);
+      if (!globalThis.Array.isArray(res) || res.length !== 2)
+        throw new TransformError(`jacfwd: with hasAux the function must return [output, aux], got ${typeof res}`);
       return [res[0], res[1]];
     };
     const primal = (...d: unknown[]) => split(call(d))[0];
@@ -165,7 +185,10 @@ export function jacfwd(f: AnyFn, opts: JacobianOptions = {}): (...args: unknown[
  * The Hessian, `jacfwd(jacrev(f))` as in JAX (forward-over-reverse); `argnums` and `hasAux`
  * as in `jacrev`. For a scalar function of `x` of shape `s`, the result has shape `s + s`.
  */
-export function hessian<F extends AnyFn, const O extends JacobianOptions = {}>(f: F, opts?: O): (...args: Parameters<F>) => JacobianResult<F, O>;
+export function hessian<F extends AnyFn, const O extends JacobianOptions = Record<string, never>>(
+  f: F,
+  opts?: O,
+): (...args: Parameters<F>) => JacobianResult<F, O>;
 export function hessian(f: AnyFn, opts: JacobianOptions = {}): (...args: unknown[]) => unknown {
   return jacfwd(jacrev(f, opts) as AnyFn, opts) as (...args: unknown[]) => unknown;
 }

@@ -23,7 +23,10 @@ function sumTerms(tangents: MaybeZero[], f: (t: Array, i: number) => Array): May
 }
 
 /** Primitive applied to primals, tangent from `tangentOf(ans)`. */
-function defJvp<N extends PrimName>(prim: Primitive<N>, ...terms: ((t: Array, ans: Array, primals: Array[], params: ParamsOf<N>) => Array)[]): JvpRule<N> {
+function defJvp<N extends PrimName>(
+  prim: Primitive<N>,
+  ...terms: ((t: Array, ans: Array, primals: Array[], params: ParamsOf<N>) => Array)[]
+): JvpRule<N> {
   return (primals, tangents, params) => {
     const ans = bind1(prim, primals, params);
     const t = sumTerms(tangents, (ti, i) => terms[i]!(ti, ans, primals, params));
@@ -133,7 +136,24 @@ function pExtremumJvp<N extends "pmax" | "pmin">(p: Primitive<N>): JvpRule<N> {
 }
 
 /** The primitives whose JVP rules live in this file (every family but the higher-order ones and those of their own files). */
-export type CoreJvpNames = Exclude<PrimName, "custom_jvp_call" | "custom_vjp_call" | "custom_lin" | "cond" | "while" | "scan" | "gather" | "scatter" | "scatter-add" | "scatter-mul" | "scatter-min" | "scatter-max" | "rev" | "sort" | "top_k">;
+export type CoreJvpNames = Exclude<
+  PrimName,
+  | "custom_jvp_call"
+  | "custom_vjp_call"
+  | "custom_lin"
+  | "cond"
+  | "while"
+  | "scan"
+  | "gather"
+  | "scatter"
+  | "scatter-add"
+  | "scatter-mul"
+  | "scatter-min"
+  | "scatter-max"
+  | "rev"
+  | "sort"
+  | "top_k"
+>;
 
 export const coreJvpRules: JvpRules<CoreJvpNames> = {
   // ---- elementwise ------------------------------------------------------------------------
@@ -199,7 +219,8 @@ export const coreJvpRules: JvpRules<CoreJvpNames> = {
   // rem(x, y) = x - y * trunc(x / y)
   rem: defJvp(
     P.rem,
-    (t) => t,
+    // a rank-0 x broadcasts against y: so does its tangent
+    (t, ans) => (t.ndim === ans.ndim ? t : lax.broadcastInDim(t, ans.shape, [])),
     (t, _a, [x, y]) => {
       const q = lax.div(x!, y!);
       return lax.neg(lax.mul(t, lax.mul(lax.sign(q), lax.floor(lax.abs(q)))));

@@ -82,7 +82,7 @@ export function hasTangent(aval: Aval): boolean {
 export function jvpFlat(f: (...xs: Array[]) => Array[], primals: Array[], tangents: MaybeZero[]): [Array[], Array[]] {
   const trace = new JVPTrace(currentTrace(), "jvp");
   try {
-    const ins = primals.map((p, i) => new JVPTracer(trace, p, hasTangent(p.aval) ? tangents[i] ?? null : null));
+    const ins = primals.map((p, i) => new JVPTracer(trace, p, hasTangent(p.aval) ? (tangents[i] ?? null) : null));
     const outs = withTrace(trace, () => f(...ins));
     const res = outs.map((o) => trace.unpack(o));
     return [res.map((r) => r[0]), res.map(([p, t]) => t ?? zerosLikeAval(p.aval))];

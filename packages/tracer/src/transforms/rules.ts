@@ -13,7 +13,11 @@ import type { ParamsOf, PrimName } from "../primitive";
 export type MaybeZero = Array | null;
 
 /** `(primals, tangents) → (primal outputs, tangent outputs)`; ops on tangents are ordinary ops. */
-export type JvpRule<N extends PrimName = PrimName> = (primals: Array[], tangents: MaybeZero[], params: ParamsOf<N>) => [Array[], MaybeZero[]];
+export type JvpRule<N extends PrimName = PrimName> = (
+  primals: Array[],
+  tangents: MaybeZero[],
+  params: ParamsOf<N>,
+) => [Array[], MaybeZero[]];
 
 /** Marks a linear input of a transposed equation (its value is not known, only its type). */
 export class UndefinedPrimal {
@@ -21,13 +25,22 @@ export class UndefinedPrimal {
 }
 
 /** `(output cotangents, inputs) → cotangent for each input` (only used for `UndefinedPrimal` inputs). */
-export type TransposeRule<N extends PrimName = PrimName> = (cts: MaybeZero[], args: (Array | UndefinedPrimal)[], params: ParamsOf<N>) => MaybeZero[];
+export type TransposeRule<N extends PrimName = PrimName> = (
+  cts: MaybeZero[],
+  args: (Array | UndefinedPrimal)[],
+  params: ParamsOf<N>,
+) => MaybeZero[];
 
 /** Batch dimension of each operand (`null` = not batched). */
 export type BatchDims = (number | null)[];
 
 /** `(axis, values, batch dims) → (outputs, output batch dims)`, run in the parent trace. */
-export type BatchRule<N extends PrimName = PrimName> = (axis: AxisFrame, vals: Array[], dims: BatchDims, params: ParamsOf<N>) => [Array[], BatchDims];
+export type BatchRule<N extends PrimName = PrimName> = (
+  axis: AxisFrame,
+  vals: Array[],
+  dims: BatchDims,
+  params: ParamsOf<N>,
+) => [Array[], BatchDims];
 
 /** JVP rules of the primitives `K` (one family's share of the table). */
 export type JvpRules<K extends PrimName> = { readonly [N in K]: JvpRule<N> };

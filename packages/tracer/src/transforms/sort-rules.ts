@@ -30,7 +30,11 @@ export const sortJvpRules: JvpRules<SortNames> = {
   },
   top_k: ([x], [t], params) => {
     const [values, indices] = bind(P.topK, [x!], params);
-    if (t === null || t === undefined) return [[values!, indices!], [null, null]];
+    if (t === null || t === undefined)
+      return [
+        [values!, indices!],
+        [null, null],
+      ];
     return [
       [values!, indices!],
       [takeAlongAxis(t, indices!, -1, { mode: "promise_in_bounds" }), null],
@@ -53,7 +57,9 @@ export const sortBatchRules: BatchRules<SortNames> = {
   },
   top_k: (axis, [x], [d], params) => {
     if (x!.ndim === 1) {
-      throw new ShapeError("top_k: the operand of each vmapped example is a scalar — top_k works along the last axis of an array of rank ≥ 1");
+      throw new ShapeError(
+        "top_k: the operand of each vmapped example is a scalar — top_k works along the last axis of an array of rank ≥ 1",
+      );
     }
     const outs = bind(P.topK, [moveBatch(x!, d ?? null, 0, axis.size)], params);
     return [outs, [0, 0]];

@@ -14,7 +14,11 @@ import { addTangents } from "./zeros";
 
 /** Sums a cotangent down to a rank-0 operand that was broadcast implicitly by a lax op. */
 export function fitCotangent(ct: Array, aval: { ndim: number; shape: readonly number[] }): Array {
-  if (aval.ndim === 0 && ct.ndim > 0) return lax.reduceSum(ct, ct.shape.map((_, i) => i));
+  if (aval.ndim === 0 && ct.ndim > 0)
+    return lax.reduceSum(
+      ct,
+      ct.shape.map((_, i) => i),
+    );
   return ct;
 }
 

@@ -19,8 +19,8 @@ export type ArrayTree<T> = 0 extends 1 & T
   : unknown extends T
     ? unknown
     : [Array] extends [T]
-    ? Array // `ArrayLike` and other unions that accept an Array: the transform gives an Array
-    : MapTree<T>;
+      ? Array // `ArrayLike` and other unions that accept an Array: the transform gives an Array
+      : MapTree<T>;
 
 type MapTree<T> = T extends Array
   ? Array
@@ -47,9 +47,8 @@ export type ArgnumsOf<O> = O extends { argnums: infer N } ? N : 0;
 export type HasAux<O> = O extends { hasAux: true } ? true : false;
 
 /** What `grad(f, opts)` returns when called. */
-export type GradResult<F extends AnyFn, O> = HasAux<O> extends true
-  ? [GradsOf<Parameters<F>, ArgnumsOf<O>>, AuxOf<ReturnType<F>>]
-  : GradsOf<Parameters<F>, ArgnumsOf<O>>;
+export type GradResult<F extends AnyFn, O> =
+  HasAux<O> extends true ? [GradsOf<Parameters<F>, ArgnumsOf<O>>, AuxOf<ReturnType<F>>] : GradsOf<Parameters<F>, ArgnumsOf<O>>;
 
 /** What `valueAndGrad(f, opts)` returns when called: `[value, grads]` (value `[loss, aux]` with `hasAux`). */
 export type ValueAndGradResult<F extends AnyFn, O> = [

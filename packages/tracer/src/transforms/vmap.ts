@@ -27,7 +27,14 @@ export class BatchTracer extends Tracer {
   ) {
     super();
     const a = val.aval;
-    this.aval = bdim === null ? a : new Aval(a.shape.filter((_, i) => i !== bdim), a.dtype, a.weakType);
+    this.aval =
+      bdim === null
+        ? a
+        : new Aval(
+            a.shape.filter((_, i) => i !== bdim),
+            a.dtype,
+            a.weakType,
+          );
   }
   override concreteValue(): ConcreteArray | null {
     return null;
@@ -120,7 +127,9 @@ export function broadcastPrefix(op: string, prefix: unknown, tree: unknown, what
   const [specs, prefixDef] = treeFlatten(prefix, isSpec);
   for (const s of specs) {
     if (!isSpec(s) || (typeof s === "number" && !Number.isInteger(s))) {
-      throw new TransformError(`${op}: ${what} must contain integers or null, got ${String(s)}`);
+      throw new TransformError(
+        `${op}: ${what} must contain integers or null, got ${typeof s === "object" ? `a ${(s as object).constructor?.name ?? "object"}` : String(s as string | number | bigint | boolean | symbol | ((...args: never[]) => unknown))}`,
+      );
     }
   }
   const subtrees = prefixDef.flattenUpTo(tree, `${op} ${what}`);
@@ -159,7 +168,7 @@ let anonymousAxes = 0;
  * vmap(f, {axisName: "batch"})  // inside f, pmean(x, "batch") averages over the batch
  */
 export function vmap<F extends AnyFn>(f: F, opts?: VmapOptions): (...args: Parameters<F>) => ArrayTree<ReturnType<F>>;
-export function vmap(f: AnyFn, opts: VmapOptions = {}): (...args: unknown[]) => unknown {
+export function vmap(f: (...args: unknown[]) => unknown, opts: VmapOptions = {}): (...args: unknown[]) => unknown {
   const { inAxes = 0, outAxes = 0, axisName, axisSize } = opts;
   return (...args: unknown[]) => {
     const [leaves, inTree] = treeFlatten(args);
@@ -171,17 +180,22 @@ export function vmap(f: AnyFn, opts: VmapOptions = {}): (...args: unknown[]) => 
     const axes = specs.map((s, i) => {
       if (s === null) return null;
       const a = arrs[i];
-      if (a === null || a === undefined) throw new TransformError(`vmap: inAxes gives axis ${s} for leaf ${i} of ${inTree}, which is not an array`);
-      if (s < -a.ndim || s >= a.ndim) throw new ShapeError(`vmap: inAxes ${s} is out of range for leaf ${i} of shape ${a.aval} (rank ${a.ndim})`);
+      if (a === null || a === undefined)
+        throw new TransformError(`vmap: inAxes gives axis ${s} for leaf ${i} of ${inTree}, which is not an array`);
+      if (s < -a.ndim || s >= a.ndim)
+        throw new ShapeError(`vmap: inAxes ${s} is out of range for leaf ${i} of shape ${a.aval} (rank ${a.ndim})`);
       const ax = s < 0 ? s + a.ndim : s;
       sizes.push(`leaf ${i} ${a.aval} axis ${ax} has size ${a.shape[ax]}`);
       if (size === null) size = a.shape[ax]!;
       else if (a.shape[ax] !== size) {
-        throw new ShapeError(`vmap: inconsistent sizes for the mapped axis: ${sizes.join("; ")}${axisSize !== undefined ? ` (axisSize is ${axisSize})` : ""} — all batched inputs must share one size`);
+        throw new ShapeError(
+          `vmap: inconsistent sizes for the mapped axis: ${sizes.join("; ")}${axisSize !== undefined ? ` (axisSize is ${axisSize})` : ""} — all batched inputs must share one size`,
+        );
       }
       return ax;
     });
-    if (size === null) throw new TransformError("vmap: no input is batched (all inAxes are null) — pass axisSize to say how many instances to make");
+    if (size === null)
+      throw new TransformError("vmap: no input is batched (all inAxes are null) — pass axisSize to say how many instances to make");
     const name = axisName ?? `<vmap${anonymousAxes++}>`;
     const frame = { name, size };
     const trace = new BatchTrace(currentTrace(), frame);
@@ -193,7 +207,12 @@ export function vmap(f: AnyFn, opts: VmapOptions = {}): (...args: unknown[]) => 
         }),
       );
       const [outLeaves, outTree] = treeFlatten(out);
-      const outSpecs = broadcastPrefix("vmap", typeof outAxes === "function" ? (outAxes as (o: unknown) => unknown)(out) : outAxes, out, "outAxes");
+      const outSpecs = broadcastPrefix(
+        "vmap",
+        typeof outAxes === "function" ? (outAxes as (o: unknown) => unknown)(out) : outAxes,
+        out,
+        "outAxes",
+      );
       const paths = leafPaths(out);
       const res = outLeaves.map((l, i) => {
         if (!(l instanceof Array) && typeof l !== "number") {
@@ -210,12 +229,17 @@ export function vmap(f: AnyFn, opts: VmapOptions = {}): (...args: unknown[]) => 
           return v;
         }
         const nd = (d === null ? v.ndim : v.ndim - 1) + 1;
-        if (spec < -nd || spec >= nd) throw new ShapeError(`vmap: outAxes ${spec} is out of range for output${paths[i] ? ` ${paths[i]}` : ""} of rank ${nd}`);
+        if (spec < -nd || spec >= nd)
+          throw new ShapeError(`vmap: outAxes ${spec} is out of range for output${paths[i] ? ` ${paths[i]}` : ""} of rank ${nd}`);
         const target = spec < 0 ? spec + nd : spec;
         if (d === null) {
           const shape = [...v.shape];
           shape.splice(target, 0, size!);
-          return lax.broadcastInDim(v, shape, v.shape.map((_, k) => (k < target ? k : k + 1)));
+          return lax.broadcastInDim(
+            v,
+            shape,
+            v.shape.map((_, k) => (k < target ? k : k + 1)),
+          );
         }
         return d === target ? v : moveaxis(v, d, target);
       });
@@ -225,4 +249,3 @@ export function vmap(f: AnyFn, opts: VmapOptions = {}): (...args: unknown[]) => 
     }
   };
 }
-

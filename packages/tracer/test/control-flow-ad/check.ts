@@ -14,6 +14,7 @@ const H = 1e-6;
 const RTOL = 1e-6;
 const ATOL = 1e-8;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- checks take functions of any signature and call them with the given arguments
 type Fn = (...args: any[]) => unknown;
 
 /** A float64 array from nested numbers. */
@@ -23,7 +24,10 @@ export const f64 = (x: number | readonly unknown[]): WaxArray => array(x as numb
 export function randomF64(shape: readonly number[], seed: number, scale = 1): WaxArray {
   const next = mulberry32(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return array(Float64Array.from({ length: n }, () => scale * (2 * next() - 1)), { dtype: "float64", shape });
+  return array(
+    Float64Array.from({ length: n }, () => scale * (2 * next() - 1)),
+    { dtype: "float64", shape },
+  );
 }
 
 const valuesOf = (a: WaxArray): number[] => globalThis.Array.from(a.data);
@@ -37,7 +41,9 @@ function arrayLeaves(tree: unknown): WaxArray[] {
 function mapFloatLeaves(tree: unknown, g: (x: WaxArray, k: number) => WaxArray): unknown {
   const [leaves, def] = treeFlatten(tree);
   let k = 0;
-  return def.unflatten(leaves.map((l) => (typeof l === "object" && l !== null && "aval" in l && isFloatLeaf(l as WaxArray) ? g(l as WaxArray, k++) : l)));
+  return def.unflatten(
+    leaves.map((l) => (typeof l === "object" && l !== null && "aval" in l && isFloatLeaf(l as WaxArray) ? g(l as WaxArray, k++) : l)),
+  );
 }
 const isFloatLeaf = (x: WaxArray) => x.dtype === "float64" || x.dtype === "float32";
 
@@ -49,7 +55,8 @@ function expectClose(label: string, got: number[], want: number[], scale: number
   want.forEach((w, k) => {
     const g = got[k]!;
     const bound = RTOL * Math.abs(w) + ATOL * scale;
-    if (!(Math.abs(g - w) <= bound)) throw new Error(`${label}: element ${k} is ${g}, central difference ${w} (|diff| ${Math.abs(g - w)} > ${bound})`);
+    if (!(Math.abs(g - w) <= bound))
+      throw new Error(`${label}: element ${k} is ${g}, central difference ${w} (|diff| ${Math.abs(g - w)} > ${bound})`);
   });
 }
 
@@ -67,7 +74,12 @@ export function checkJvp(f: Fn, args: readonly unknown[], seed = 1): void {
       f(
         ...args.map((a, i) => {
           const ts = arrayLeaves(tangents[i]);
-          return mapFloatLeaves(a, (x, k) => array(Float64Array.from(x.data, (v, j) => v + sign * H * ts[k]!.data[j]!), { dtype: "float64", shape: x.shape }));
+          return mapFloatLeaves(a, (x, k) =>
+            array(
+              Float64Array.from(x.data, (v, j) => v + sign * H * ts[k]!.data[j]!),
+              { dtype: "float64", shape: x.shape },
+            ),
+          );
         }),
       ),
     );

@@ -22,7 +22,12 @@ const model = (w: WaxArray, h0: WaxArray, xs: WaxArray) => {
   const [h, ys] = lax.scan(
     (h, x) => {
       const pre = np.matmul(w, h).add(x);
-      const next = lax.cond(pre.sum().gt(0), (p: WaxArray) => np.tanh(p), (p: WaxArray) => p.mul(0.5), pre);
+      const next = lax.cond(
+        pre.sum().gt(0),
+        (p: WaxArray) => np.tanh(p),
+        (p: WaxArray) => p.mul(0.5),
+        pre,
+      );
       return [next, next.sum()] as const;
     },
     h0,
@@ -54,7 +59,13 @@ describe("control-flow AD under vmap", () => {
   });
 
   test("vmap(grad(cond)) with a batched predicate and grad(vmap(cond)) agree with per-example gradients", () => {
-    const f = (x: WaxArray) => lax.cond(x.gt(0), (x: WaxArray) => np.sin(x).mul(x), (x: WaxArray) => np.exp(x), x);
+    const f = (x: WaxArray) =>
+      lax.cond(
+        x.gt(0),
+        (x: WaxArray) => np.sin(x).mul(x),
+        (x: WaxArray) => np.exp(x),
+        x,
+      );
     const xsb = f64([0.5, -0.3, 1.2, -2]);
     const g1 = vmap(grad(f))(xsb) as WaxArray;
     const g2 = grad((v: WaxArray) => (vmap(f)(v) as WaxArray).sum())(xsb) as WaxArray;

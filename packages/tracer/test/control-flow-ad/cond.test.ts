@@ -81,7 +81,17 @@ describe("cond: forward and reverse mode against central differences", () => {
   test("cond inside scan and scan inside cond", () => {
     const condInScan = (c0: WaxArray, xs: WaxArray) => {
       const [c, ys] = lax.scan(
-        (c, x) => [lax.cond(x.gt(0), (c, x) => np.sin(c).mul(x), (c, x) => c.mul(c).mul(x), c, x), c.mul(c)] as const,
+        (c, x) =>
+          [
+            lax.cond(
+              x.gt(0),
+              (c, x) => np.sin(c).mul(x),
+              (c, x) => c.mul(c).mul(x),
+              c,
+              x,
+            ),
+            c.mul(c),
+          ] as const,
         c0,
         xs,
         { reverse: true },

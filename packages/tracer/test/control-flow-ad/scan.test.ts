@@ -19,10 +19,15 @@ const scalarRecurrence = (c0: WaxArray, xs: WaxArray) => {
 
 /** An RNN step with closed-over weights: h ← tanh(W h + U x + b), y = h·h. */
 const rnn = (w: WaxArray, u: WaxArray, b: WaxArray, h0: WaxArray, xs: WaxArray, reverse = false) => {
-  const [h, ys] = lax.scan((h, x) => {
-    const next = np.tanh(np.matmul(w, h).add(np.matmul(u, x)).add(b));
-    return [next, next.mul(next)] as const;
-  }, h0, xs, { reverse });
+  const [h, ys] = lax.scan(
+    (h, x) => {
+      const next = np.tanh(np.matmul(w, h).add(np.matmul(u, x)).add(b));
+      return [next, next.mul(next)] as const;
+    },
+    h0,
+    xs,
+    { reverse },
+  );
   return h.sum().add(ys.mul(0.5).sum());
 };
 
@@ -80,11 +85,23 @@ describe("scan: forward and reverse mode against central differences", () => {
   test("unroll does not change derivatives", () => {
     const f = (c0: WaxArray, xs: WaxArray) => lax.scan((c, x) => [np.cos(c.mul(x)), c] as const, c0, xs, { unroll: 2 })[0];
     checkGrad(f, [c0, xs]);
-    expect((grad(f)(c0, xs) as WaxArray).toArray()).toEqual((grad((c: WaxArray, x: WaxArray) => lax.scan((c, x) => [np.cos(c.mul(x)), c] as const, c, x)[0])(c0, xs) as WaxArray).toArray());
+    expect((grad(f)(c0, xs) as WaxArray).toArray()).toEqual(
+      (grad((c: WaxArray, x: WaxArray) => lax.scan((c, x) => [np.cos(c.mul(x)), c] as const, c, x)[0])(c0, xs) as WaxArray).toArray(),
+    );
   });
 
   test("foriLoop with static bounds is a scan, so it has a gradient", () => {
-    const f = (x: WaxArray, a: WaxArray) => lax.foriLoop(1, 5, (i, x) => np.sin(x.mul(a)).add(x.mul(i.astype("float64"))).mul(0.5), x);
+    const f = (x: WaxArray, a: WaxArray) =>
+      lax.foriLoop(
+        1,
+        5,
+        (i, x) =>
+          np
+            .sin(x.mul(a))
+            .add(x.mul(i.astype("float64")))
+            .mul(0.5),
+        x,
+      );
     checkJvp(f, [f64([0.3, -0.2]), f64(1.3)]);
     const loss = (x: WaxArray, a: WaxArray) => f(x, a).sum();
     checkGrad(loss, [f64([0.3, -0.2]), f64(1.3)]);
@@ -102,7 +119,8 @@ describe("scan: forward and reverse mode against central differences", () => {
     checkGrad(g, [c0]);
     checkJvp(g, [c0]);
     const w = randomF64([3, 3], 11, 0.6);
-    const gw = (w: WaxArray) => (grad(rnn)(w, randomF64([3, 2], 2), randomF64([3], 3), randomF64([3], 4), randomF64([4, 2], 5)) as WaxArray).sum();
+    const gw = (w: WaxArray) =>
+      (grad(rnn)(w, randomF64([3, 2], 2), randomF64([3], 3), randomF64([3], 4), randomF64([4, 2], 5)) as WaxArray).sum();
     checkGrad(gw, [w]);
     // Reverse over forward: the joint JVP scan is itself linearized and transposed.
     const tangentOut = (c: WaxArray) => (jvp((c: WaxArray) => scalarRecurrence(c, xs), [c], [f64(1)]) as [WaxArray, WaxArray])[1];
@@ -129,10 +147,14 @@ describe("scan: reverse mode is a scan, not an unrolled loop", () => {
     return f64(1).sub(z).mul(h).add(z.mul(hh));
   };
   const scanLoss = (p: Gru, h0: WaxArray, xs: WaxArray) => {
-    const [h, hs] = lax.scan((h, x) => {
-      const n = cell(p, h, x);
-      return [n, n] as const;
-    }, h0, xs);
+    const [h, hs] = lax.scan(
+      (h, x) => {
+        const n = cell(p, h, x);
+        return [n, n] as const;
+      },
+      h0,
+      xs,
+    );
     return hs.mul(hs).sum().add(h.sum());
   };
   const loopLoss = (p: Gru, h0: WaxArray, xs: WaxArray) => {
@@ -157,8 +179,12 @@ describe("scan: reverse mode is a scan, not an unrolled loop", () => {
     const p = params(4, 3, 20);
     const h0 = randomF64([4], 30);
     const xs = randomF64([6, 3], 31);
-    const [gs, gl] = [grad(scanLoss, { argnums: [0, 1, 2] })(p, h0, xs), grad(loopLoss, { argnums: [0, 1, 2] })(p, h0, xs)] as [unknown[], unknown[]];
-    const flat = (g: unknown[]) => [...Object.values(g[0] as Gru), g[1] as WaxArray, g[2] as WaxArray].map((a) => globalThis.Array.from(a.data, Number));
+    const [gs, gl] = [grad(scanLoss, { argnums: [0, 1, 2] })(p, h0, xs), grad(loopLoss, { argnums: [0, 1, 2] })(p, h0, xs)] as [
+      unknown[],
+      unknown[],
+    ];
+    const flat = (g: unknown[]) =>
+      [...Object.values(g[0] as Gru), g[1] as WaxArray, g[2] as WaxArray].map((a) => globalThis.Array.from(a.data, Number));
     const [a, b] = [flat(gs), flat(gl)];
     a.forEach((leaf, i) => leaf.forEach((v, k) => expect(v).toBeCloseTo(b[i]![k]!, 12)));
   });
@@ -197,7 +223,12 @@ describe("scan: reverse mode is a scan, not an unrolled loop", () => {
 
   test("the linear program of linearize is a scan whose tangent operands are marked linear", () => {
     const xs = f64([0.5, -1.0, 2.0]);
-    const lin = linearizeFlat((c) => [[scalarRecurrence(c!, xs)], undefined], [f64(0.7)], "linearize", () => undefined);
+    const lin = linearizeFlat(
+      (c) => [[scalarRecurrence(c!, xs)], undefined],
+      [f64(0.7)],
+      "linearize",
+      () => undefined,
+    );
     const scans = lin.linear.jaxpr.eqns.filter((e) => e.prim.name === "scan");
     expect(scans).toHaveLength(1);
     const p = scans[0]!.params as { linear: readonly boolean[]; num_consts: number; num_carry: number };

@@ -52,7 +52,8 @@ describe("while: forward mode", () => {
   });
 
   test("foriLoop with traced bounds is a while, forward-differentiable", () => {
-    const f = (x: WaxArray, n: WaxArray) => lax.foriLoop(np.zeros([], "int32"), n, (i, x) => np.cos(x).add(i.astype("float64").mul(0.1)), x);
+    const f = (x: WaxArray, n: WaxArray) =>
+      lax.foriLoop(np.zeros([], "int32"), n, (i, x) => np.cos(x).add(i.astype("float64").mul(0.1)), x);
     const n = np.full([], 3, "int32");
     // Under makeJaxpr the bound is traced, so the loop is a while.
     expect(makeJaxpr(f)(f64(0.4), n).jaxpr.eqns.map((e) => e.prim.name)).toContain("while");

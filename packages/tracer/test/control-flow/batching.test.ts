@@ -31,7 +31,8 @@ function example(spec: ArgSpec, rand: () => number): number[] {
     spec.dtype === "int32" ? spec.lo + Math.floor(rand() * (spec.hi - spec.lo + 1)) : Math.fround(spec.lo + rand() * (spec.hi - spec.lo)),
   );
 }
-const toArray = (data: number[], shape: number[], dtype: DType) => array(dtype === "int32" ? Int32Array.from(data) : Float32Array.from(data), { dtype, shape });
+const toArray = (data: number[], shape: number[], dtype: DType) =>
+  array(dtype === "int32" ? Int32Array.from(data) : Float32Array.from(data), { dtype, shape });
 
 /**
  * Checks `vmap(f)(args)[i] == f(args[i])` for every lane `i`, with the arguments flagged in
@@ -40,10 +41,14 @@ const toArray = (data: number[], shape: number[], dtype: DType) => array(dtype =
 function checkVmap(p: Program, size: number, batched: boolean[], seed: number): void {
   const rand = mulberry32(seed);
   const lanes = p.args.map((spec, k) => globalThis.Array.from({ length: batched[k] ? size : 1 }, () => example(spec, rand)));
-  const args = p.args.map((spec, k) => (batched[k] ? toArray(lanes[k]!.flat(), [size, ...spec.shape], spec.dtype) : toArray(lanes[k]![0]!, spec.shape, spec.dtype)));
+  const args = p.args.map((spec, k) =>
+    batched[k] ? toArray(lanes[k]!.flat(), [size, ...spec.shape], spec.dtype) : toArray(lanes[k]![0]!, spec.shape, spec.dtype),
+  );
   const out = treeLeaves(vmap(p.f, { inAxes: batched.map((b) => (b ? 0 : null)) })(...args)) as WaxArray[];
   for (let i = 0; i < size; i++) {
-    const single = treeLeaves(p.f(...p.args.map((spec, k) => toArray(lanes[k]![batched[k] ? i : 0]!, spec.shape, spec.dtype)))) as WaxArray[];
+    const single = treeLeaves(
+      p.f(...p.args.map((spec, k) => toArray(lanes[k]![batched[k] ? i : 0]!, spec.shape, spec.dtype))),
+    ) as WaxArray[];
     expect(out.length).toBe(single.length);
     single.forEach((s, j) => {
       expect(out[j]!.shape).toEqual([size, ...s.shape]);
@@ -86,13 +91,23 @@ const switchProgram: Program = {
 /** A data-dependent trip count: doubling until past `lim`. */
 const whileProgram: Program = {
   args: [f32([], 0.1, 4), f32([], 0, 40)],
-  f: (x, lim) => lax.whileLoop(([, v]) => v.lt(lim), ([n, v]) => [n.add(1), v.mul(2).add(0.5)], [0, x]),
+  f: (x, lim) =>
+    lax.whileLoop(
+      ([, v]) => v.lt(lim),
+      ([n, v]) => [n.add(1), v.mul(2).add(0.5)],
+      [0, x],
+    ),
 };
 
 /** A fixed trip count over a batched carry: the predicate stays unbatched. */
 const whileFixedProgram: Program = {
   args: [f32([2], -1, 1)],
-  f: (x) => lax.whileLoop(([i]) => i.lt(3), ([i, v]) => [i.add(1), v.mul(v).sub(0.5)], [0, x]),
+  f: (x) =>
+    lax.whileLoop(
+      ([i]) => i.lt(3),
+      ([i, v]) => [i.add(1), v.mul(v).sub(0.5)],
+      [0, x],
+    ),
 };
 
 const foriTracedProgram: Program = {
@@ -134,10 +149,22 @@ describe("vmap(f)(xs)[i] equals f(xs[i])", () => {
   it("scan, batching any of carry, xs and a closed-over value", () => vmapProperty(scanProgram));
   it("cond inside scan inside vmap", () => vmapProperty(nestedProgram));
   it("nested vmaps of a cond", () => {
-    const xs = array([[1, -2], [3, -4]]);
-    const g = (x: WaxArray) => lax.cond(x.gt(0), (v: WaxArray) => v.sqrt(), (v: WaxArray) => v.mul(v), x);
+    const xs = array([
+      [1, -2],
+      [3, -4],
+    ]);
+    const g = (x: WaxArray) =>
+      lax.cond(
+        x.gt(0),
+        (v: WaxArray) => v.sqrt(),
+        (v: WaxArray) => v.mul(v),
+        x,
+      );
     const out = vmap(vmap(g))(xs);
-    expect(out.toArray()).toEqual([[1, 4], [Math.fround(Math.sqrt(3)), 16]]);
+    expect(out.toArray()).toEqual([
+      [1, 4],
+      [Math.fround(Math.sqrt(3)), 16],
+    ]);
   });
 });
 
@@ -164,22 +191,38 @@ describe("batched control flow keeps JAX's structure", () => {
     expect(body).toMatch(/select_n/);
     const [n, v] = vmap(whileProgram.f)(array([1, 2]), array([5, 30])) as [WaxArray, WaxArray];
     // lane 0 stops after 2 trips (1 → 2.5 → 5.5), lane 1 after 4 (2 → ... → 39.5), unchanged since
-    expect([n.toArray(), v.toArray()]).toEqual([[2, 4], [5.5, 39.5]]);
+    expect([n.toArray(), v.toArray()]).toEqual([
+      [2, 4],
+      [5.5, 39.5],
+    ]);
   });
 
   it("scan keeps its loop; batched xs and ys carry the batch axis second", () => {
     const text = jaxprOf(vmap(scanProgram.f, { inAxes: [null, 1, null] }), array(0), np.ones([4, 3, 2]), array(0.5));
     expect(text.match(/= scan\[/g)?.length).toBe(1);
     expect(text).toContain("length=4");
-    const [c, [ys1, ys2]] = vmap(scanProgram.f, { inAxes: [null, 1, null] })(array(0), np.ones([4, 3, 2]), array(0.5)) as [WaxArray, WaxArray[]];
+    const [c, [ys1, ys2]] = vmap(scanProgram.f, { inAxes: [null, 1, null] })(array(0), np.ones([4, 3, 2]), array(0.5)) as [
+      WaxArray,
+      WaxArray[],
+    ];
     expect([c.shape, ys1!.shape, ys2!.shape]).toEqual([[3], [3, 4, 2], [3, 4, 2]]);
   });
 
   it("collectives over the vmap's axis name work inside a scan body", () => {
     const f = (xs: WaxArray) => lax.scan((c: WaxArray, x: WaxArray) => [c.add(psum(x, "b")), psum(x, "b")], 0, xs);
-    const [c, ys] = vmap(f, { axisName: "b" })(array([[1, 2], [10, 20], [100, 200]])) as [WaxArray, WaxArray];
+    const [c, ys] = vmap(f, { axisName: "b" })(
+      array([
+        [1, 2],
+        [10, 20],
+        [100, 200],
+      ]),
+    ) as [WaxArray, WaxArray];
     expect(c.toArray()).toEqual([333, 333, 333]);
-    expect(ys.toArray()).toEqual([[111, 222], [111, 222], [111, 222]]);
+    expect(ys.toArray()).toEqual([
+      [111, 222],
+      [111, 222],
+      [111, 222],
+    ]);
   });
 });
 

@@ -146,10 +146,18 @@ describe("lax.cond", () => {
     );
     expect(tag).toBe("label");
     expect(vals(y)).toEqual([2]);
-    const mixed = lax.cond(false, (): number | WaxArray => 1, () => array(2, { dtype: "int32" }));
+    const mixed = lax.cond(
+      false,
+      (): number | WaxArray => 1,
+      () => array(2, { dtype: "int32" }),
+    );
     expect(mixed.weakType).toBe(false);
     expect(vals(mixed)).toEqual([2]);
-    const bothWeak = lax.cond(false, () => 1, () => 2);
+    const bothWeak = lax.cond(
+      false,
+      () => 1,
+      () => 2,
+    );
     expect(bothWeak.weakType).toBe(true);
     expect(bothWeak.dtype).toBe("int32");
   });
@@ -169,7 +177,14 @@ describe("lax.cond", () => {
   });
 
   it("refuses a non-scalar predicate", () => {
-    const msg = thrown(ShapeError, () => lax.cond(array([true, false]), (x) => x, (x) => x, array([1, 2])));
+    const msg = thrown(ShapeError, () =>
+      lax.cond(
+        array([true, false]),
+        (x) => x,
+        (x) => x,
+        array([1, 2]),
+      ),
+    );
     expect(msg).toBe(
       "cond: the predicate must be a scalar, got bool[2] — reduce it to one value (e.g. np.all or np.any), or use np.where to choose elementwise",
     );
@@ -177,22 +192,63 @@ describe("lax.cond", () => {
 
   it("refuses branches whose outputs differ in shape, dtype or structure, naming the leaf", () => {
     const x = array([1, 2, 3]);
-    expect(thrown(ShapeError, () => lax.cond(true, (v) => v, (v) => v.sum(), x))).toBe(
+    expect(
+      thrown(ShapeError, () =>
+        lax.cond(
+          true,
+          (v) => v,
+          (v) => v.sum(),
+          x,
+        ),
+      ),
+    ).toBe(
       "cond: trueFun output and falseFun output must have identical types, but output is float32[3] in trueFun and float32[] in falseFun — return the same shapes and dtypes from every branch (broadcast or astype one of them)",
     );
-    expect(thrown(DTypeError, () => lax.cond(true, (v) => ({ a: v, b: [v, v] }), (v) => ({ a: v, b: [v, v.astype("int32")] }), x))).toContain(
-      "but output['b'][1] is float32[3] in trueFun and int32[3] in falseFun",
-    );
-    expect(thrown(PytreeError, () => lax.cond(true, (v) => [v, v] as never, (v) => v, x))).toBe(
+    expect(
+      thrown(DTypeError, () =>
+        lax.cond(
+          true,
+          (v) => ({ a: v, b: [v, v] }),
+          (v) => ({ a: v, b: [v, v.astype("int32")] }),
+          x,
+        ),
+      ),
+    ).toContain("but output['b'][1] is float32[3] in trueFun and int32[3] in falseFun");
+    expect(
+      thrown(PytreeError, () =>
+        lax.cond(
+          true,
+          (v) => [v, v] as never,
+          (v) => v,
+          x,
+        ),
+      ),
+    ).toBe(
       "cond: trueFun output must have the same pytree structure as falseFun output, got PyTreeDef([*, *]) and PyTreeDef(*) — return the same structure (and the same static leaves) from every branch",
     );
-    expect(thrown(PytreeError, () => lax.cond(true, (v) => [v, "a"], (v) => [v, "b"], x))).toContain(
-      'at output[1], trueFun returns the static string "a" and falseFun the static string "b"',
-    );
+    expect(
+      thrown(PytreeError, () =>
+        lax.cond(
+          true,
+          (v) => [v, "a"],
+          (v) => [v, "b"],
+          x,
+        ),
+      ),
+    ).toContain('at output[1], trueFun returns the static string "a" and falseFun the static string "b"');
   });
 
   it("refuses a predicate or branches of the wrong kind", () => {
-    expect(thrown(ArgumentError, () => lax.cond("yes" as never, (x) => x, (x) => x, 1))).toContain("cond: the predicate must be an array");
+    expect(
+      thrown(ArgumentError, () =>
+        lax.cond(
+          "yes" as never,
+          (x) => x,
+          (x) => x,
+          1,
+        ),
+      ),
+    ).toContain("cond: the predicate must be an array");
     expect(thrown(ArgumentError, () => lax.cond(true, 1 as never, (x) => x, 1))).toContain("cond: trueFun and falseFun must be functions");
   });
 });
@@ -240,7 +296,9 @@ describe("lax.switch", () => {
     expect(thrown(DTypeError, () => lax.switch(1.5, branches, array(1)))).toBe(
       'switch: the branch index must be an integer, got f32[] — convert it explicitly (e.g. index.astype("int32")), or use lax.cond for a bool',
     );
-    expect(thrown(DTypeError, () => lax.switch(true, branches, array(1)))).toContain("switch: the branch index must be an integer, got bool[]");
+    expect(thrown(DTypeError, () => lax.switch(true, branches, array(1)))).toContain(
+      "switch: the branch index must be an integer, got bool[]",
+    );
     expect(thrown(ShapeError, () => lax.switch(array([0, 1], { dtype: "int32" }), branches, array(1)))).toBe(
       "switch: the branch index must be a scalar, got i32[2] — pass one integer",
     );
@@ -260,9 +318,9 @@ describe("the cond primitive", () => {
     expect(thrown(DTypeError, () => cond.abstractEval([f32, f32], { branches: [branch] }))).toBe(
       'cond: the branch index must be int32, got f32[] — convert it with lax.convertElementType(index, "int32")',
     );
-    expect(thrown(ShapeError, () => cond.abstractEval([new Aval([], "int32"), new Aval([2], "float32")], { branches: [branch] }))).toContain(
-      "cond: operands of branch 0: value 0 is f32[2] but f32[] is expected",
-    );
+    expect(
+      thrown(ShapeError, () => cond.abstractEval([new Aval([], "int32"), new Aval([2], "float32")], { branches: [branch] })),
+    ).toContain("cond: operands of branch 0: value 0 is f32[2] but f32[] is expected");
     expect(cond.abstractEval([new Aval([], "int32"), f32], { branches: [branch, branch] }).map(String)).toEqual(["f32[]"]);
   });
 

@@ -6,7 +6,18 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ArgumentError, array, DTypeError, evalJaxpr, lax, makeJaxpr, np, PytreeError, ShapeError, type Array as WaxArray } from "../../index";
+import {
+  ArgumentError,
+  array,
+  DTypeError,
+  evalJaxpr,
+  lax,
+  makeJaxpr,
+  np,
+  PytreeError,
+  ShapeError,
+  type Array as WaxArray,
+} from "../../index";
 import { thrown } from "../support/thrown";
 
 const vals = (a: unknown) => globalThis.Array.from((a as WaxArray).data, Number);
@@ -75,7 +86,12 @@ describe("lax.whileLoop", () => {
   });
 
   it("promotes a weak-typed init to the body's output type, as JAX (a literal in the jaxpr)", () => {
-    const f = () => lax.whileLoop((v) => v.lt(10), (v) => v.add(0.5), 0);
+    const f = () =>
+      lax.whileLoop(
+        (v) => v.lt(10),
+        (v) => v.add(0.5),
+        0,
+      );
     expect(f().dtype).toBe("float32");
     expect(vals(f())).toEqual([10]);
     expect(makeJaxpr(f)().toString()).toBe(
@@ -93,7 +109,12 @@ describe("lax.whileLoop", () => {
   });
 
   it("prints as JAX, with a closed-over value as a cond const", () => {
-    const w = (x: WaxArray, lim: WaxArray) => lax.whileLoop(([, v]) => v.lt(lim), ([i, v]) => [i.add(1), v.mul(2)], [0, x]);
+    const w = (x: WaxArray, lim: WaxArray) =>
+      lax.whileLoop(
+        ([, v]) => v.lt(lim),
+        ([i, v]) => [i.add(1), v.mul(2)],
+        [0, x],
+      );
     expect(makeJaxpr(w)(array(1), array(100)).toString()).toBe(
       [
         "{ lambda ; a:f32[] b:f32[]. let",
@@ -116,35 +137,91 @@ describe("lax.whileLoop", () => {
   });
 
   it("names the carry leaf whose type changes, as JAX", () => {
-    const msg = thrown(ShapeError, () => lax.whileLoop((x) => x[0].lt(3), (x) => [x[0].add(np.ones([3]))], [array(0)]));
+    const msg = thrown(ShapeError, () =>
+      lax.whileLoop(
+        (x) => x[0].lt(3),
+        (x) => [x[0].add(np.ones([3]))],
+        [array(0)],
+      ),
+    );
     expect(msg).toBe(
       "whileLoop: bodyFun carry input and carry output must have equal types (e.g. shapes and dtypes of arrays), but they differ: " +
         "the input carry component x[0] has type float32[] but the corresponding output carry component has type float32[3], so the shapes do not match — " +
         "revise the function so that all output types (shapes and dtypes) match the corresponding input types",
     );
-    expect(thrown(DTypeError, () => lax.whileLoop((c) => c.a.lt(3), (c) => ({ a: c.a.astype("int32") }), { a: array(0) }))).toContain(
+    expect(
+      thrown(DTypeError, () =>
+        lax.whileLoop(
+          (c) => c.a.lt(3),
+          (c) => ({ a: c.a.astype("int32") }),
+          { a: array(0) },
+        ),
+      ),
+    ).toContain(
       "the input carry component c['a'] has type float32[] but the corresponding output carry component has type int32[], so the dtypes do not match",
     );
     // Destructured parameters have no name: JAX's wording for that case.
-    expect(thrown(ShapeError, () => lax.whileLoop(([v]) => v.lt(3), ([v]) => [np.stack([v, v])], [array(0)]))).toContain(
-      "the input carry at path [0] has type float32[]",
-    );
+    expect(
+      thrown(ShapeError, () =>
+        lax.whileLoop(
+          ([v]) => v.lt(3),
+          ([v]) => [np.stack([v, v])],
+          [array(0)],
+        ),
+      ),
+    ).toContain("the input carry at path [0] has type float32[]");
   });
 
   it("refuses a carry whose structure or static leaves change, and a non-boolean condition", () => {
-    expect(thrown(PytreeError, () => lax.whileLoop((c) => c[0].lt(3), (c) => [c[0], c[0]] as never, [array(0)]))).toBe(
+    expect(
+      thrown(PytreeError, () =>
+        lax.whileLoop(
+          (c) => c[0].lt(3),
+          (c) => [c[0], c[0]] as never,
+          [array(0)],
+        ),
+      ),
+    ).toBe(
       "whileLoop: bodyFun carry input and carry output must have the same pytree structure, but the input is PyTreeDef([*]) and the output is PyTreeDef([*, *]) — revise the function so that the carry output has the same pytree structure as the carry input",
     );
-    expect(thrown(PytreeError, () => lax.whileLoop(([x]) => x.lt(3), ([x]) => [x.add(1), x.gt(2) as never], [array(0), false]))).toBe(
+    expect(
+      thrown(PytreeError, () =>
+        lax.whileLoop(
+          ([x]) => x.lt(3),
+          ([x]) => [x.add(1), x.gt(2) as never],
+          [array(0), false],
+        ),
+      ),
+    ).toBe(
       "whileLoop: bodyFun carry output holds a traced array where the input carry at path [1] is the static value false — non-array leaves of a carry (booleans, strings, ...) are static and must come back unchanged; to carry a traced flag start from np.array(false)",
     );
-    expect(thrown(DTypeError, () => lax.whileLoop((x) => x, (x) => x.add(1), array(0)))).toBe(
-      "whileLoop: condFun must return a boolean scalar, but got float32[] — return one bool (e.g. i.lt(n), or x.gt(0).all())",
-    );
-    expect(thrown(ShapeError, () => lax.whileLoop((x) => x.lt(1), (x) => x.add(1), array([0, 1])))).toContain(
-      "whileLoop: condFun must return a boolean scalar, but got bool[2]",
-    );
-    expect(thrown(DTypeError, () => lax.whileLoop((x) => [x.lt(1)] as never, (x) => x, array(0)))).toContain("but got pytree PyTreeDef([*])");
+    expect(
+      thrown(DTypeError, () =>
+        lax.whileLoop(
+          (x) => x,
+          (x) => x.add(1),
+          array(0),
+        ),
+      ),
+    ).toBe("whileLoop: condFun must return a boolean scalar, but got float32[] — return one bool (e.g. i.lt(n), or x.gt(0).all())");
+    expect(
+      thrown(ShapeError, () =>
+        lax.whileLoop(
+          (x) => x.lt(1),
+          (x) => x.add(1),
+          array([0, 1]),
+        ),
+      ),
+    ).toContain("whileLoop: condFun must return a boolean scalar, but got bool[2]");
+    expect(
+      thrown(DTypeError, () =>
+        lax.whileLoop(
+          (x) => [x.lt(1)] as never,
+          (x) => x,
+          array(0),
+        ),
+      ),
+    ).toContain("but got pytree PyTreeDef([*])");
   });
 });
 
@@ -157,13 +234,18 @@ describe("lax.foriLoop", () => {
 
   it("matches the JS loop for static and traced bounds, including empty ranges", () => {
     fc.assert(
-      fc.property(fc.integer({ min: -3, max: 6 }), fc.integer({ min: -3, max: 8 }), fc.float({ min: -5, max: 5, noNaN: true }), (lo, hi, x0) => {
-        const body = (i: WaxArray, x: WaxArray) => x.mul(0.5).add(i);
-        const want = sumTo(lo, hi, Math.fround(x0));
-        expect(vals(lax.foriLoop(lo, hi, body, array(x0)))[0]).toBeCloseTo(want, 4);
-        const traced = makeJaxpr((l: WaxArray, h: WaxArray, x: WaxArray) => lax.foriLoop(l, h, body, x))(i32(lo), i32(hi), array(x0));
-        expect(vals(evalJaxpr(traced, [i32(lo), i32(hi), array(x0)])[0])[0]).toBeCloseTo(want, 4);
-      }),
+      fc.property(
+        fc.integer({ min: -3, max: 6 }),
+        fc.integer({ min: -3, max: 8 }),
+        fc.float({ min: -5, max: 5, noNaN: true }),
+        (lo, hi, x0) => {
+          const body = (i: WaxArray, x: WaxArray) => x.mul(0.5).add(i);
+          const want = sumTo(lo, hi, Math.fround(x0));
+          expect(vals(lax.foriLoop(lo, hi, body, array(x0)))[0]).toBeCloseTo(want, 4);
+          const traced = makeJaxpr((l: WaxArray, h: WaxArray, x: WaxArray) => lax.foriLoop(l, h, body, x))(i32(lo), i32(hi), array(x0));
+          expect(vals(evalJaxpr(traced, [i32(lo), i32(hi), array(x0)])[0])[0]).toBeCloseTo(want, 4);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -230,9 +312,11 @@ describe("lax.foriLoop", () => {
     expect(thrown(DTypeError, () => lax.foriLoop(0, 2.5, (i, v) => v, array(1)))).toBe(
       'foriLoop: upper must be an integer, got f32[] (2.5) — pass integer bounds (convert a float with astype("int32"))',
     );
-    expect(thrown(ShapeError, () => lax.foriLoop(i32([0, 1]), 2, (i, v) => v, array(1)))).toContain("foriLoop: lower must be a scalar, got i32[2]");
-    expect(
-      thrown(ArgumentError, () => makeJaxpr((n: WaxArray) => lax.foriLoop(0, n, (i, v) => v, array(1), { unroll: 2 }))(i32(3))),
-    ).toBe("foriLoop: unroll needs statically known loop bounds (JS numbers or concrete arrays) — drop unroll or make the bounds static");
+    expect(thrown(ShapeError, () => lax.foriLoop(i32([0, 1]), 2, (i, v) => v, array(1)))).toContain(
+      "foriLoop: lower must be a scalar, got i32[2]",
+    );
+    expect(thrown(ArgumentError, () => makeJaxpr((n: WaxArray) => lax.foriLoop(0, n, (i, v) => v, array(1), { unroll: 2 }))(i32(3)))).toBe(
+      "foriLoop: unroll needs statically known loop bounds (JS numbers or concrete arrays) — drop unroll or make the bounds static",
+    );
   });
 });

@@ -6,7 +6,18 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ArgumentError, array, DTypeError, evalJaxpr, lax, makeJaxpr, np, PytreeError, ShapeError, type Array as WaxArray } from "../../index";
+import {
+  ArgumentError,
+  array,
+  DTypeError,
+  evalJaxpr,
+  lax,
+  makeJaxpr,
+  np,
+  PytreeError,
+  ShapeError,
+  type Array as WaxArray,
+} from "../../index";
 import { thrown } from "../support/thrown";
 
 const vals = (a: unknown) => globalThis.Array.from((a as WaxArray).data, Number);
@@ -59,7 +70,14 @@ describe("lax.scan", () => {
   });
 
   it("carries pytrees of float, int and bool leaves, and scans pytrees of xs into pytrees of ys", () => {
-    const xs = { v: array([[1, 2], [3, 4], [5, 6]]), flag: array([true, false, true]) };
+    const xs = {
+      v: array([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+      flag: array([true, false, true]),
+    };
     const init = { sum: array([0, 0]), count: array(0, { dtype: "int32" }), any: array(false) };
     const [c, ys] = lax.scan(
       (c, x) => {
@@ -71,7 +89,10 @@ describe("lax.scan", () => {
     );
     expect([vals(c.sum), vals(c.count), c.any.toArray()]).toEqual([[9, 12], [2], true]);
     expect([c.count.dtype, c.any.dtype]).toEqual(["int32", "bool"]);
-    expect([vals(ys[0]), ys[1]!.toArray()]).toEqual([[2, 4, 6], [false, true, false]]);
+    expect([vals(ys[0]), ys[1]!.toArray()]).toEqual([
+      [2, 4, 6],
+      [false, true, false],
+    ]);
   });
 
   it("promotes a weak-typed init (a JS number) to the body's carry type, as JAX", () => {
@@ -82,7 +103,11 @@ describe("lax.scan", () => {
   });
 
   it("passes static leaves of xs and the carry through unchanged", () => {
-    const [c, ys] = lax.scan((c, x) => [{ tag: c.tag, n: c.n.add(x.v) }, x.unit], { tag: "acc", n: array(0) }, { v: array([1, 2]), unit: "m" });
+    const [c, ys] = lax.scan(
+      (c, x) => [{ tag: c.tag, n: c.n.add(x.v) }, x.unit],
+      { tag: "acc", n: array(0) },
+      { v: array([1, 2]), unit: "m" },
+    );
     expect([c.tag, vals(c.n), ys]).toEqual(["acc", [3], "m"]);
   });
 
@@ -122,9 +147,15 @@ describe("lax.scan", () => {
     expect(thrown(ShapeError, () => lax.scan(body, array(0), [array(1)]))).toBe(
       "scan: xs[0] is a scalar f32[] — every xs array needs a leading axis to scan over",
     );
-    expect(thrown(ArgumentError, () => lax.scan(body, array(0), null))).toBe("scan: no xs to scan over and no length — pass {length} when xs is null");
-    expect(thrown(ArgumentError, () => lax.scan(body, array(0), null, { length: -1 }))).toContain("scan: length must be a non-negative integer, got -1");
-    expect(thrown(ArgumentError, () => lax.scan(body, array(0), null, { length: 2, unroll: 0 }))).toContain("scan: unroll must be a boolean or a positive integer, got 0");
+    expect(thrown(ArgumentError, () => lax.scan(body, array(0), null))).toBe(
+      "scan: no xs to scan over and no length — pass {length} when xs is null",
+    );
+    expect(thrown(ArgumentError, () => lax.scan(body, array(0), null, { length: -1 }))).toContain(
+      "scan: length must be a non-negative integer, got -1",
+    );
+    expect(thrown(ArgumentError, () => lax.scan(body, array(0), null, { length: 2, unroll: 0 }))).toContain(
+      "scan: unroll must be a boolean or a positive integer, got 0",
+    );
   });
 
   it("names the carry leaf whose shape or dtype changes (JAX's message), and refuses a body that is not a pair", () => {
@@ -133,7 +164,11 @@ describe("lax.scan", () => {
         "the input carry component x[0] has type float32[] but the corresponding output carry component has type float32[3], so the shapes do not match — " +
         "revise the function so that all output types (shapes and dtypes) match the corresponding input types",
     );
-    expect(thrown(DTypeError, () => lax.scan((c) => [{ n: c.n.astype("int32"), m: c.m }, null], { n: array(0), m: array(1) }, null, { length: 1 }))).toContain(
+    expect(
+      thrown(DTypeError, () =>
+        lax.scan((c) => [{ n: c.n.astype("int32"), m: c.m }, null], { n: array(0), m: array(1) }, null, { length: 1 }),
+      ),
+    ).toContain(
       "the input carry component c['n'] has type float32[] but the corresponding output carry component has type int32[], so the dtypes do not match",
     );
     expect(thrown(PytreeError, () => lax.scan((c) => [[c, c], null] as never, array(0), null, { length: 1 }))).toContain(
@@ -147,13 +182,20 @@ describe("lax.scan", () => {
 
 describe("lax.map", () => {
   it("maps over the leading axis with a scan", () => {
-    const xs = array([[1, 2], [3, 4], [5, 6]]);
+    const xs = array([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const ys = lax.map((x: WaxArray) => x.mul(x).add(1), xs);
     expect(vals(ys)).toEqual([2, 5, 10, 17, 26, 37]);
     const j = makeJaxpr((a: WaxArray) => lax.map((x: WaxArray) => x.mul(2), a))(xs);
     expect(j.toString()).toContain("num_carry=0");
     expect(j.toString()).toContain("length=3");
     const both = lax.map(({ a, b }: { a: WaxArray; b: WaxArray }) => [a.add(b), a.sub(b)], { a: array([1, 2]), b: array([10, 20]) });
-    expect([vals(both[0]), vals(both[1])]).toEqual([[11, 22], [-9, -18]]);
+    expect([vals(both[0]), vals(both[1])]).toEqual([
+      [11, 22],
+      [-9, -18],
+    ]);
   });
 });

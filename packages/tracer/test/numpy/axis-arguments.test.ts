@@ -94,14 +94,22 @@ describe("random shapes", () => {
 });
 
 test("a random shape of the wrong type is a clear error", () => {
-  expect(() => random.uniform(random.key(0), [2, 1.5])).toThrow(/uniform: shape must be a non-negative integer or a list of them, got \[2,1.5\]/);
+  expect(() => random.uniform(random.key(0), [2, 1.5])).toThrow(
+    /uniform: shape must be a non-negative integer or a list of them, got \[2,1.5\]/,
+  );
   expect(() => random.normal(random.key(0), "3" as never)).toThrow(ArgumentError);
 });
 
 test("nn.logsumexp takes its axis positionally too, and refuses a misspelt option", async () => {
   const { nn } = await import("../../index");
-  const m = array([[0, Math.log(3)], [Math.log(2), Math.log(2)]]);
-  expect(values(nn.logsumexp(m, -1)).data.map((v) => Math.round(v * 1e5) / 1e5)).toEqual([Math.round(Math.log(4) * 1e5) / 1e5, Math.round(Math.log(4) * 1e5) / 1e5]);
+  const m = array([
+    [0, Math.log(3)],
+    [Math.log(2), Math.log(2)],
+  ]);
+  expect(values(nn.logsumexp(m, -1)).data.map((v) => Math.round(v * 1e5) / 1e5)).toEqual([
+    Math.round(Math.log(4) * 1e5) / 1e5,
+    Math.round(Math.log(4) * 1e5) / 1e5,
+  ]);
   expect(nn.logsumexp(m, { axis: 0, keepdims: true }).shape).toEqual([1, 2]);
   expect(() => nn.logsumexp(m, { axes: 0 } as never)).toThrow(/logsumexp: unknown option "axes"/);
 });

@@ -89,7 +89,10 @@ describe("linalg.norm", () => {
     expect(np.linalg.norm(a).item()).toBeCloseTo(tf.norm(tf.tensor1d(v)).dataSync()[0]!, 5);
   });
   test("matrix norms: Frobenius, 1, inf; along an axis with keepdims", () => {
-    const m = array([[1, -2], [3, 4]]);
+    const m = array([
+      [1, -2],
+      [3, 4],
+    ]);
     expect(np.linalg.norm(m).item()).toBeCloseTo(Math.sqrt(30), 5);
     expect(np.linalg.norm(m, { ord: 1 }).item()).toBe(6);
     expect(np.linalg.norm(m, { ord: Infinity }).item()).toBe(7);
@@ -150,7 +153,12 @@ describe("JAX's dtype rules", () => {
 describe("random.categorical", () => {
   test("is argmax(gumbel + logits), int32 of the batch shape", () => {
     const key = random.key(3);
-    const logits = np.log(array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]]));
+    const logits = np.log(
+      array([
+        [0.1, 0.2, 0.7],
+        [0.5, 0.25, 0.25],
+      ]),
+    );
     const s = random.categorical(key, logits);
     expect([s.dtype, s.shape]).toEqual(["int32", [2]]);
     const manual = np.argmax(random.gumbel(key, [2, 3]).add(logits), -1);

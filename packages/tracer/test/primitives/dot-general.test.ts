@@ -79,8 +79,12 @@ function dotCaseArb(values: (n: number) => fc.Arbitrary<Float32Array | Int32Arra
           batch,
           contract,
           // free dims appear in the output in their positional order, not in role order
-          lFree: range(lShape.length).filter((d) => lPos.indexOf(d) >= nb + nc).map((d) => lShape[d]!),
-          rFree: range(rShape.length).filter((d) => rPos.indexOf(d) >= nb + nc).map((d) => rShape[d]!),
+          lFree: range(lShape.length)
+            .filter((d) => lPos.indexOf(d) >= nb + nc)
+            .map((d) => lShape[d]!),
+          rFree: range(rShape.length)
+            .filter((d) => rPos.indexOf(d) >= nb + nc)
+            .map((d) => rShape[d]!),
         }));
       }),
   );
@@ -111,14 +115,18 @@ function matmulOracle(c: DotCase): Expected {
   });
 }
 
-const f32Values = (n: number) => fc.array(fc.float({ min: -4, max: 4, noNaN: true }), { minLength: n, maxLength: n }).map((v) => Float32Array.from(v));
+const f32Values = (n: number) =>
+  fc.array(fc.float({ min: -4, max: 4, noNaN: true }), { minLength: n, maxLength: n }).map((v) => Float32Array.from(v));
 const i32Values = (n: number) => fc.array(fc.integer({ min: -50, max: 50 }), { minLength: n, maxLength: n }).map((v) => Int32Array.from(v));
 
 describe("dot_general matches tfjs matMul on the canonical [B,M,K]×[B,K,N] form", () => {
   test("float32, random batch/contracting/free dims at random positions", () => {
     fc.assert(
       fc.property(dotCaseArb(f32Values), (c) => {
-        const got = lax.dotGeneral(wax(c.lhs), wax(c.rhs), [[c.lc, c.rc], [c.lb, c.rb]]);
+        const got = lax.dotGeneral(wax(c.lhs), wax(c.rhs), [
+          [c.lc, c.rc],
+          [c.lb, c.rb],
+        ]);
         expectClose(got, matmulOracle(c), { rtol: 1e-5, atol: 1e-6 }, "float32");
       }),
       RUNS,
@@ -128,7 +136,10 @@ describe("dot_general matches tfjs matMul on the canonical [B,M,K]×[B,K,N] form
   test("int32, exactly", () => {
     fc.assert(
       fc.property(dotCaseArb(i32Values), (c) => {
-        const got = lax.dotGeneral(wax(c.lhs), wax(c.rhs), [[c.lc, c.rc], [c.lb, c.rb]]);
+        const got = lax.dotGeneral(wax(c.lhs), wax(c.rhs), [
+          [c.lc, c.rc],
+          [c.lb, c.rb],
+        ]);
         expectClose(got, matmulOracle(c), { rtol: 0, atol: 0 }, "int32");
       }),
       RUNS,
@@ -138,7 +149,15 @@ describe("dot_general matches tfjs matMul on the canonical [B,M,K]×[B,K,N] form
   test("preferred_element_type float64 keeps the float64 sum of products", () => {
     fc.assert(
       fc.property(dotCaseArb(f32Values), (c) => {
-        const got = lax.dotGeneral(wax(c.lhs), wax(c.rhs), [[c.lc, c.rc], [c.lb, c.rb]], "float64");
+        const got = lax.dotGeneral(
+          wax(c.lhs),
+          wax(c.rhs),
+          [
+            [c.lc, c.rc],
+            [c.lb, c.rb],
+          ],
+          "float64",
+        );
         // tfjs has no float64: move the operands to canonical form with tfjs (exact data
         // movement), then sum the products in JS float64.
         const [lp, rp] = canonicalPerms(c);
@@ -160,24 +179,59 @@ describe("dot_general matches tfjs matMul on the canonical [B,M,K]×[B,K,N] form
   });
 
   test("matches tfjs einsum on a plain matrix product", () => {
-    const a = array([[1, 2, 3], [4, 5, 6]]);
-    const b = array([[1, -1], [0.5, 2], [-3, 0.25]]);
+    const a = array([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const b = array([
+      [1, -1],
+      [0.5, 2],
+      [-3, 0.25],
+    ]);
     const want = oracle(() => tf.einsum("ij,jk->ik", tf.tensor(a.data, [2, 3]), tf.tensor(b.data, [3, 2])));
-    expectClose(lax.dotGeneral(a, b, [[[1], [0]], [[], []]]), want, { rtol: 1e-6, atol: 0 }, "float32");
+    expectClose(
+      lax.dotGeneral(a, b, [
+        [[1], [0]],
+        [[], []],
+      ]),
+      want,
+      { rtol: 1e-6, atol: 0 },
+      "float32",
+    );
   });
 });
 
 describe("dot_general validates its operands", () => {
   test("rejects mismatched contracting sizes", () => {
-    expect(() => lax.dotGeneral(np.zeros([2, 3]), np.zeros([4, 2]), [[[1], [0]], [[], []]])).toThrow(ShapeError);
+    expect(() =>
+      lax.dotGeneral(np.zeros([2, 3]), np.zeros([4, 2]), [
+        [[1], [0]],
+        [[], []],
+      ]),
+    ).toThrow(ShapeError);
   });
   test("rejects mismatched batch sizes", () => {
-    expect(() => lax.dotGeneral(np.zeros([2, 3, 4]), np.zeros([3, 4, 5]), [[[2], [1]], [[0], [0]]])).toThrow(ShapeError);
+    expect(() =>
+      lax.dotGeneral(np.zeros([2, 3, 4]), np.zeros([3, 4, 5]), [
+        [[2], [1]],
+        [[0], [0]],
+      ]),
+    ).toThrow(ShapeError);
   });
   test("rejects a dimension listed as both batch and contracting", () => {
-    expect(() => lax.dotGeneral(np.zeros([2, 2]), np.zeros([2, 2]), [[[0], [0]], [[0], [1]]])).toThrow(ShapeError);
+    expect(() =>
+      lax.dotGeneral(np.zeros([2, 2]), np.zeros([2, 2]), [
+        [[0], [0]],
+        [[0], [1]],
+      ]),
+    ).toThrow(ShapeError);
   });
   test("rejects operands of different dtypes", () => {
-    expect(() => lax.dotGeneral(np.zeros([2]), np.zeros([2], "int32"), [[[0], [0]], [[], []]])).toThrow(DTypeError);
+    expect(() =>
+      lax.dotGeneral(np.zeros([2]), np.zeros([2], "int32"), [
+        [[0], [0]],
+        [[], []],
+      ]),
+    ).toThrow(DTypeError);
   });
 });

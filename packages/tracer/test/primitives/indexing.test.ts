@@ -34,7 +34,8 @@ import {
 import { thrown } from "../support/thrown";
 
 const RUNS = { numRuns: 200 };
-const i32 = (data: number[] | number, shape?: number[]) => array(typeof data === "number" ? data : Int32Array.from(data), { dtype: "int32", shape });
+const i32 = (data: number[] | number, shape?: number[]) =>
+  array(typeof data === "number" ? data : Int32Array.from(data), { dtype: "int32", shape });
 const f32 = (data: number[], shape: number[]) => array(Float32Array.from(data), { shape });
 const values = (a: WaxArray) => globalThis.Array.from(a.data);
 const tfValues = (t: tf.Tensor) => globalThis.Array.from(t.dataSync());
@@ -97,16 +98,25 @@ describe("gather matches XLA's semantics", () => {
   test("x.get(intArray) and np.take equal tf.gather along any axis (in-bounds indices, negative ones wrapped once)", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }).chain((shape) =>
-          fc.tuple(fc.constant(shape), fc.nat({ max: shape.length - 1 }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 0, maxLength: 2 })),
-        ),
+        fc
+          .array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 })
+          .chain((shape) =>
+            fc.tuple(
+              fc.constant(shape),
+              fc.nat({ max: shape.length - 1 }),
+              fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 0, maxLength: 2 }),
+            ),
+          ),
         fc.integer(),
         ([shape, axis, idxShape], seed) => {
           const n = shape[axis]!;
           const k = sizeOf(idxShape);
           const raw = globalThis.Array.from({ length: k }, (_, i) => (((seed >>> 0) + i * 7919) % (2 * n)) - n);
           const wrapped = raw.map((v) => (v < 0 ? v + n : v));
-          const x = f32(globalThis.Array.from({ length: sizeOf(shape) }, (_, i) => i * 1.5 - 3), shape);
+          const x = f32(
+            globalThis.Array.from({ length: sizeOf(shape) }, (_, i) => i * 1.5 - 3),
+            shape,
+          );
           const want = tf.gather(tf.tensor(values(x), shape), tf.tensor(wrapped, idxShape, "int32"), axis);
           const viaTake = np.take(x, i32(raw, idxShape), { axis });
           expect(viaTake.shape).toEqual(want.shape);
@@ -122,7 +132,13 @@ describe("gather matches XLA's semantics", () => {
 
 describe("the scatter family matches XLA's semantics", () => {
   const names = Object.keys(COMBINERS) as ScatterName[];
-  const apis = { scatter: lax.scatter, "scatter-add": lax.scatterAdd, "scatter-mul": lax.scatterMul, "scatter-min": lax.scatterMin, "scatter-max": lax.scatterMax };
+  const apis = {
+    scatter: lax.scatter,
+    "scatter-add": lax.scatterAdd,
+    "scatter-mul": lax.scatterMul,
+    "scatter-min": lax.scatterMin,
+    "scatter-max": lax.scatterMax,
+  };
 
   test("random dimension numbers with repeated and out-of-bounds indices, every mode, equal a sequential per-update reference", () => {
     fc.assert(
@@ -142,14 +158,19 @@ describe("the scatter family matches XLA's semantics", () => {
   test("scatter-add of repeated indices into zeros equals tf.scatterND; scatter with unique indices equals tf.tensorScatterUpdate", () => {
     const dn = { updateWindowDims: [1], insertedWindowDims: [0], scatterDimsToOperandDims: [0] };
     const idx = [[3], [1], [3], [0], [3]];
-    const upd = f32([...globalThis.Array(10).keys()].map((v) => v - 4.5), [5, 2]);
+    const upd = f32(
+      [...globalThis.Array(10).keys()].map((v) => v - 4.5),
+      [5, 2],
+    );
     const added = lax.scatterAdd(np.zeros([4, 2]), i32(idx.flat(), [5, 1]), upd, dn);
     expect(values(added)).toEqual(tfValues(tf.scatterND(tf.tensor2d(idx, [5, 1], "int32"), tf.tensor(values(upd), [5, 2]), [4, 2])));
     const uniq = [[2], [0]];
     const base = f32([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]);
     const u2 = f32([-1, -2, -3, -4], [2, 2]);
     const set = lax.scatter(base, i32(uniq.flat(), [2, 1]), u2, dn);
-    expect(values(set)).toEqual(tfValues(tf.tensorScatterUpdate(tf.tensor(values(base), [4, 2]), tf.tensor2d(uniq, [2, 1], "int32"), tf.tensor(values(u2), [2, 2]))));
+    expect(values(set)).toEqual(
+      tfValues(tf.tensorScatterUpdate(tf.tensor(values(base), [4, 2]), tf.tensor2d(uniq, [2, 1], "int32"), tf.tensor(values(u2), [2, 2]))),
+    );
   });
 
   test("drop mode drops a whole window that is partly out of bounds; clip moves it in; the last repeated update wins", () => {
@@ -188,7 +209,8 @@ describe("rev and flips", () => {
 describe("numpy indexing", () => {
   /** Python's `list[a:b:c]` (slice.indices semantics), the reference of every slice string. */
   function pySlice(n: number, start: number | null, stop: number | null, step: number): number[] {
-    const norm = (v: number | null, dflt: number, lo: number, hi: number) => (v === null ? dflt : Math.min(Math.max(v < 0 ? v + n : v, lo), hi));
+    const norm = (v: number | null, dflt: number, lo: number, hi: number) =>
+      v === null ? dflt : Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
     const s = step > 0 ? norm(start, 0, 0, n) : norm(start, n - 1, -1, n - 1);
     const e = step > 0 ? norm(stop, n, 0, n) : norm(stop, -1, -1, n - 1);
     const out: number[] = [];
@@ -199,11 +221,17 @@ describe("numpy indexing", () => {
   test("slices with any nonzero step (negative ones reverse) take Python's elements", () => {
     const bound = fc.option(fc.integer({ min: -8, max: 8 }), { nil: null });
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 6 }), bound, bound, fc.integer({ min: -4, max: 4 }).filter((s) => s !== 0), (n, a, b, step) => {
-        const x = f32([...globalThis.Array(n).keys()], [n]);
-        const spec = `${a ?? ""}:${b ?? ""}:${step}`;
-        expect(values(x.get(spec)), spec).toEqual(pySlice(n, a, b, step));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 6 }),
+        bound,
+        bound,
+        fc.integer({ min: -4, max: 4 }).filter((s) => s !== 0),
+        (n, a, b, step) => {
+          const x = f32([...globalThis.Array(n).keys()], [n]);
+          const spec = `${a ?? ""}:${b ?? ""}:${step}`;
+          expect(values(x.get(spec)), spec).toEqual(pySlice(n, a, b, step));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -237,7 +265,11 @@ describe("numpy indexing", () => {
     const mask = array([true, false, true]);
     expect(x.get(mask).shape).toEqual([2, 4, 5]);
     expect(values(x.get(mask, 0, 0))).toEqual([at(0, 0, 0), at(2, 0, 0)]);
-    const m2 = array([[true, false, false, false], [false, false, false, true], [false, true, false, false]]);
+    const m2 = array([
+      [true, false, false, false],
+      [false, false, false, true],
+      [false, true, false, false],
+    ]);
     expect(values(x.get(m2, 2))).toEqual([at(0, 0, 2), at(1, 3, 2), at(2, 1, 2)]);
     expect(() => makeJaxpr((m: WaxArray) => x.get(m))(mask)).toThrow(/boolean mask bool\[3\] must be concrete/);
     expect(() => x.get(array([true, false]))).toThrow(/does not match axes 0..0 of f32\[3,4,5\]/);
@@ -260,16 +292,36 @@ describe("numpy indexing", () => {
     expect(values(v.at(idx).get({ mode: "fill", fillValue: -1 }))).toEqual([2, 4, 2, -1]);
     // with slices, new axes and broadcast values
     const m = f32([...globalThis.Array(12).keys()], [3, 4]);
-    expect(m.at("::2", 1).set(-1).tolist()).toEqual([[0, -1, 2, 3], [4, 5, 6, 7], [8, -1, 10, 11]]);
-    expect(m.at(1, null, "1:3").add(f32([100, 200], [1, 2])).tolist()).toEqual([[0, 1, 2, 3], [4, 105, 206, 7], [8, 9, 10, 11]]);
-    expect(m.at(":", [0, 0]).add(1).tolist()).toEqual([[2, 1, 2, 3], [6, 5, 6, 7], [10, 9, 10, 11]]);
+    expect(m.at("::2", 1).set(-1).tolist()).toEqual([
+      [0, -1, 2, 3],
+      [4, 5, 6, 7],
+      [8, -1, 10, 11],
+    ]);
+    expect(
+      m
+        .at(1, null, "1:3")
+        .add(f32([100, 200], [1, 2]))
+        .tolist(),
+    ).toEqual([
+      [0, 1, 2, 3],
+      [4, 105, 206, 7],
+      [8, 9, 10, 11],
+    ]);
+    expect(m.at(":", [0, 0]).add(1).tolist()).toEqual([
+      [2, 1, 2, 3],
+      [6, 5, 6, 7],
+      [10, 9, 10, 11],
+    ]);
     // values are cast to the array's dtype, as JAX
     expect(i32([1, 2, 3]).at(0).set(7.9).dtype).toBe("int32");
   });
 
   test("np.takeAlongAxis pairs the other axes, fills out-of-bounds, and wraps negatives", () => {
     const a = f32([1, 2, 3, 4, 5, 6], [2, 3]);
-    expect(np.takeAlongAxis(a, i32([0, 2, 1, 0], [2, 2]), 1).tolist()).toEqual([[1, 3], [5, 4]]);
+    expect(np.takeAlongAxis(a, i32([0, 2, 1, 0], [2, 2]), 1).tolist()).toEqual([
+      [1, 3],
+      [5, 4],
+    ]);
     expect(np.takeAlongAxis(a, i32([1, 0, 2], [1, 3]), 0).tolist()).toEqual([[4, 2, NaN]]);
     expect(np.takeAlongAxis(a, i32([-1, 0], [2, 1]), 1).tolist()).toEqual([[3], [4]]);
     expect(np.takeAlongAxis(a, i32([2], [1, 1]), 1, { mode: "clip" }).tolist()).toEqual([[3], [6]]);
@@ -282,7 +334,10 @@ describe("numpy indexing", () => {
     expect(values(np.take(a, idx))).toEqual([5, 6, NaN]);
     expect(values(np.take(a, idx, { mode: "clip" }))).toEqual([5, 1, 6]);
     expect(values(np.take(a, idx, { mode: "wrap" }))).toEqual([5, 6, 2]);
-    expect(np.take(a, [2, 0], { axis: 1 }).tolist()).toEqual([[3, 1], [6, 4]]);
+    expect(np.take(a, [2, 0], { axis: 1 }).tolist()).toEqual([
+      [3, 1],
+      [6, 4],
+    ]);
     expect(values(np.take(i32([1, 2]), [5]))).toEqual([-2147483648]);
   });
 });
@@ -307,10 +362,18 @@ describe("printing and errors", () => {
     expect(thrown(DTypeError, () => lax.gather(w, f32([1], [1, 1]), dn, [1, 3]))).toBe(
       "gather: indices f32[1,1] must have an integer dtype, not float32 — cast them with .astype('int32')",
     );
-    expect(thrown(DTypeError, () => lax.scatterAdd(w, f32([1], [1, 1]), np.zeros([1, 3]), { updateWindowDims: [1], insertedWindowDims: [0], scatterDimsToOperandDims: [0] }))).toMatch(
-      /^scatter-add: scatter indices f32\[1,1\] must have an integer dtype.*astype\('int32'\)/,
+    expect(
+      thrown(DTypeError, () =>
+        lax.scatterAdd(w, f32([1], [1, 1]), np.zeros([1, 3]), {
+          updateWindowDims: [1],
+          insertedWindowDims: [0],
+          scatterDimsToOperandDims: [0],
+        }),
+      ),
+    ).toMatch(/^scatter-add: scatter indices f32\[1,1\] must have an integer dtype.*astype\('int32'\)/);
+    expect(thrown(DTypeError, () => w.get(f32([1, 2], [2])))).toMatch(
+      /^index: index array f32\[2\] has dtype float32 — .*astype\('int32'\)/,
     );
-    expect(thrown(DTypeError, () => w.get(f32([1, 2], [2])))).toMatch(/^index: index array f32\[2\] has dtype float32 — .*astype\('int32'\)/);
     expect(thrown(DTypeError, () => w.get([1.5]))).toMatch(/^index: index list \[1.5\] must hold integers/);
     expect(thrown(DTypeError, () => np.take(w, f32([1], [1])))).toMatch(/^take: indices f32\[1\] have dtype float32/);
   });
@@ -319,18 +382,36 @@ describe("printing and errors", () => {
     expect(thrown(ShapeError, () => lax.gather(w, i32([1, 2], [1, 2]), dn, [1, 3]))).toBe(
       "gather: start_index_map (0,) has 1 entries but the index vector (last dimension of i32[1,2]) has 2",
     );
-    expect(thrown(ShapeError, () => lax.gather(w, i32(1), dn, [1, 3]))).toMatch(/^gather: indices i32\[\] must have rank >= 1 .* reshape a scalar index to \[1\]/);
-    expect(thrown(ShapeError, () => lax.gather(w, i32([1], [1, 1]), dn, [2, 3]))).toMatch(/^gather: slice_sizes \(2, 3\) must be 0 or 1 in collapsed or batching dimension 0/);
-    expect(thrown(ShapeError, () => lax.gather(w, i32([1], [1, 1]), { ...dn, offsetDims: [0, 1] }, [1, 3]))).toMatch(/^gather: offset_dims \(0, 1\) must have one entry per operand dimension that is neither collapsed nor batching \(1: \(1,\)\)/);
-    expect(thrown(ShapeError, () => lax.gather(w, i32([1], [1, 1]), dn, [1, 4]))).toMatch(/^gather: slice_sizes \(1, 4\) has 4 for dimension 1 of f32\[5,3\]/);
-    expect(thrown(ShapeError, () => lax.gather(w, i32([1], [1, 1]), { ...dn, operandBatchingDims: [1], startIndicesBatchingDims: [0] }, [1, 1]))).toMatch(/operand batching dimension 1 of f32\[5,3\] \(size 3\) must equal indices dimension 0 of i32\[1,1\] \(size 1\)/);
+    expect(thrown(ShapeError, () => lax.gather(w, i32(1), dn, [1, 3]))).toMatch(
+      /^gather: indices i32\[\] must have rank >= 1 .* reshape a scalar index to \[1\]/,
+    );
+    expect(thrown(ShapeError, () => lax.gather(w, i32([1], [1, 1]), dn, [2, 3]))).toMatch(
+      /^gather: slice_sizes \(2, 3\) must be 0 or 1 in collapsed or batching dimension 0/,
+    );
+    expect(thrown(ShapeError, () => lax.gather(w, i32([1], [1, 1]), { ...dn, offsetDims: [0, 1] }, [1, 3]))).toMatch(
+      /^gather: offset_dims \(0, 1\) must have one entry per operand dimension that is neither collapsed nor batching \(1: \(1,\)\)/,
+    );
+    expect(thrown(ShapeError, () => lax.gather(w, i32([1], [1, 1]), dn, [1, 4]))).toMatch(
+      /^gather: slice_sizes \(1, 4\) has 4 for dimension 1 of f32\[5,3\]/,
+    );
+    expect(
+      thrown(ShapeError, () => lax.gather(w, i32([1], [1, 1]), { ...dn, operandBatchingDims: [1], startIndicesBatchingDims: [0] }, [1, 1])),
+    ).toMatch(/operand batching dimension 1 of f32\[5,3\] \(size 3\) must equal indices dimension 0 of i32\[1,1\] \(size 1\)/);
     const sdn = { updateWindowDims: [1], insertedWindowDims: [0], scatterDimsToOperandDims: [0] };
     expect(thrown(ShapeError, () => lax.scatter(w, i32([1, 2], [2, 1]), np.zeros([3, 3]), sdn))).toBe(
       "scatter: update scatter dimension 0 of f32[3,3] (size 3) must equal batch dimension 0 of indices i32[2,1] (size 2)",
     );
-    expect(thrown(DTypeError, () => lax.scatter(w, i32([1], [1, 1]), i32([1, 2, 3], [1, 3]), sdn))).toMatch(/^scatter: updates i32\[1,3\] must have the operand's dtype float32/);
-    expect(thrown(ArgumentError, () => lax.gather(w, i32([1], [1, 1]), { offset_dims: [1] } as never, [1, 3]))).toMatch(/^gather: unknown dimensionNumbers field "offset_dims" — the fields are offsetDims/);
-    expect(thrown(ArgumentError, () => lax.gather(w, i32([1], [1, 1]), dn, [1, 3], { mode: "wrap" as never }))).toMatch(/^gather: unknown mode "wrap"/);
-    expect(thrown(ShapeError, () => w.at(i32([0, 1])).set(np.zeros([3, 3])))).toMatch(/^at\(...\).set: cannot broadcast the values f32\[3,3\] to the indexed shape \[2,3\]/);
+    expect(thrown(DTypeError, () => lax.scatter(w, i32([1], [1, 1]), i32([1, 2, 3], [1, 3]), sdn))).toMatch(
+      /^scatter: updates i32\[1,3\] must have the operand's dtype float32/,
+    );
+    expect(thrown(ArgumentError, () => lax.gather(w, i32([1], [1, 1]), { offset_dims: [1] } as never, [1, 3]))).toMatch(
+      /^gather: unknown dimensionNumbers field "offset_dims" — the fields are offsetDims/,
+    );
+    expect(thrown(ArgumentError, () => lax.gather(w, i32([1], [1, 1]), dn, [1, 3], { mode: "wrap" as never }))).toMatch(
+      /^gather: unknown mode "wrap"/,
+    );
+    expect(thrown(ShapeError, () => w.at(i32([0, 1])).set(np.zeros([3, 3])))).toMatch(
+      /^at\(...\).set: cannot broadcast the values f32\[3,3\] to the indexed shape \[2,3\]/,
+    );
   });
 });

@@ -14,6 +14,13 @@ describe("int32 wraparound", () => {
     const a = array([[big, big]], { dtype: "int32" });
     const b = array([[big], [1]], { dtype: "int32" });
     const want = (Math.imul(big, big) + big) | 0;
-    expect(lax.dotGeneral(a, b, [[[1], [0]], [[], []]]).toArray()).toEqual([[want]]);
+    expect(
+      lax
+        .dotGeneral(a, b, [
+          [[1], [0]],
+          [[], []],
+        ])
+        .toArray(),
+    ).toEqual([[want]]);
   });
 });

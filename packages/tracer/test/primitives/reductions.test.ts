@@ -38,7 +38,9 @@ beforeAll(async () => {
 const f32Arb = (value: fc.Arbitrary<number>) => (shape: number[]) =>
   fc.array(value, { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v): Host => ({ shape, data: Float32Array.from(v) }));
 const i32Arb = (shape: number[]) =>
-  fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v): Host => ({ shape, data: Int32Array.from(v) }));
+  fc
+    .array(fc.integer({ min: -1000, max: 1000 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) })
+    .map((v): Host => ({ shape, data: Int32Array.from(v) }));
 const moderate = fc.float({ min: -10, max: 10, noNaN: true });
 
 /** A random subset of the axes in random order (lax reductions accept any order). */
@@ -61,7 +63,11 @@ describe("reduce_sum and reduce_prod over random axis subsets match tfjs", () =>
   test("reduce_sum, float32", () => {
     fc.assert(
       fc.property(shapeArb().chain(f32Arb(moderate)).chain(withAxes), ({ x, axes }) => {
-        expectClose(lax.reduceSum(wax(x), axes), oracle(() => tf.sum(tfOf(x), axes)), SUM_TOL);
+        expectClose(
+          lax.reduceSum(wax(x), axes),
+          oracle(() => tf.sum(tfOf(x), axes)),
+          SUM_TOL,
+        );
       }),
       RUNS,
     );
@@ -70,7 +76,11 @@ describe("reduce_sum and reduce_prod over random axis subsets match tfjs", () =>
   test("reduce_sum, int32, exactly", () => {
     fc.assert(
       fc.property(shapeArb().chain(i32Arb).chain(withAxes), ({ x, axes }) => {
-        expectExact(lax.reduceSum(wax(x), axes), oracle(() => tf.sum(tfOf(x), axes)), "int32");
+        expectExact(
+          lax.reduceSum(wax(x), axes),
+          oracle(() => tf.sum(tfOf(x), axes)),
+          "int32",
+        );
       }),
       RUNS,
     );
@@ -80,7 +90,11 @@ describe("reduce_sum and reduce_prod over random axis subsets match tfjs", () =>
     const factor = fc.tuple(fc.float({ min: 0.5, max: 2, noNaN: true }), fc.boolean()).map(([v, neg]) => (neg ? -v : v));
     fc.assert(
       fc.property(shapeArb().chain(f32Arb(factor)).chain(withAxes), ({ x, axes }) => {
-        expectClose(lax.reduceProd(wax(x), axes), oracle(() => tf.prod(tfOf(x), axes)), PROD_TOL);
+        expectClose(
+          lax.reduceProd(wax(x), axes),
+          oracle(() => tf.prod(tfOf(x), axes)),
+          PROD_TOL,
+        );
       }),
       RUNS,
     );
@@ -88,9 +102,18 @@ describe("reduce_sum and reduce_prod over random axis subsets match tfjs", () =>
 
   test("reduce_sum propagates Inf and NaN as tfjs does", () => {
     fc.assert(
-      fc.property(shapeArb().chain(f32Arb(fc.constantFrom(1, -2.5, Infinity, -Infinity, NaN, -0))).chain(withAxes), ({ x, axes }) => {
-        expectClose(lax.reduceSum(wax(x), axes), oracle(() => tf.sum(tfOf(x), axes)), SUM_TOL);
-      }),
+      fc.property(
+        shapeArb()
+          .chain(f32Arb(fc.constantFrom(1, -2.5, Infinity, -Infinity, NaN, -0)))
+          .chain(withAxes),
+        ({ x, axes }) => {
+          expectClose(
+            lax.reduceSum(wax(x), axes),
+            oracle(() => tf.sum(tfOf(x), axes)),
+            SUM_TOL,
+          );
+        },
+      ),
       RUNS,
     );
   });
@@ -154,8 +177,16 @@ describe("argmax and argmin match tfjs (ties → first index) and JAX's NaN rule
   test("argmax and argmin equal tf.argMax / tf.argMin", () => {
     fc.assert(
       fc.property(argCase(tiesArb), ({ x, axis, indexDtype }) => {
-        expectExact(lax.argmax(wax(x), axis, indexDtype), oracle(() => tf.argMax(tfOf(x), axis)), indexDtype);
-        expectExact(lax.argmin(wax(x), axis, indexDtype), oracle(() => tf.argMin(tfOf(x), axis)), indexDtype);
+        expectExact(
+          lax.argmax(wax(x), axis, indexDtype),
+          oracle(() => tf.argMax(tfOf(x), axis)),
+          indexDtype,
+        );
+        expectExact(
+          lax.argmin(wax(x), axis, indexDtype),
+          oracle(() => tf.argMin(tfOf(x), axis)),
+          indexDtype,
+        );
       }),
       RUNS,
     );
@@ -180,10 +211,15 @@ describe("argmax and argmin match tfjs (ties → first index) and JAX's NaN rule
 
   test("np.argmax without an axis indexes the flattened array", () => {
     fc.assert(
-      fc.property(shapeArb().filter((s) => sizeOf(s) > 0).chain(f32Arb(tiesArb)), (x) => {
-        const want = oracle(() => tf.argMax(tf.reshape(tfOf(x), [-1]), 0));
-        expectExact(np.argmax(wax(x)), want, "int32");
-      }),
+      fc.property(
+        shapeArb()
+          .filter((s) => sizeOf(s) > 0)
+          .chain(f32Arb(tiesArb)),
+        (x) => {
+          const want = oracle(() => tf.argMax(tf.reshape(tfOf(x), [-1]), 0));
+          expectExact(np.argmax(wax(x)), want, "int32");
+        },
+      ),
       RUNS,
     );
   });
@@ -204,7 +240,12 @@ describe("cumsum forward and reverse matches tfjs cumsum", () => {
   test("float32, exactly", () => {
     fc.assert(
       fc.property(cumsumCase(f32Arb(moderate)), ({ x, axis, reverse }) => {
-        expectExact(lax.cumsum(wax(x), axis, reverse), oracle(() => tf.cumsum(tfOf(x), axis, false, reverse)), "float32", { signedZeroEqual: true });
+        expectExact(
+          lax.cumsum(wax(x), axis, reverse),
+          oracle(() => tf.cumsum(tfOf(x), axis, false, reverse)),
+          "float32",
+          { signedZeroEqual: true },
+        );
       }),
       RUNS,
     );
@@ -213,7 +254,11 @@ describe("cumsum forward and reverse matches tfjs cumsum", () => {
   test("int32, exactly", () => {
     fc.assert(
       fc.property(cumsumCase(i32Arb), ({ x, axis, reverse }) => {
-        expectExact(lax.cumsum(wax(x), axis, reverse), oracle(() => tf.cumsum(tfOf(x), axis, false, reverse)), "int32");
+        expectExact(
+          lax.cumsum(wax(x), axis, reverse),
+          oracle(() => tf.cumsum(tfOf(x), axis, false, reverse)),
+          "int32",
+        );
       }),
       RUNS,
     );
@@ -222,7 +267,12 @@ describe("cumsum forward and reverse matches tfjs cumsum", () => {
   test("np.cumsum without an axis scans the flattened array", () => {
     fc.assert(
       fc.property(shapeArb().chain(f32Arb(moderate)), (x) => {
-        expectExact(np.cumsum(wax(x)), oracle(() => tf.cumsum(tf.reshape(tfOf(x), [-1]), 0)), "float32", { signedZeroEqual: true });
+        expectExact(
+          np.cumsum(wax(x)),
+          oracle(() => tf.cumsum(tf.reshape(tfOf(x), [-1]), 0)),
+          "float32",
+          { signedZeroEqual: true },
+        );
       }),
       RUNS,
     );

@@ -69,7 +69,8 @@ function indicesArray(shape: readonly number[], axis: number, perms: number[][])
 
 const bitsOf = (xs: ArrayLike<number>) => globalThis.Array.from(new Uint32Array(Float32Array.from(xs).buffer));
 const f32FromBits = (bits: number[]) => new Float32Array(Uint32Array.from(bits).buffer);
-const withAxis = (minRank: number) => shapeArb(minRank, 4).chain((shape) => fc.tuple(fc.constant(shape), fc.nat({ max: Math.max(0, shape.length - 1) })));
+const withAxis = (minRank: number) =>
+  shapeArb(minRank, 4).chain((shape) => fc.tuple(fc.constant(shape), fc.nat({ max: Math.max(0, shape.length - 1) })));
 
 // ---- sort against a JS oracle -----------------------------------------------------------------
 
@@ -93,10 +94,13 @@ describe("sort matches a stable JS sort in JAX's float order", () => {
   });
 
   test("an int32 key carries float32 and int32 payloads; two int32 keys sort lexicographically", () => {
-    const smallInts = (shape: number[]) => fc.array(fc.integer({ min: -3, max: 3 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) });
+    const smallInts = (shape: number[]) =>
+      fc.array(fc.integer({ min: -3, max: 3 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) });
     fc.assert(
       fc.property(
-        withAxis(1).chain(([shape, axis]) => fc.tuple(fc.constant(shape), fc.constant(axis), smallInts(shape), smallInts(shape), anyF32(shape))),
+        withAxis(1).chain(([shape, axis]) =>
+          fc.tuple(fc.constant(shape), fc.constant(axis), smallInts(shape), smallInts(shape), anyF32(shape)),
+        ),
         ([shape, axis, k1, k2, payload]) => {
           const a = array(Int32Array.from(k1), { shape, dtype: "int32" });
           const b = array(Int32Array.from(k2), { shape, dtype: "int32" });
@@ -127,7 +131,9 @@ describe("sort on hand-picked values", () => {
   });
 
   test("uint32 keys compare unsigned, int32 signed, bool false before true", () => {
-    expect(lax.sort(array(Uint32Array.from([4294967295, 0, 2147483648, 7]), { dtype: "uint32" })).toArray()).toEqual([0, 7, 2147483648, 4294967295]);
+    expect(lax.sort(array(Uint32Array.from([4294967295, 0, 2147483648, 7]), { dtype: "uint32" })).toArray()).toEqual([
+      0, 7, 2147483648, 4294967295,
+    ]);
     expect(lax.sort(array([5, -2147483648, 2147483647, -1], { dtype: "int32" })).toArray()).toEqual([-2147483648, -1, 5, 2147483647]);
     const [b, i] = lax.sortKeyVal(array([true, false, true, false]), array([0, 1, 2, 3], { dtype: "int32" }));
     expect(b.toArray()).toEqual([false, false, true, true]);
@@ -135,11 +141,34 @@ describe("sort on hand-picked values", () => {
   });
 
   test("stability: equal keys keep the order of their payloads, along dimension 0 of a matrix", () => {
-    const keys = array([[2, 1], [1, 1], [2, 0], [1, 1]], { dtype: "int32" });
-    const vals = array([[0, 0], [1, 1], [2, 2], [3, 3]]);
+    const keys = array(
+      [
+        [2, 1],
+        [1, 1],
+        [2, 0],
+        [1, 1],
+      ],
+      { dtype: "int32" },
+    );
+    const vals = array([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
     const [k, v] = lax.sortKeyVal(keys, vals, { dimension: 0 });
-    expect(k.toArray()).toEqual([[1, 0], [1, 1], [2, 1], [2, 1]]);
-    expect(v.toArray()).toEqual([[1, 2], [3, 0], [0, 1], [2, 3]]);
+    expect(k.toArray()).toEqual([
+      [1, 0],
+      [1, 1],
+      [2, 1],
+      [2, 1],
+    ]);
+    expect(v.toArray()).toEqual([
+      [1, 2],
+      [3, 0],
+      [0, 1],
+      [2, 3],
+    ]);
   });
 
   test("sizes 0 and 1 along the sorted dimension", () => {
@@ -153,20 +182,39 @@ describe("sort on hand-picked values", () => {
 
 describe("np.sort and np.argsort follow jnp's options", () => {
   test("axis (default -1, null flattens), descending", () => {
-    const x = array([[3, 1, 2], [0, 5, -1]]);
-    expect(np.sort(x).toArray()).toEqual([[1, 2, 3], [-1, 0, 5]]);
-    expect(np.sort(x, { axis: 0 }).toArray()).toEqual([[0, 1, -1], [3, 5, 2]]);
+    const x = array([
+      [3, 1, 2],
+      [0, 5, -1],
+    ]);
+    expect(np.sort(x).toArray()).toEqual([
+      [1, 2, 3],
+      [-1, 0, 5],
+    ]);
+    expect(np.sort(x, { axis: 0 }).toArray()).toEqual([
+      [0, 1, -1],
+      [3, 5, 2],
+    ]);
     expect(np.sort(x, { axis: null }).toArray()).toEqual([-1, 0, 1, 2, 3, 5]);
     expect(np.argsort(x, { axis: null }).toArray()).toEqual([5, 3, 1, 2, 0, 4]);
-    expect(np.sort(x, { descending: true }).toArray()).toEqual([[3, 2, 1], [5, 0, -1]]);
-    expect(np.argsort(x, { axis: 0, descending: true }).toArray()).toEqual([[0, 1, 0], [1, 0, 1]]);
+    expect(np.sort(x, { descending: true }).toArray()).toEqual([
+      [3, 2, 1],
+      [5, 0, -1],
+    ]);
+    expect(np.argsort(x, { axis: 0, descending: true }).toArray()).toEqual([
+      [0, 1, 0],
+      [1, 0, 1],
+    ]);
   });
 
   test("descending puts NaN first; argsort keeps ties in input order, sort reverses them (as jnp reverses an ascending sort)", () => {
     const x = array([1, NaN, 3, 1, NaN]);
     expect(np.argsort(x, { descending: true }).toArray()).toEqual([1, 4, 2, 0, 3]);
     expect(np.sort(x, { descending: true }).toArray()).toEqual([NaN, NaN, 3, 1, 1]);
-    expect(globalThis.Array.from(np.sort(array([0, -0, 1]), { descending: true }).data).map((v) => Object.is(v, -0))).toEqual([false, true, false]);
+    expect(globalThis.Array.from(np.sort(array([0, -0, 1]), { descending: true }).data).map((v) => Object.is(v, -0))).toEqual([
+      false,
+      true,
+      false,
+    ]);
     expect(np.argsort(array([2, 7, 7, 2], { dtype: "int32" }), { descending: true }).toArray()).toEqual([1, 2, 0, 3]);
     expect(np.argsort(array(Uint32Array.from([1, 4294967295, 0]), { dtype: "uint32" }), { descending: true }).toArray()).toEqual([1, 0, 2]);
     expect(np.argsort(array([false, true, true]), { descending: true }).toArray()).toEqual([1, 2, 0]);
@@ -177,9 +225,13 @@ describe("np.sort and np.argsort follow jnp's options", () => {
 
 describe("top_k", () => {
   const gridF32 = (shape: number[]) =>
-    fc.array(fc.integer({ min: -4, max: 4 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v): Host => ({ shape, data: Float32Array.from(v, (k) => k / 2 + 0) }));
+    fc
+      .array(fc.integer({ min: -4, max: 4 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) })
+      .map((v): Host => ({ shape, data: Float32Array.from(v, (k) => k / 2 + 0) }));
   const i32 = (shape: number[]) =>
-    fc.array(fc.integer({ min: -2147483648, max: 2147483647 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v): Host => ({ shape, data: Int32Array.from(v) }));
+    fc
+      .array(fc.integer({ min: -2147483648, max: 2147483647 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) })
+      .map((v): Host => ({ shape, data: Int32Array.from(v) }));
   const withK = (gen: (shape: number[]) => fc.Arbitrary<Host>) =>
     shapeArb(1, 3).chain((shape) => fc.tuple(gen(shape), fc.nat({ max: shape[shape.length - 1]! })));
 
@@ -199,18 +251,25 @@ describe("top_k", () => {
     );
   });
 
-  test("floats follow XLA's total order: +NaN > +inf > ... > +0 > -0 > ... > -inf > -NaN", () => {
+  test("floats follow XLA's total order (NaN > +inf > ... > +0 > -0 > ... > -inf), every NaN ranked as +NaN whatever its sign", () => {
     const x = f32FromBits([0xffc00000, bitsOf([-Infinity])[0]!, 0, 0x7fc00000, 0x80000000, bitsOf([2])[0]!, 0]);
     const [v, i] = lax.topK(array(x), 7);
-    expect(i.toArray()).toEqual([3, 5, 2, 6, 4, 1, 0]);
-    expect(bitsOf(v.data)).toEqual([0x7fc00000, bitsOf([2])[0], 0, 0, 0x80000000, bitsOf([-Infinity])[0], 0xffc00000]);
+    // the two NaNs tie (lower index first); values keep their bits
+    expect(i.toArray()).toEqual([0, 3, 5, 2, 6, 4, 1]);
+    expect(bitsOf(v.data)).toEqual([0xffc00000, 0x7fc00000, bitsOf([2])[0], 0, 0, 0x80000000, bitsOf([-Infinity])[0]]);
   });
 
   test("uint32 and bool; k = 0 and k = n", () => {
     const [v, i] = lax.topK(array(Uint32Array.from([3, 4294967295, 3]), { dtype: "uint32" }), 2);
-    expect([v.toArray(), i.toArray()]).toEqual([[4294967295, 3], [1, 0]]);
+    expect([v.toArray(), i.toArray()]).toEqual([
+      [4294967295, 3],
+      [1, 0],
+    ]);
     const [bv, bi] = lax.topK(array([false, true, false, true]), 3);
-    expect([bv.toArray(), bi.toArray()]).toEqual([[true, true, false], [1, 3, 0]]);
+    expect([bv.toArray(), bi.toArray()]).toEqual([
+      [true, true, false],
+      [1, 3, 0],
+    ]);
     expect(lax.topK(array([[1, 2]]), 0)[0].shape).toEqual([1, 0]);
     expect(lax.topK(array([1, 2, 3]), 3)[1].toArray()).toEqual([2, 1, 0]);
   });
@@ -234,11 +293,19 @@ describe("printing and errors", () => {
   });
 
   test("bad operands and params name the op, the values and what to do", () => {
-    expect(thrown(ShapeError, () => lax.sort([np.zeros([3]), np.zeros([4])]))).toMatch(/^sort: operands must have equal shapes, got f32\[3\], f32\[4\] — broadcast/);
-    expect(thrown(ShapeError, () => lax.sort([np.zeros([3])], { numKeys: 2 }))).toMatch(/^sort: num_keys 2 must be between 1 and the number of operands \(1\) — /);
-    expect(thrown(ShapeError, () => lax.sort(np.zeros([3]), { dimension: 1 }))).toMatch(/^sort: axis 1 is out of bounds for an array of rank 1 — /);
+    expect(thrown(ShapeError, () => lax.sort([np.zeros([3]), np.zeros([4])]))).toMatch(
+      /^sort: operands must have equal shapes, got f32\[3\], f32\[4\] — broadcast/,
+    );
+    expect(thrown(ShapeError, () => lax.sort([np.zeros([3])], { numKeys: 2 }))).toMatch(
+      /^sort: num_keys 2 must be between 1 and the number of operands \(1\) — /,
+    );
+    expect(thrown(ShapeError, () => lax.sort(np.zeros([3]), { dimension: 1 }))).toMatch(
+      /^sort: axis 1 is out of bounds for an array of rank 1 — /,
+    );
     expect(thrown(ShapeError, () => np.sort(array(1)))).toMatch(/^sort: axis -1 is out of bounds for an array of rank 0/);
-    expect(thrown(ShapeError, () => lax.topK(np.zeros([3]), 4))).toMatch(/^top_k: k 4 is larger than the last axis of f32\[3\] \(3\) — pass k in \[0, 3\]/);
+    expect(thrown(ShapeError, () => lax.topK(np.zeros([3]), 4))).toMatch(
+      /^top_k: k 4 is larger than the last axis of f32\[3\] \(3\) — pass k in \[0, 3\]/,
+    );
     expect(thrown(ShapeError, () => lax.topK(np.zeros([3]), -1))).toMatch(/^top_k: k must be a non-negative integer, got -1/);
     expect(thrown(ShapeError, () => lax.topK(array(2), 1))).toMatch(/^top_k: the operand f32\[\] is a scalar — /);
   });
@@ -250,11 +317,24 @@ describe("printing and errors", () => {
 function distinctF64(shape: number[]): fc.Arbitrary<WaxArray> {
   const n = sizeOf(shape);
   return fc
-    .tuple(fc.shuffledSubarray(range(n), { minLength: n, maxLength: n }), fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: n, maxLength: n }))
-    .map(([ks, jit]) => array(Float64Array.from(ks, (k, i) => (k - n / 2) / 4 + jit[i]! / 1e4), { shape, dtype: "float64" }));
+    .tuple(
+      fc.shuffledSubarray(range(n), { minLength: n, maxLength: n }),
+      fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: n, maxLength: n }),
+    )
+    .map(([ks, jit]) =>
+      array(
+        Float64Array.from(ks, (k, i) => (k - n / 2) / 4 + jit[i]! / 1e4),
+        { shape, dtype: "float64" },
+      ),
+    );
 }
 const f64Arb = (shape: number[]) =>
-  fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v) => array(Float64Array.from(v, (k) => k / 500), { shape, dtype: "float64" }));
+  fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((v) =>
+    array(
+      Float64Array.from(v, (k) => k / 500),
+      { shape, dtype: "float64" },
+    ),
+  );
 
 const dot = (a: WaxArray, b: WaxArray) => globalThis.Array.from(a.data).reduce((s, v, i) => s + v * b.data[i]!, 0);
 
@@ -266,7 +346,9 @@ function checkDerivatives(f: (x: WaxArray) => WaxArray, x: WaxArray, t: WaxArray
   const minus = f(np.subtract(x, np.multiply(t, h)));
   const fd = globalThis.Array.from(plus.data, (p, i) => (p - minus.data[i]!) / (2 * h));
   const scale = 1 + Math.max(0, ...globalThis.Array.from(y.data, Math.abs));
-  globalThis.Array.from(ty.data).forEach((v, i) => expect(Math.abs(v - fd[i]!)).toBeLessThanOrEqual(1e-6 * Math.abs(fd[i]!) + 1e-8 * scale));
+  globalThis.Array.from(ty.data).forEach((v, i) =>
+    expect(Math.abs(v - fd[i]!)).toBeLessThanOrEqual(1e-6 * Math.abs(fd[i]!) + 1e-8 * scale),
+  );
   const [, pullback] = vjp(f, x);
   const [ct] = pullback(u) as [WaxArray];
   const lhs = dot(ct, t);
@@ -294,10 +376,13 @@ describe("derivatives against finite differences", () => {
     fc.assert(
       fc.property(
         caseArb(1, (shape, axis) =>
-          fc.constant([(x: WaxArray) => {
-            const [k, v] = lax.sort([x, np.sin(x)], { dimension: axis });
-            return np.add(k, np.multiply(v, 3));
-          }, shape]),
+          fc.constant([
+            (x: WaxArray) => {
+              const [k, v] = lax.sort([x, np.sin(x)], { dimension: axis });
+              return np.add(k, np.multiply(v, 3));
+            },
+            shape,
+          ]),
         ),
         ([f, x, t, u]) => checkDerivatives(f, x, t, u),
       ),
@@ -308,7 +393,9 @@ describe("derivatives against finite differences", () => {
   test("lax.topK values along the last axis", () => {
     fc.assert(
       fc.property(
-        caseArb(1, (shape) => fc.nat({ max: shape[shape.length - 1]! }).map((k) => [(x: WaxArray) => lax.topK(x, k)[0], [...shape.slice(0, -1), k]])),
+        caseArb(1, (shape) =>
+          fc.nat({ max: shape[shape.length - 1]! }).map((k) => [(x: WaxArray) => lax.topK(x, k)[0], [...shape.slice(0, -1), k]]),
+        ),
         ([f, x, t, u]) => checkDerivatives(f, x, t, u),
       ),
       RUNS,
@@ -362,7 +449,11 @@ describe("vmap(f)(xs)[i] == f(xs[i])", () => {
           ),
         ),
         ([shape, axis, size, inAxes, batched, numKeys, seed]) => {
-          const rnd = (k: number) => array(Int32Array.from({ length: sizeOf(shape) * size }, (_, i) => ((seed + 31 * i + 7 * k) * 2654435761) % 3), { shape: [...shape, size], dtype: "int32" });
+          const rnd = (k: number) =>
+            array(
+              Int32Array.from({ length: sizeOf(shape) * size }, (_, i) => ((seed + 31 * i + 7 * k) * 2654435761) % 3),
+              { shape: [...shape, size], dtype: "int32" },
+            );
           const ops = [0, 1, 2].map((k) => (batched[k] ? np.moveaxis(rnd(k), -1, inAxes[k]!) : take(rnd(k), shape.length, 0)));
           const f = (...xs: WaxArray[]) => lax.sort(xs, { dimension: axis, numKeys });
           const out = vmap(f, { inAxes: ops.map((_, k) => (batched[k] ? inAxes[k]! : null)), axisSize: size })(...ops) as WaxArray[];
@@ -379,7 +470,9 @@ describe("vmap(f)(xs)[i] == f(xs[i])", () => {
   test("topK and argsort with the batch axis anywhere, also the last axis", () => {
     fc.assert(
       fc.property(
-        shapeArb(1, 3).chain((shape) => fc.tuple(anyF32([...shape, 3]), fc.nat({ max: shape.length }), fc.nat({ max: shape[shape.length - 1]! }))),
+        shapeArb(1, 3).chain((shape) =>
+          fc.tuple(anyF32([...shape, 3]), fc.nat({ max: shape.length }), fc.nat({ max: shape[shape.length - 1]! })),
+        ),
         ([host, inAxis, k]) => {
           const xs = np.moveaxis(wax(host), -1, inAxis);
           const f = (x: WaxArray) => [...lax.topK(x, k), np.argsort(x, { axis: 0 })];
@@ -395,7 +488,10 @@ describe("vmap(f)(xs)[i] == f(xs[i])", () => {
   });
 
   test("vmap of grad and grad of vmap agree with the per-example gradients", () => {
-    const xs = array([[3, 1, 2], [0.5, -1, 4]]);
+    const xs = array([
+      [3, 1, 2],
+      [0.5, -1, 4],
+    ]);
     const w = array([1, 2, 3]);
     const f = (x: WaxArray) => np.sum(np.multiply(np.sort(x), w));
     const perExample = (x: WaxArray) => grad(f)(x) as WaxArray;

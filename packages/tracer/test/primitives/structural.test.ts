@@ -96,7 +96,10 @@ describe("broadcast_in_dim, reshape, transpose, squeeze, expandDims match tfjs",
       );
     fc.assert(
       fc.property(arb, ({ x, target }) => {
-        expectExact(lax.reshape(wax(x), target), oracle(() => tf.reshape(tfOf(x), target)));
+        expectExact(
+          lax.reshape(wax(x), target),
+          oracle(() => tf.reshape(tfOf(x), target)),
+        );
       }),
       RUNS,
     );
@@ -110,7 +113,10 @@ describe("broadcast_in_dim, reshape, transpose, squeeze, expandDims match tfjs",
     fc.assert(
       fc.property(arb, ({ x, k }) => {
         const spec = x.shape.map((d, i) => (i === k ? -1 : d));
-        expectExact(np.reshape(wax(x), spec), oracle(() => tf.reshape(tfOf(x), spec)));
+        expectExact(
+          np.reshape(wax(x), spec),
+          oracle(() => tf.reshape(tfOf(x), spec)),
+        );
       }),
       RUNS,
     );
@@ -140,7 +146,10 @@ describe("broadcast_in_dim, reshape, transpose, squeeze, expandDims match tfjs",
         // tf.squeeze(x, []) squeezes every size-1 axis, so the empty case is the identity here.
         const want = oracle(() => (dims.length === 0 ? tfOf(x) : tf.squeeze(tfOf(x), dims)));
         expectExact(lax.squeeze(wax(x), dims), want);
-        expectExact(np.squeeze(wax(x)), oracle(() => tf.squeeze(tfOf(x))));
+        expectExact(
+          np.squeeze(wax(x)),
+          oracle(() => tf.squeeze(tfOf(x))),
+        );
       }),
       RUNS,
     );
@@ -191,7 +200,14 @@ describe("slice, dynamic_slice, dynamic_update_slice match their oracles", () =>
         const want = oracle(() => tf.stridedSlice(tfOf(x), start, limit, strides));
         expectExact(lax.slice(wax(x), start, limit, strides), want);
         // `strides: null` means unit strides.
-        const unit = oracle(() => tf.stridedSlice(tfOf(x), start, limit, start.map(() => 1)));
+        const unit = oracle(() =>
+          tf.stridedSlice(
+            tfOf(x),
+            start,
+            limit,
+            start.map(() => 1),
+          ),
+        );
         expectExact(lax.slice(wax(x), start, limit, null), unit);
       }),
       RUNS,
@@ -254,11 +270,13 @@ describe("slice, dynamic_slice, dynamic_update_slice match their oracles", () =>
 describe("concatenate, pad, iota match their oracles", () => {
   test("concatenate of 1–4 operands along a random dimension equals tfjs concat", () => {
     const arb = shapeArb(1, 4).chain((shape) =>
-      fc.nat({ max: shape.length - 1 }).chain((dim) =>
-        fc.array(dimArb, { minLength: 1, maxLength: 4 }).chain((lens) =>
-          fc.tuple(...lens.map((n) => hostArb(shape.map((d, i) => (i === dim ? n : d))))).map((xs) => ({ xs, dim })),
+      fc
+        .nat({ max: shape.length - 1 })
+        .chain((dim) =>
+          fc
+            .array(dimArb, { minLength: 1, maxLength: 4 })
+            .chain((lens) => fc.tuple(...lens.map((n) => hostArb(shape.map((d, i) => (i === dim ? n : d))))).map((xs) => ({ xs, dim }))),
         ),
-      ),
     );
     fc.assert(
       fc.property(arb, ({ xs, dim }) => {
@@ -297,16 +315,18 @@ describe("concatenate, pad, iota match their oracles", () => {
     shapeArb()
       .chain(hostArb)
       .chain((x) =>
-        fc.record({
-          cfg: fc.tuple(
-            ...x.shape.map((d) =>
-              fc
-                .tuple(fc.integer({ min: lo, max: 3 }), fc.integer({ min: lo, max: 3 }), fc.integer({ min: 0, max: interior }))
-                .filter(([l, h, i]) => l + h + d + Math.max(0, d - 1) * i >= 0),
+        fc
+          .record({
+            cfg: fc.tuple(
+              ...x.shape.map((d) =>
+                fc
+                  .tuple(fc.integer({ min: lo, max: 3 }), fc.integer({ min: lo, max: 3 }), fc.integer({ min: 0, max: interior }))
+                  .filter(([l, h, i]) => l + h + d + Math.max(0, d - 1) * i >= 0),
+              ),
             ),
-          ),
-          value: fc.float({ noNaN: true }),
-        }).map(({ cfg, value }) => ({ x, cfg: cfg as PadConfig, value })),
+            value: fc.float({ noNaN: true }),
+          })
+          .map(({ cfg, value }) => ({ x, cfg: cfg as PadConfig, value })),
       );
 
   test("pad with interior and negative low/high padding equals the XLA definition", () => {
@@ -324,7 +344,13 @@ describe("concatenate, pad, iota match their oracles", () => {
         // tf.pad fills with +0 when asked for -0
         padArb(0, 0).filter(({ x, value }) => x.shape.length > 0 && !Object.is(value, -0)),
         ({ x, cfg, value }) => {
-          const want = oracle(() => tf.pad(tfOf(x), cfg.map(([l, h]): [number, number] => [l, h]), value));
+          const want = oracle(() =>
+            tf.pad(
+              tfOf(x),
+              cfg.map(([l, h]): [number, number] => [l, h]),
+              value,
+            ),
+          );
           expectExact(lax.pad(wax(x), array(value), cfg), want);
         },
       ),
@@ -366,9 +392,18 @@ describe("concatenate, pad, iota match their oracles", () => {
 describe("threefry2x32 matches the Random123 known answers (20 rounds)", () => {
   // [key0, key1, counter0, counter1] → [out0, out1], from Random123's kat_vectors.
   const KAT: [[number, number, number, number], [number, number]][] = [
-    [[0, 0, 0, 0], [0x6b200159, 0x99ba4efe]],
-    [[0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0x1cb996fc, 0xbb002be7]],
-    [[0x13198a2e, 0x03707344, 0x243f6a88, 0x85a308d3], [0xc4923a9c, 0x483df7a0]],
+    [
+      [0, 0, 0, 0],
+      [0x6b200159, 0x99ba4efe],
+    ],
+    [
+      [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
+      [0x1cb996fc, 0xbb002be7],
+    ],
+    [
+      [0x13198a2e, 0x03707344, 0x243f6a88, 0x85a308d3],
+      [0xc4923a9c, 0x483df7a0],
+    ],
   ];
   const u32 = (v: number | number[]) => array(v, { dtype: "uint32" });
 

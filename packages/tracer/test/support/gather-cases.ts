@@ -103,7 +103,9 @@ function randomLayout(r: () => number): Layout {
   operandBatching.forEach((d, i) => (batchShape[indicesBatching[i]!] = operandShape[d]!));
   const rest = range(rank).filter((d) => !operandBatching.includes(d));
   const startIndexMap = someOf(r, rest);
-  const collapsed = someOf(r, rest).filter((d) => operandShape[d]! >= 1).sort((a, b) => a - b);
+  const collapsed = someOf(r, rest)
+    .filter((d) => operandShape[d]! >= 1)
+    .sort((a, b) => a - b);
   const windowSizes = operandShape.map((s, d) => (operandBatching.includes(d) ? Math.min(1, s) : collapsed.includes(d) ? 1 : int(r, 0, s)));
   const nWin = rank - collapsed.length - operandBatching.length;
   const outRank = nWin + nb;
@@ -113,7 +115,16 @@ function randomLayout(r: () => number): Layout {
     windowPositions.push(p);
     windowPositions.sort((a, b) => a - b);
   }
-  return { operandShape, indicesShape: [...batchShape, startIndexMap.length], windowSizes, startIndexMap, collapsed, operandBatching, indicesBatching, windowPositions };
+  return {
+    operandShape,
+    indicesShape: [...batchShape, startIndexMap.length],
+    windowSizes,
+    startIndexMap,
+    collapsed,
+    operandBatching,
+    indicesBatching,
+    windowPositions,
+  };
 }
 
 /** Index values: mostly in bounds for their slice, some past either end. */

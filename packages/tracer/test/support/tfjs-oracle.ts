@@ -23,12 +23,14 @@ export interface Tol {
 }
 
 /** int32 for Int32Array, bool for Uint8Array, float32 otherwise. */
-export const hostDtype = (h: Host): "float32" | "int32" | "bool" => (h.data instanceof Int32Array ? "int32" : h.data instanceof Uint8Array ? "bool" : "float32");
+export const hostDtype = (h: Host): "float32" | "int32" | "bool" =>
+  h.data instanceof Int32Array ? "int32" : h.data instanceof Uint8Array ? "bool" : "float32";
 export const wax = (h: Host): WaxArray => array(h.data, { shape: h.shape, dtype: hostDtype(h) });
 export const tfOf = (h: Host): tf.Tensor => tf.tensor(h.data, h.shape, hostDtype(h));
 
 /** Every float32 bit pattern: NaN, ±Inf, -0, subnormals. */
-export const anyF32 = (shape: number[]): fc.Arbitrary<Host> => fc.float32Array({ minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((data) => ({ shape, data }));
+export const anyF32 = (shape: number[]): fc.Arbitrary<Host> =>
+  fc.float32Array({ minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((data) => ({ shape, data }));
 
 /** Runs a tfjs computation and returns its plain result (tensors disposed). */
 export function oracle(f: () => tf.Tensor): Expected {
@@ -39,7 +41,12 @@ export function oracle(f: () => tf.Tensor): Expected {
 }
 
 /** Bitwise equality of shape and values (`toEqual` tells -0 from 0; NaN equals NaN), optionally treating ±0 alike. */
-export function expectExact(actual: WaxArray, expected: Expected, dtype: DType = "float32", opts: { signedZeroEqual?: boolean } = {}): void {
+export function expectExact(
+  actual: WaxArray,
+  expected: Expected,
+  dtype: DType = "float32",
+  opts: { signedZeroEqual?: boolean } = {},
+): void {
   expect(actual.dtype).toBe(dtype);
   expect(actual.shape).toEqual(expected.shape);
   const norm = (v: number) => (opts.signedZeroEqual && v === 0 ? 0 : v);

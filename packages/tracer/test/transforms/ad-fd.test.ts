@@ -50,7 +50,8 @@ const valuesOf = (a: WaxArray): number[] => globalThis.Array.from(a.data);
 const dimArb = fc.integer({ min: 1, max: 3 });
 /** For the linear ops: sometimes a size-0 axis (empty operands and cotangents). */
 const dimOrZeroArb = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: dimArb, weight: 5 });
-const shapeArb = (minRank = 0, maxRank = 3, dim: fc.Arbitrary<number> = dimArb) => fc.array(dim, { minLength: minRank, maxLength: maxRank });
+const shapeArb = (minRank = 0, maxRank = 3, dim: fc.Arbitrary<number> = dimArb) =>
+  fc.array(dim, { minLength: minRank, maxLength: maxRank });
 const permutationArb = (n: number) => fc.shuffledSubarray(range(n), { minLength: n, maxLength: n });
 const subsetArb = (n: number, minLength = 0) => fc.subarray(range(n), { minLength: Math.min(minLength, n) });
 
@@ -70,16 +71,22 @@ function hostArb(shape: number[], value: fc.Arbitrary<number> = real(-2, 2), dty
 function distinctHostArb(shape: number[]): fc.Arbitrary<Host> {
   const n = sizeOf(shape);
   return fc
-    .tuple(fc.uniqueArray(fc.integer({ min: -40, max: 40 }), { minLength: n, maxLength: n }), fc.array(real(0, 0.1), { minLength: n, maxLength: n }))
+    .tuple(
+      fc.uniqueArray(fc.integer({ min: -40, max: 40 }), { minLength: n, maxLength: n }),
+      fc.array(real(0, 0.1), { minLength: n, maxLength: n }),
+    )
     .map(([ks, jit]) => ({ shape, data: ks.map((k, i) => k / 4 + jit[i]!), dtype: "float64" as const }));
 }
 
 /** `n` shapes that broadcast together (numpy rules): a base shape with leading axes dropped and some axes set to 1. */
 function broadcastShapesArb(n: number, maxRank = 3): fc.Arbitrary<number[][]> {
   return shapeArb(0, maxRank).chain((base) =>
-    fc.array(fc.tuple(fc.nat({ max: base.length }), fc.array(fc.boolean(), { minLength: base.length, maxLength: base.length })), { minLength: n, maxLength: n }).map((ops) =>
-      ops.map(([drop, ones]) => base.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d))),
-    ),
+    fc
+      .array(fc.tuple(fc.nat({ max: base.length }), fc.array(fc.boolean(), { minLength: base.length, maxLength: base.length })), {
+        minLength: n,
+        maxLength: n,
+      })
+      .map((ops) => ops.map(([drop, ones]) => base.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)))),
   );
 }
 
@@ -175,7 +182,9 @@ function checkJvpAgainstFd(inst: Instance, d: Derivatives, tol: Tolerances): voi
     const got = d.jvpOut[k]!;
     const bound = tol.rtol * Math.abs(want) + tol.atol * d.scale;
     if (!(Math.abs(got - want) <= bound)) {
-      throw new Error(`(a) ${inst.label}: jvp output element ${k} is ${got}, central difference ${want} (|diff| ${Math.abs(got - want)} > ${bound})`);
+      throw new Error(
+        `(a) ${inst.label}: jvp output element ${k} is ${got}, central difference ${want} (|diff| ${Math.abs(got - want)} > ${bound})`,
+      );
     }
   });
 }
@@ -188,7 +197,9 @@ function checkVjpAgainstFd(inst: Instance, d: Derivatives, tol: Tolerances): voi
   const want = dot(d.u, d.fd);
   const bound = tol.rtol * absDot(d.u, d.fd) + tol.atol * d.scale * d.u.reduce((s, v) => s + Math.abs(v), 0);
   if (!(Math.abs(got - want) <= bound)) {
-    throw new Error(`(b) ${inst.label}: <vjp(u), t> = ${got} but <u, central difference> = ${want} (|diff| ${Math.abs(got - want)} > ${bound})`);
+    throw new Error(
+      `(b) ${inst.label}: <vjp(u), t> = ${got} but <u, central difference> = ${want} (|diff| ${Math.abs(got - want)} > ${bound})`,
+    );
   }
 }
 
@@ -204,7 +215,12 @@ function checkTransposeIdentity(inst: Instance, d: Derivatives, tol: Tolerances)
 // ---- case builders --------------------------------------------------------------------------
 
 function unary(name: string, f: Fn, value: fc.Arbitrary<number>): AdCase {
-  return { name, gen: shapeArb().chain((s) => hostArb(s, value)).map((x) => ({ label: `${name}(${hostStr(x)})`, args: [x], f })) };
+  return {
+    name,
+    gen: shapeArb()
+      .chain((s) => hostArb(s, value))
+      .map((x) => ({ label: `${name}(${hostStr(x)})`, args: [x], f })),
+  };
 }
 
 function binary(name: string, f: Fn, vx: fc.Arbitrary<number>, vy: fc.Arbitrary<number>): AdCase {
@@ -260,7 +276,9 @@ const selectCases: AdCase[] = [
   {
     name: "select_n via np.where (broadcast condition and cases)",
     gen: broadcastShapesArb(3)
-      .chain(([sc, sx, sy]) => fc.tuple(fc.array(fc.boolean(), { minLength: sizeOf(sc!), maxLength: sizeOf(sc!) }), fc.constant(sc!), hostArb(sx!), hostArb(sy!)))
+      .chain(([sc, sx, sy]) =>
+        fc.tuple(fc.array(fc.boolean(), { minLength: sizeOf(sc!), maxLength: sizeOf(sc!) }), fc.constant(sc!), hostArb(sx!), hostArb(sy!)),
+      )
       .map(([cond, sc, x, y]) => {
         const c = array(cond, { dtype: "bool", shape: sc });
         return { label: `where(bool${shapeStr(sc)}, ${hostStr(x)}, ${hostStr(y)})`, args: [x, y], f: (a, b) => np.where(c, a, b) };
@@ -269,7 +287,14 @@ const selectCases: AdCase[] = [
   {
     name: "select_n with an int32 predicate and three cases",
     gen: shapeArb()
-      .chain((s) => fc.tuple(fc.array(fc.integer({ min: 0, max: 2 }), { minLength: sizeOf(s), maxLength: sizeOf(s) }), hostArb(s), hostArb(s), hostArb(s)))
+      .chain((s) =>
+        fc.tuple(
+          fc.array(fc.integer({ min: 0, max: 2 }), { minLength: sizeOf(s), maxLength: sizeOf(s) }),
+          hostArb(s),
+          hostArb(s),
+          hostArb(s),
+        ),
+      )
       .map(([which, a, b, c]) => {
         const w = array(which, { dtype: "int32", shape: a.shape });
         return { label: `select_n(i32${shapeStr(a.shape)}, ${hostStr(a)} x3)`, args: [a, b, c], f: (p, q, r) => lax.selectN(w, p, q, r) };
@@ -282,7 +307,11 @@ const convertCases: AdCase[] = [
     name: "convert_element_type f64 → f32 → f64 round trip",
     gen: shapeArb()
       .chain((s) => hostArb(s, grid(-2, 2)))
-      .map((x) => ({ label: `f64→f32→f64(${hostStr(x)})`, args: [x], f: (a) => np.multiply(np.astype(np.astype(a, "float32"), "float64"), a) })),
+      .map((x) => ({
+        label: `f64→f32→f64(${hostStr(x)})`,
+        args: [x],
+        f: (a) => np.multiply(np.astype(np.astype(a, "float32"), "float64"), a),
+      })),
     tol: F32_TOL,
   },
   {
@@ -317,7 +346,11 @@ const broadcastInDimArb: fc.Arbitrary<Instance> = fc
       const i = bd.indexOf(j);
       return i < 0 || x.shape[i] === 1 ? d : x.shape[i]!;
     });
-    return { label: `broadcast_in_dim(${hostStr(x)}, shape=${shapeStr(shape)}, dims=${shapeStr(bd)})`, args: [x], f: (a) => lax.broadcastInDim(a, shape, bd) };
+    return {
+      label: `broadcast_in_dim(${hostStr(x)}, shape=${shapeStr(shape)}, dims=${shapeStr(bd)})`,
+      args: [x],
+      f: (a) => lax.broadcastInDim(a, shape, bd),
+    };
   });
 
 function reshapeTargets(s: number[]): number[][] {
@@ -329,7 +362,9 @@ function reshapeTargets(s: number[]): number[][] {
 
 /** One dimension of a strided slice: 0 ≤ start ≤ limit ≤ d, stride 1–3. */
 const sliceDimArb = (d: number) =>
-  fc.tuple(fc.integer({ min: 0, max: d }), fc.integer({ min: 0, max: d }), fc.integer({ min: 1, max: 3 })).map(([a, b, st]) => [Math.min(a, b), Math.max(a, b), st] as const);
+  fc
+    .tuple(fc.integer({ min: 0, max: d }), fc.integer({ min: 0, max: d }), fc.integer({ min: 1, max: 3 }))
+    .map(([a, b, st]) => [Math.min(a, b), Math.max(a, b), st] as const);
 
 /** pad config per dim: low/high in [-2, 2], interior in [0, 2], output dim kept ≥ 0. */
 const padDimArb = (d: number) =>
@@ -376,17 +411,25 @@ const structuralCases: AdCase[] = [
   {
     name: "dynamic_slice (starts clamped into range)",
     gen: shapeArb(0, 3, fc.integer({ min: 0, max: 4 }))
-      .chain((s) => fc.tuple(hostArb(s), fc.tuple(...s.map((d) => fc.tuple(fc.integer({ min: 0, max: d }), fc.integer({ min: -2, max: d + 1 }))))))
+      .chain((s) =>
+        fc.tuple(hostArb(s), fc.tuple(...s.map((d) => fc.tuple(fc.integer({ min: 0, max: d }), fc.integer({ min: -2, max: d + 1 }))))),
+      )
       .map(([x, cfg]) => {
         const sizes = cfg.map((c) => c[0]);
         const starts = cfg.map((c) => c[1]);
-        return { label: `dynamic_slice(${hostStr(x)}, starts=${shapeStr(starts)}, sizes=${shapeStr(sizes)})`, args: [x], f: (a) => lax.dynamicSlice(a, starts, sizes) };
+        return {
+          label: `dynamic_slice(${hostStr(x)}, starts=${shapeStr(starts)}, sizes=${shapeStr(sizes)})`,
+          args: [x],
+          f: (a) => lax.dynamicSlice(a, starts, sizes),
+        };
       }),
   },
   {
     name: "dynamic_update_slice (starts clamped into range)",
     gen: shapeArb(0, 3, fc.integer({ min: 0, max: 4 }))
-      .chain((s) => fc.tuple(fc.constant(s), fc.tuple(...s.map((d) => fc.tuple(fc.integer({ min: 0, max: d }), fc.integer({ min: -2, max: d + 1 }))))))
+      .chain((s) =>
+        fc.tuple(fc.constant(s), fc.tuple(...s.map((d) => fc.tuple(fc.integer({ min: 0, max: d }), fc.integer({ min: -2, max: d + 1 }))))),
+      )
       .chain(([s, cfg]) => fc.tuple(hostArb(s), hostArb(cfg.map((c) => c[0])), fc.constant(cfg.map((c) => c[1]))))
       .map(([x, u, starts]) => ({
         label: `dynamic_update_slice(${hostStr(x)}, ${hostStr(u)}, starts=${shapeStr(starts)})`,
@@ -427,18 +470,16 @@ const reductionCases: AdCase[] = [
       .chain((s) => fc.tuple(hostArb(s), subsetArb(s.length)))
       .map(([x, axes]) => ({ label: `reduce_sum(${hostStr(x)}, axes=${shapeStr(axes)})`, args: [x], f: (a) => lax.reduceSum(a, axes) })),
   },
-  ...(["max", "min"] as const).map(
-    (which): AdCase => ({
-      name: `reduce_${which} (no ties)`,
-      gen: shapeArb()
-        .chain((s) => fc.tuple(distinctHostArb(s), subsetArb(s.length, 1), fc.boolean()))
-        .map(([x, axes, keepdims]) => ({
-          label: `np.${which}(${hostStr(x)}, axis=${shapeStr(axes)}, keepdims=${keepdims})`,
-          args: [x],
-          f: (a) => np[which](a, { axis: axes, keepdims }),
-        })),
-    }),
-  ),
+  ...(["max", "min"] as const).map((which): AdCase => ({
+    name: `reduce_${which} (no ties)`,
+    gen: shapeArb()
+      .chain((s) => fc.tuple(distinctHostArb(s), subsetArb(s.length, 1), fc.boolean()))
+      .map(([x, axes, keepdims]) => ({
+        label: `np.${which}(${hostStr(x)}, axis=${shapeStr(axes)}, keepdims=${keepdims})`,
+        args: [x],
+        f: (a) => np[which](a, { axis: axes, keepdims }),
+      })),
+  })),
   {
     name: "reduce_prod",
     gen: shapeArb()
@@ -449,7 +490,11 @@ const reductionCases: AdCase[] = [
     name: "cumsum (forward and reverse)",
     gen: shapeArb(1, 3, fc.integer({ min: 0, max: 4 }))
       .chain((s) => fc.tuple(hostArb(s), fc.nat({ max: s.length - 1 }), fc.boolean()))
-      .map(([x, axis, reverse]) => ({ label: `cumsum(${hostStr(x)}, axis=${axis}, reverse=${reverse})`, args: [x], f: (a) => lax.cumsum(a, axis, reverse) })),
+      .map(([x, axis, reverse]) => ({
+        label: `cumsum(${hostStr(x)}, axis=${axis}, reverse=${reverse})`,
+        args: [x],
+        f: (a) => lax.cumsum(a, axis, reverse),
+      })),
   },
 ];
 
@@ -469,7 +514,13 @@ const dotGeneralArb: fc.Arbitrary<Instance> = fc
     const shared = sizes.slice(0, nb + nc);
     const lLogical = [...shared, ...sizes.slice(nb + nc, nb + nc + nl)];
     const rLogical = [...shared, ...sizes.slice(3, 3 + nr)];
-    return fc.tuple(fc.constant({ nb, nc }), fc.constant(lLogical), fc.constant(rLogical), permutationArb(lLogical.length), permutationArb(rLogical.length));
+    return fc.tuple(
+      fc.constant({ nb, nc }),
+      fc.constant(lLogical),
+      fc.constant(rLogical),
+      permutationArb(lLogical.length),
+      permutationArb(rLogical.length),
+    );
   })
   .chain(([{ nb, nc }, lLogical, rLogical, pl, pr]) => {
     // logical axis j of an operand lives at actual axis perm[j]
@@ -504,7 +555,11 @@ const einsumArb: fc.Arbitrary<Instance> = fc
     const ins = spec.split("->")[0]!.split(",");
     return fc.tuple(fc.constant(spec), fc.tuple(...ins.map((t) => hostArb([...t].map((c) => sizes[letters.indexOf(c)]!)))));
   })
-  .map(([spec, xs]) => ({ label: `einsum("${spec}", ${xs.map(hostStr).join(", ")})`, args: xs, f: (...as: WaxArray[]) => np.einsum(spec, ...as) }));
+  .map(([spec, xs]) => ({
+    label: `einsum("${spec}", ${xs.map(hostStr).join(", ")})`,
+    args: xs,
+    f: (...as: WaxArray[]) => np.einsum(spec, ...as),
+  }));
 
 /** A rank 1–3 input, an axis (possibly negative) and a keepdims flag. */
 function axisCase(name: string, f: (x: WaxArray, axis: number, keepdims: boolean) => WaxArray): AdCase {
@@ -512,7 +567,11 @@ function axisCase(name: string, f: (x: WaxArray, axis: number, keepdims: boolean
     name,
     gen: shapeArb(1, 3)
       .chain((s) => fc.tuple(hostArb(s, real(-3, 3)), fc.integer({ min: -s.length, max: s.length - 1 }), fc.boolean()))
-      .map(([x, axis, keepdims]) => ({ label: `${name}(${hostStr(x)}, axis=${axis}, keepdims=${keepdims})`, args: [x], f: (a) => f(a, axis, keepdims) })),
+      .map(([x, axis, keepdims]) => ({
+        label: `${name}(${hostStr(x)}, axis=${axis}, keepdims=${keepdims})`,
+        args: [x],
+        f: (a) => f(a, axis, keepdims),
+      })),
   };
 }
 
@@ -525,7 +584,9 @@ const compositionCases: AdCase[] = [
   axisCase("nn.logsumexp", (x, axis, keepdims) => nn.logsumexp(x, { axis, keepdims })),
   {
     name: "nn.logsumexp over all axes",
-    gen: shapeArb().chain((s) => hostArb(s, real(-3, 3))).map((x) => ({ label: `logsumexp(${hostStr(x)})`, args: [x], f: (a) => nn.logsumexp(a) })),
+    gen: shapeArb()
+      .chain((s) => hostArb(s, real(-3, 3)))
+      .map((x) => ({ label: `logsumexp(${hostStr(x)})`, args: [x], f: (a) => nn.logsumexp(a) })),
   },
   {
     name: "np.var (axes, ddof)",
@@ -534,7 +595,11 @@ const compositionCases: AdCase[] = [
       .map(([x, axes, ddof1, keepdims]) => {
         const n = axes.reduce((p, ax) => p * x.shape[ax]!, 1);
         const ddof = ddof1 && n > 1 ? 1 : 0;
-        return { label: `var(${hostStr(x)}, axis=${shapeStr(axes)}, ddof=${ddof}, keepdims=${keepdims})`, args: [x], f: (a) => np.var(a, { axis: axes, ddof, keepdims }) };
+        return {
+          label: `var(${hostStr(x)}, axis=${shapeStr(axes)}, ddof=${ddof}, keepdims=${keepdims})`,
+          args: [x],
+          f: (a) => np.var(a, { axis: axes, ddof, keepdims }),
+        };
       }),
   },
 ];
@@ -550,14 +615,22 @@ const edgeCases: AdCase[] = [
     name: "reduce_prod with exact zeros in the input",
     gen: shapeArb(1, 3)
       .chain((s) => fc.tuple(hostArb(s, fc.oneof(fc.constant(0), awayFromZero(0.5, 1.5))), subsetArb(s.length, 1)))
-      .map(([x, axes]): Instance => ({ label: `reduce_prod(${hostStr(x)} = ${JSON.stringify(x.data)}, axes=${shapeStr(axes)})`, args: [x], f: (a) => lax.reduceProd(a, axes) }))
+      .map(([x, axes]): Instance => ({
+        label: `reduce_prod(${hostStr(x)} = ${JSON.stringify(x.data)}, axes=${shapeStr(axes)})`,
+        args: [x],
+        f: (a) => lax.reduceProd(a, axes),
+      }))
       .filter(withZero),
   },
   {
     name: "pow with exponent 0, at x = 0 too (x^0 ≡ 1)",
     gen: shapeArb()
       .chain((s) => hostArb(s, fc.oneof(fc.constant(0), real(-2, 2))))
-      .map((x): Instance => ({ label: `pow(${hostStr(x)} = ${JSON.stringify(x.data)}, 0)`, args: [x], f: (a) => np.power(a, array(0, { dtype: "float64" })) }))
+      .map((x): Instance => ({
+        label: `pow(${hostStr(x)} = ${JSON.stringify(x.data)}, 0)`,
+        args: [x],
+        f: (a) => np.power(a, array(0, { dtype: "float64" })),
+      }))
       .filter(withZero),
   },
 ];
@@ -609,7 +682,9 @@ describe("derivatives at non-differentiable points follow JAX", () => {
     const y = v([1, 0, 3]);
     expect(tangentOf(np.maximum, [x, y], [v([2, 2, 2]), v([4, 4, 4])])).toEqual([3, 2, 3]);
     expect(tangentOf(np.minimum, [x, y], [v([2, 2, 2]), v([4, 4, 4])])).toEqual([3, 4, 3]);
-    expect((grad((a: WaxArray, b: WaxArray) => np.sum(np.maximum(a, b)), { argnums: [0, 1] })(x, y) as WaxArray[]).map((g) => g.toArray())).toEqual([
+    expect(
+      (grad((a: WaxArray, b: WaxArray) => np.sum(np.maximum(a, b)), { argnums: [0, 1] })(x, y) as WaxArray[]).map((g) => g.toArray()),
+    ).toEqual([
       [0.5, 1, 0.5],
       [0.5, 0, 0.5],
     ]);
@@ -667,7 +742,10 @@ describe("grad matches jvp along every basis vector", () => {
             for (let k = 0; k < h.data.length; k++) {
               const basis = hosts.map((o, j) => wax({ ...o, data: o.data.map((_, m) => (j === i && m === k ? 1 : 0)) }));
               const dir = (jvp(c.f, xs, basis)[1] as WaxArray).item();
-              expect(Math.abs(gi[k]! - dir), `d/d${i}[${k}] of ${hosts.map(hostStr).join(", ")}: grad ${gi[k]} vs jvp ${dir}`).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(dir)));
+              expect(
+                Math.abs(gi[k]! - dir),
+                `d/d${i}[${k}] of ${hosts.map(hostStr).join(", ")}: grad ${gi[k]} vs jvp ${dir}`,
+              ).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(dir)));
             }
           });
         }),
@@ -696,7 +774,9 @@ function checkHvp(f: Fn, xHost: Host, vData: number[]): void {
   const fd = plus.map((p, k) => (p - minus[k]!) / (2 * h));
   const scale = 1 + maxAbs(plus, minus);
   fd.forEach((want, k) => {
-    expect(Math.abs(hvp[k]! - want), `Hv[${k}] at ${JSON.stringify(xHost.data)}: ${hvp[k]} vs FD ${want}`).toBeLessThanOrEqual(1e-6 * Math.abs(want) + 1e-8 * scale);
+    expect(Math.abs(hvp[k]! - want), `Hv[${k}] at ${JSON.stringify(xHost.data)}: ${hvp[k]} vs FD ${want}`).toBeLessThanOrEqual(
+      1e-6 * Math.abs(want) + 1e-8 * scale,
+    );
   });
 }
 
@@ -735,7 +815,11 @@ describe("second order: grad of grad", () => {
       fc.property(hvpInput(shapeArb(0, 3)), ([x, v]) => {
         checkHvp((a) => np.sum(np.multiply(np.exp(a), a)), x, v.data);
         checkHvp((a) => np.sum(np.pow(a, 3)), x, v.data);
-        const cube = valuesOf(grad((a: WaxArray) => np.sum(np.multiply((grad((b: WaxArray) => np.sum(np.pow(b, 3))) as (b: WaxArray) => WaxArray)(a), wax(v))))(wax(x)) as WaxArray);
+        const cube = valuesOf(
+          grad((a: WaxArray) => np.sum(np.multiply((grad((b: WaxArray) => np.sum(np.pow(b, 3))) as (b: WaxArray) => WaxArray)(a), wax(v))))(
+            wax(x),
+          ) as WaxArray,
+        );
         cube.forEach((hv, k) => expect(hv).toBeCloseTo(6 * x.data[k]! * v.data[k]!, 12));
       }),
       RUNS,
@@ -750,7 +834,11 @@ describe("second order: grad of grad", () => {
           const W = wax(w);
           checkHvp((a) => np.sum(np.tanh(np.matmul(W, a))), x, v.data);
           // and with respect to the matrix
-          checkHvp((a) => np.sum(np.tanh(np.matmul(a, wax(x)))), w, w.data.map((_, i) => Math.cos(i)));
+          checkHvp(
+            (a) => np.sum(np.tanh(np.matmul(a, wax(x)))),
+            w,
+            w.data.map((_, i) => Math.cos(i)),
+          );
         },
       ),
       RUNS,
@@ -778,21 +866,56 @@ describe("second order: grad of grad", () => {
 
 /** Primitives whose outputs are never float (comparisons, logic, shifts, indices, PRNG bits). */
 const NON_FLOAT_OUTPUT = [
-  "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor", "not",
-  "shift_left", "shift_right_logical", "shift_right_arithmetic",
-  "argmax", "argmin", "threefry2x32", "axis_index",
+  "eq",
+  "ne",
+  "lt",
+  "le",
+  "gt",
+  "ge",
+  "and",
+  "or",
+  "xor",
+  "not",
+  "shift_left",
+  "shift_right_logical",
+  "shift_right_arithmetic",
+  "argmax",
+  "argmin",
+  "threefry2x32",
+  "axis_index",
 ];
 const LINEAR = [
-  "add", "sub", "neg", "mul", "div", "convert_element_type", "select_n", "broadcast_in_dim", "reshape", "squeeze", "transpose",
-  "slice", "pad", "concatenate", "reduce_sum", "cumsum", "dynamic_slice", "dynamic_update_slice", "dot_general",
-  "psum", "all_gather", "psum_scatter",
+  "add",
+  "sub",
+  "neg",
+  "mul",
+  "div",
+  "convert_element_type",
+  "select_n",
+  "broadcast_in_dim",
+  "reshape",
+  "squeeze",
+  "transpose",
+  "slice",
+  "pad",
+  "concatenate",
+  "reduce_sum",
+  "cumsum",
+  "dynamic_slice",
+  "dynamic_update_slice",
+  "dot_general",
+  "psum",
+  "all_gather",
+  "psum_scatter",
 ];
 
 describe("rule tables", () => {
   test("every primitive that can produce float outputs has a JVP rule", () => {
     const names: string[] = [...primitives.keys()];
     for (const name of NON_FLOAT_OUTPUT) expect(names.includes(name), `${name} is not a primitive`).toBe(true);
-    const missing = [...primitives.values()].filter((p) => !NON_FLOAT_OUTPUT.includes(p.name) && typeof jvpRules[p.name] !== "function").map((p) => p.name);
+    const missing = [...primitives.values()]
+      .filter((p) => !NON_FLOAT_OUTPUT.includes(p.name) && typeof jvpRules[p.name] !== "function")
+      .map((p) => p.name);
     expect(missing).toEqual([]);
   });
 

@@ -19,7 +19,21 @@ import "@tensorflow/tfjs-backend-cpu";
 // tfjs-core alone registers no gradient functions (the `@tensorflow/tfjs` bundle does this).
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { beforeAll, describe, expect, it } from "vitest";
-import { array, grad, lax, makeJaxpr, np, pmean, psum, treeMap, valueAndGrad, vmap, evalJaxpr, treeLeaves, type Array as WaxArray } from "../../index";
+import {
+  array,
+  grad,
+  lax,
+  makeJaxpr,
+  np,
+  pmean,
+  psum,
+  treeMap,
+  valueAndGrad,
+  vmap,
+  evalJaxpr,
+  treeLeaves,
+  type Array as WaxArray,
+} from "../../index";
 import { mulberry32 } from "../../../../test/support/seeded";
 
 beforeAll(async () => {
@@ -81,7 +95,12 @@ const loss = (p: Params, x: WaxArray, detachStats = false): WaxArray =>
     .mean();
 
 /** Instance i's share of the loss, so that Σ_i perExampleLoss_i = loss. Must run under vmap "batch". */
-const perExampleLoss = (p: Params, x: WaxArray, wt: WaxArray): WaxArray => norm(x, p).square().mul(wt).sum().div(B * F);
+const perExampleLoss = (p: Params, x: WaxArray, wt: WaxArray): WaxArray =>
+  norm(x, p)
+    .square()
+    .mul(wt)
+    .sum()
+    .div(B * F);
 
 // ---- the tfjs oracle ------------------------------------------------------------------------
 
@@ -152,7 +171,10 @@ describe("grad of a loss with vmap(norm, {axisName: 'batch'}) inside", () => {
   it("under makeJaxpr the named pmean is already a positional reduce_sum (no collective reaches AD), and the program replays", () => {
     const j = makeJaxpr((p: Params) => grad(loss)(p, xs))(params);
     const names = j.jaxpr.eqns.map((e) => e.prim.name);
-    expect(names.filter((n) => n === "psum" || n === "pmax" || n === "pmin"), String(j)).toEqual([]);
+    expect(
+      names.filter((n) => n === "psum" || n === "pmax" || n === "pmin"),
+      String(j),
+    ).toEqual([]);
     expect(names).toContain("reduce_sum");
     const replay = evalJaxpr(j, treeLeaves(params) as WaxArray[]);
     const direct = treeLeaves(grad(loss)(params, xs)) as WaxArray[];
@@ -215,7 +237,10 @@ describe("vmap(grad(perExampleLoss), {axisName: 'batch'})", () => {
   it("under makeJaxpr the transposed psum is a reduce_sum over the batch, and the program replays", () => {
     const j = makeJaxpr(perInstance)(params, xs, weights);
     const names = j.jaxpr.eqns.map((e) => e.prim.name);
-    expect(names.filter((nm) => nm === "psum"), String(j)).toEqual([]);
+    expect(
+      names.filter((nm) => nm === "psum"),
+      String(j),
+    ).toEqual([]);
     expect(names.filter((nm) => nm === "reduce_sum").length).toBeGreaterThanOrEqual(4); // 2 pmeans forward, 2 transposed
     const replay = evalJaxpr(j, [...(treeLeaves(params) as WaxArray[]), xs, weights]);
     const direct = treeLeaves(perInstance(params, xs, weights)) as WaxArray[];

@@ -138,7 +138,11 @@ describe("grad(vmap)", () => {
   it("closes over the outer tracer: grad w.r.t. a weight captured by the vmapped function", () => {
     // d/dw Σ_i (x_i · w) = Σ_i x_i, with w a grad tracer captured by the vmapped closure
     const g = grad((w_: WaxArray) => vmap((x: WaxArray) => np.dot(x, w_))(X).sum())(w) as WaxArray;
-    expectClose(values(g), range(3).map((k) => Xh.reduce((s, x) => s + x[k]!, 0)), "Σ x_i");
+    expectClose(
+      values(g),
+      range(3).map((k) => Xh.reduce((s, x) => s + x[k]!, 0)),
+      "Σ x_i",
+    );
   });
 });
 
@@ -152,7 +156,11 @@ describe("vmap(grad)", () => {
       const one = grad(perExample)(w, X.get(i), Y.get(i)) as WaxArray;
       expectClose(values(g.get(i)), values(one), `example ${i}: vmap vs loop`, 1e-12, 1e-14);
       expectClose(values(g.get(i)), hostGradPerExample(wh, Xh[i]!, Yh[i]!), `example ${i}: closed form`, 1e-12, 1e-14);
-      expectClose(values(g.get(i)), fdGrad((v) => hostPerExample(v, Xh[i]!, Yh[i]!), wh), `example ${i}: finite differences`);
+      expectClose(
+        values(g.get(i)),
+        fdGrad((v) => hostPerExample(v, Xh[i]!, Yh[i]!), wh),
+        `example ${i}: finite differences`,
+      );
     }
   });
 
@@ -160,7 +168,13 @@ describe("vmap(grad)", () => {
     const g = vmap(grad(perExample), { inAxes: [null, 1, 0], outAxes: 1 })(w, X.T, Y) as WaxArray;
     expect(g.shape).toEqual([3, 4]);
     const want = Xh.map((x, i) => hostGradPerExample(wh, x, Yh[i]!));
-    expectClose(values(g), range(3).flatMap((k) => want.map((row) => row[k]!)), "transposed per-example grads", 1e-12, 1e-14);
+    expectClose(
+      values(g),
+      range(3).flatMap((k) => want.map((row) => row[k]!)),
+      "transposed per-example grads",
+      1e-12,
+      1e-14,
+    );
   });
 
   it("under makeJaxpr: a batched backward program that replays to the same per-example gradients", () => {
@@ -176,8 +190,12 @@ describe("vmap(grad)", () => {
     const names = eqnNames(j);
     expect(names, String(j)).toContain("transpose");
     // the backward contraction keeps the example axis as a dot_general batch dimension
-    const batchDims = (e: (typeof j.jaxpr.eqns)[number]) => ("dimension_numbers" in e.params ? (e.params.dimension_numbers as readonly (readonly (readonly number[])[])[])[1]![0]! : []);
-    expect(j.jaxpr.eqns.some((e) => e.prim.name === "dot_general" && batchDims(e).length === 1), String(j)).toBe(true);
+    const batchDims = (e: (typeof j.jaxpr.eqns)[number]) =>
+      "dimension_numbers" in e.params ? (e.params.dimension_numbers as readonly (readonly (readonly number[])[])[])[1]![0]! : [];
+    expect(
+      j.jaxpr.eqns.some((e) => e.prim.name === "dot_general" && batchDims(e).length === 1),
+      String(j),
+    ).toBe(true);
     const g = f(W, X) as WaxArray;
     for (let i = 0; i < 4; i++) expectClose(values(g.get(i)), flatten(hostGradPerExampleW(Wh, Xh[i]!)), `example ${i}`, 1e-12, 1e-14);
     expectReplays(j, [W, X], g, "vmap(grad) matrix");
@@ -209,7 +227,13 @@ describe("grad(grad)", () => {
     const loss = (v: WaxArray) => vmap((x: WaxArray, y: WaxArray) => perExample(v, x, y))(X, Y).sum();
     const g2 = grad((v: WaxArray) => (grad(loss)(v) as WaxArray).sum())(w) as WaxArray;
     const hostGrad = (v: Vec) => Xh.map((x, i) => hostGradPerExample(v, x, Yh[i]!)).reduce((a, b) => a.map((t, k) => t + b[k]!));
-    expectClose(values(g2), fdGrad((v) => hostGrad(v).reduce((a, b) => a + b, 0), wh), "row sums of the Hessian", 1e-6, 1e-8);
+    expectClose(
+      values(g2),
+      fdGrad((v) => hostGrad(v).reduce((a, b) => a + b, 0), wh),
+      "row sums of the Hessian",
+      1e-6,
+      1e-8,
+    );
   });
 
   it("under makeJaxpr: replays to the same second derivative", () => {
@@ -259,7 +283,10 @@ describe("vmap(vmap)", () => {
 describe("jvp(grad): Hessian-vector products", () => {
   // f(w) = Σ_i (tanh(x_i·w) − y_i)² + 0.1 ‖w‖⁴
   const tenth = f64(0.1);
-  const loss = (v: WaxArray) => vmap((x: WaxArray, y: WaxArray) => perExample(v, x, y))(X, Y).sum().add(v.square().sum().square().mul(tenth));
+  const loss = (v: WaxArray) =>
+    vmap((x: WaxArray, y: WaxArray) => perExample(v, x, y))(X, Y)
+      .sum()
+      .add(v.square().sum().square().mul(tenth));
   const hostGrad = (v: Vec) => {
     const data = Xh.map((x, i) => hostGradPerExample(v, x, Yh[i]!)).reduce((a, b) => a.map((t, k) => t + b[k]!));
     const n2 = dotV(v, v);
@@ -273,11 +300,19 @@ describe("jvp(grad): Hessian-vector products", () => {
     const h = 1e-5;
     const plus = hostGrad(wh.map((v, k) => v + h * dir[k]!));
     const minus = hostGrad(wh.map((v, k) => v - h * dir[k]!));
-    expectClose(values(hv), plus.map((p, k) => (p - minus[k]!) / (2 * h)), "H·v", 1e-7, 1e-9);
+    expectClose(
+      values(hv),
+      plus.map((p, k) => (p - minus[k]!) / (2 * h)),
+      "H·v",
+      1e-7,
+      1e-9,
+    );
   });
 
   it("HVPs along the unit vectors are the Hessian's columns: a symmetric matrix", () => {
-    const cols = range(3).map((k) => values((jvp(grad(loss), [w], [f64(range(3).map((j) => (j === k ? 1 : 0)))]) as [WaxArray, WaxArray])[1]));
+    const cols = range(3).map((k) =>
+      values((jvp(grad(loss), [w], [f64(range(3).map((j) => (j === k ? 1 : 0)))]) as [WaxArray, WaxArray])[1]),
+    );
     for (let i = 0; i < 3; i++) for (let k = 0; k < 3; k++) expect(cols[i]![k]).toBeCloseTo(cols[k]![i]!, 12);
   });
 
@@ -316,7 +351,10 @@ describe("grad options", () => {
   });
 
   it("hasAux returns [gradient, aux] with aux as concrete values, not tracers", () => {
-    const [ga, aux] = grad((x: WaxArray) => [x.square().sum(), { doubled: x.mul(2), n: x.sum() }], { hasAux: true })(a) as [WaxArray, { doubled: WaxArray; n: WaxArray }];
+    const [ga, aux] = grad((x: WaxArray) => [x.square().sum(), { doubled: x.mul(2), n: x.sum() }], { hasAux: true })(a) as [
+      WaxArray,
+      { doubled: WaxArray; n: WaxArray },
+    ];
     expectClose(values(ga), [2, 4], "2x");
     expectClose(values(aux.doubled), [2, 4], "aux.doubled");
     expect(aux.n.item()).toBe(3);
@@ -326,7 +364,10 @@ describe("grad options", () => {
     const [v, gv] = valueAndGrad(g3, { argnums: [0, 1] })(a, b, c) as [WaxArray, WaxArray[]];
     expect(v.item()).toBeCloseTo(1 * 0.25 + 2 * 9 + Math.sin(0.3) * 3, 12);
     expectClose(values(gv[1]), [-1, 12], "∂/∂b");
-    const [[v2, aux], g2] = valueAndGrad((x: WaxArray) => [x.square().sum(), x.max()], { hasAux: true })(b) as [[WaxArray, WaxArray], WaxArray];
+    const [[v2, aux], g2] = valueAndGrad((x: WaxArray) => [x.square().sum(), x.max()], { hasAux: true })(b) as [
+      [WaxArray, WaxArray],
+      WaxArray,
+    ];
     expect(v2.item()).toBe(9.25);
     expect(aux.item()).toBe(3);
     expectClose(values(g2), [-1, 6], "2x");
@@ -379,13 +420,14 @@ describe("float64 and JS numbers", () => {
 
 // ---- errors ---------------------------------------------------------------------------------
 
-
 const thrown = (f: () => unknown) => thrownAs(TransformError, f);
 
 describe("grad errors", () => {
   it("grad of a non-scalar output says to reduce it or use vjp", () => {
     const msg = thrown(() => grad((x: WaxArray) => x.mul(2))(w));
-    expect(msg).toBe("grad: the function must return a float scalar, but it returned f64[3] — reduce it (e.g. .sum() or .mean()), or use vjp for non-scalar outputs");
+    expect(msg).toBe(
+      "grad: the function must return a float scalar, but it returned f64[3] — reduce it (e.g. .sum() or .mean()), or use vjp for non-scalar outputs",
+    );
   });
 
   it("grad w.r.t. an int32 input says to convert it or leave it out of argnums", () => {
@@ -424,7 +466,9 @@ describe("tracing a deep MLP", () => {
     const t0 = performance.now();
     const j = makeJaxpr(grad(loss))(layers, xs);
     const ms = performance.now() - t0;
-    console.log(`makeJaxpr(grad(loss)) of a ${L}-layer MLP (width ${width}, batch ${batch}): ${ms.toFixed(1)} ms, ${j.jaxpr.eqns.length} equations`);
+    console.log(
+      `makeJaxpr(grad(loss)) of a ${L}-layer MLP (width ${width}, batch ${batch}): ${ms.toFixed(1)} ms, ${j.jaxpr.eqns.length} equations`,
+    );
     // forward: L; backward: ∂W for every layer, ∂h for every layer but the first (x is not differentiated)
     expect(count(eqnNames(j), "dot_general")).toBe(L + L + (L - 1));
     expect(j.jaxpr.outvars.length).toBe(2 * L);

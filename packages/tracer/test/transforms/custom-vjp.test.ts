@@ -70,11 +70,16 @@ describe("customVjp", () => {
     expect(back).toMatch(/clamp|max|min/);
   });
   test("jvp is refused as in JAX; a missing rule and a wrong bwd are clear errors", () => {
-    expect(() => jvp((x: WaxArray) => clipGradient(x), [f64(1)], [f64(1)])).toThrow(/can't apply forward-mode autodiff \(jvp\) to a custom_vjp function/);
+    expect(() => jvp((x: WaxArray) => clipGradient(x), [f64(1)], [f64(1)])).toThrow(
+      /can't apply forward-mode autodiff \(jvp\) to a custom_vjp function/,
+    );
     const noRule = customVjp((x: WaxArray) => x, "noRule");
     expect(() => noRule(f64(1))).toThrow(/customVjp\(noRule\): no rule — call .defvjp/);
     const bad = customVjp((x: WaxArray) => x.mul(2), "bad");
-    bad.defvjp((x) => [x.mul(2), null] as const, (_r: null, g: WaxArray) => g as never);
+    bad.defvjp(
+      (x) => [x.mul(2), null] as const,
+      (_r: null, g: WaxArray) => g as never,
+    );
     expect(() => grad((x: WaxArray) => bad(x).sum())(f64([1]))).toThrow(TransformError);
     expect(() => grad((x: WaxArray) => bad(x).sum())(f64([1]))).toThrow(/bwd must return one cotangent per argument \(1\)/);
   });

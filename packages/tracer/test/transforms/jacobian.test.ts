@@ -41,8 +41,14 @@ describe("jacfwd and jacrev", () => {
     expectClose(jacfwd(g)(x), want, 1e-7);
   });
   test("elementwise x² has the diagonal Jacobian 2x; a matrix input gives out.shape + in.shape", () => {
-    expect(list(jacrev((x: WaxArray) => x.mul(x))(array([1, 2])))).toEqual([[2, 0], [0, 4]]);
-    const x = f64([[1, 2, 3], [4, 5, 6]]);
+    expect(list(jacrev((x: WaxArray) => x.mul(x))(array([1, 2])))).toEqual([
+      [2, 0],
+      [0, 4],
+    ]);
+    const x = f64([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const f = (m: WaxArray) => m.sum(0).mul(np.arange(3).astype("float64"));
     const jf = jacfwd(f)(x);
     expect(jf.shape).toEqual([3, 2, 3]);
@@ -52,16 +58,31 @@ describe("jacfwd and jacrev", () => {
   test("argnums as a list gives one Jacobian per argument", () => {
     const f = (a: WaxArray, b: WaxArray) => a.mul(b);
     const [ja, jb] = jacrev(f, { argnums: [0, 1] })(f64([1, 2]), f64([3, 4]));
-    expect([list(ja), list(jb)]).toEqual([[[3, 0], [0, 4]], [[1, 0], [0, 2]]]);
+    expect([list(ja), list(jb)]).toEqual([
+      [
+        [3, 0],
+        [0, 4],
+      ],
+      [
+        [1, 0],
+        [0, 2],
+      ],
+    ]);
     const jb2 = jacfwd(f, { argnums: 1 })(f64([1, 2]), f64([3, 4]));
-    expect(list(jb2)).toEqual([[1, 0], [0, 2]]);
+    expect(list(jb2)).toEqual([
+      [1, 0],
+      [0, 2],
+    ]);
   });
   test("pytree input and output: the result is the output's structure of the input's structure", () => {
     const f = (p: { w: WaxArray; b: WaxArray }) => ({ y: p.w.mul(p.b), s: p.w.sum() });
     const p = { w: f64([1, 2]), b: f64(3) as WaxArray };
     for (const jac of [jacrev, jacfwd]) {
       const J = jac(f)(p) as { y: { w: WaxArray; b: WaxArray }; s: { w: WaxArray; b: WaxArray } };
-      expect(list(J.y.w)).toEqual([[3, 0], [0, 3]]);
+      expect(list(J.y.w)).toEqual([
+        [3, 0],
+        [0, 3],
+      ]);
       expect(list(J.y.b)).toEqual([1, 2]);
       expect(list(J.s.w)).toEqual([1, 1]);
       expect(list(J.s.b)).toEqual(0);
@@ -70,7 +91,10 @@ describe("jacfwd and jacrev", () => {
   test("hasAux returns [jacobian, aux]", () => {
     for (const jac of [jacrev, jacfwd]) {
       const [J, aux] = jac((x: WaxArray) => [x.mul(2), x.sum()] as [WaxArray, WaxArray], { hasAux: true })(f64([1, 2]));
-      expect(list(J)).toEqual([[2, 0], [0, 2]]);
+      expect(list(J)).toEqual([
+        [2, 0],
+        [0, 2],
+      ]);
       expect(list(aux)).toBe(3);
     }
   });
@@ -82,7 +106,11 @@ describe("jacfwd and jacrev", () => {
 
 describe("hessian", () => {
   test("of xᵀAx is A + Aᵀ", () => {
-    const A = f64([[1, 2, 0], [-1, 3, 4], [0.5, 0, 2]]);
+    const A = f64([
+      [1, 2, 0],
+      [-1, 3, 4],
+      [0.5, 0, 2],
+    ]);
     const H = hessian((x: WaxArray) => x.matmul(A.matmul(x)))(f64([0.1, 0.2, 0.3]));
     expectClose(H, A.add(A.T));
   });
@@ -94,6 +122,9 @@ describe("hessian", () => {
   });
   test("with argnums: the Hessian block of the second argument", () => {
     const H = hessian((a: WaxArray, b: WaxArray) => a.mul(b.square()).sum(), { argnums: 1 })(f64([1, 2]), f64([3, 4]));
-    expect(list(H)).toEqual([[2, 0], [0, 4]]);
+    expect(list(H)).toEqual([
+      [2, 0],
+      [0, 4],
+    ]);
   });
 });

@@ -93,7 +93,9 @@ function expectHost(got: Host, want: Host, what: string, rtol = 1e-5, atol = 1e-
   expect(got.dtype, `${what}: dtype`).toBe(want.dtype);
   const bad = got.data.findIndex((v, k) => !close(v, want.data[k]!, rtol, atol));
   if (bad >= 0) {
-    expect.fail(`${what}: element ${bad} is ${got.data[bad]}, expected ${want.data[bad]}\n got  ${got.data.join(", ")}\n want ${want.data.join(", ")}`);
+    expect.fail(
+      `${what}: element ${bad} is ${got.data[bad]}, expected ${want.data[bad]}\n got  ${got.data.join(", ")}\n want ${want.data.join(", ")}`,
+    );
   }
 }
 
@@ -226,166 +228,210 @@ function indexSpec(shape: readonly number[], r: number[]): (number | string | nu
 type Entry = (x: WaxArray, y: WaxArray, r: number[], ctx: Ctx) => WaxArray;
 
 const MENU: [string, Entry][] = [
-  ["unary", (x, _y, r, ctx) => {
-    const [name, f] = pick(UNARY, r[0]!);
-    ctx.log.push(name);
-    return f(x);
-  }],
-  ["binary(reg, reg)", (x, y, r, ctx) => {
-    const [name, f] = pick(BINARY, r[0]!);
-    const other = broadcastable(x.shape, y.shape) ? y : constant(broadcastShape(x.shape, r.slice(1)), r[4]!);
-    ctx.log.push(`${name} with ${other === y ? "register" : "constant"} [${other.shape}]`);
-    return f(x, other);
-  }],
-  ["binary(reg, constant)", (x, _y, r, ctx) => {
-    const [name, f] = pick(BINARY, r[0]!);
-    const c = r[5]! % 5 === 0 ? array(0.75) : constant(broadcastShape(x.shape, r.slice(1)), r[4]!);
-    const swap = r[3]! % 2 === 0;
-    ctx.log.push(`${name} ${swap ? "constant [" + c.shape + "] with x" : "x with constant [" + c.shape + "]"}`);
-    return swap ? f(c, x) : f(x, c);
-  }],
-  ["reshape", (x, _y, r, ctx) => {
-    const s = x.shape;
-    const mode = r[0]! % 5;
-    let shape: number[];
-    if (mode === 0) shape = [-1];
-    else if (mode === 1) shape = [...s].reverse();
-    else if (mode === 2) {
-      shape = [...s];
-      shape.splice(r[1]! % (s.length + 1), 0, 1);
-    } else if (mode === 3 && s.length >= 2) {
-      const k = r[1]! % (s.length - 1);
-      shape = [...s.slice(0, k), s[k]! * s[k + 1]!, ...s.slice(k + 2)];
-    } else shape = s.length > 0 ? [...s.slice(0, -1), -1] : [1, 1];
-    ctx.log.push(`reshape [${shape}]`);
-    return x.reshape(shape);
-  }],
-  ["transpose", (x, _y, r, ctx) => {
-    if (r[0]! % 4 === 0) {
-      ctx.log.push("T");
-      return x.T;
-    }
-    const perm = permutation(x.ndim, r[1]!).map((p, k) => (r[2]! >> k) & 1 ? p - x.ndim : p);
-    ctx.log.push(`transpose (${perm})`);
-    return x.transpose(perm);
-  }],
-  ["reduce", (x, _y, r, ctx) => {
-    const ops = ["sum", "mean", "max", "min", "prod", "var", "argmax", "argmin"] as const;
-    const op = pick(ops, r[0]!);
-    const keepdims = r[1]! % 2 === 0;
-    let axis: number | number[] | null = null;
-    if (x.ndim > 0 && r[2]! % 4 !== 0) {
-      const axes = range(x.ndim).filter((k) => (r[3]! >> k) & 1);
-      const chosen = axes.length > 0 ? axes : [r[3]! % x.ndim];
-      const signed = chosen.map((a, k) => ((r[4]! >> k) & 1 ? a - x.ndim : a));
-      axis = signed.length === 1 || op === "argmax" || op === "argmin" ? signed[0]! : signed;
-    }
-    ctx.log.push(`${op}(axis=${JSON.stringify(axis)}, keepdims=${keepdims})`);
-    if (op === "argmax" || op === "argmin") {
-      const ax = axis as number | null;
-      return (op === "argmax" ? x.argmax({ axis: ax, keepdims }) : x.argmin({ axis: ax, keepdims })).astype("float32");
-    }
-    return x[op]({ axis, keepdims });
-  }],
-  ["matmul(reg, constant)", (x, _y, r, ctx) => {
-    const m = 1 + (r[1]! % 3);
-    if (x.ndim === 0) {
-      ctx.log.push("matmul skipped (rank 0): mul");
-      return x.mul(constant([m], r[2]!));
-    }
-    const k = x.shape[x.ndim - 1]!;
-    const mode = r[0]! % 4;
-    if (mode === 0 && x.ndim >= 2) {
-      const w = constant([m, x.shape[x.ndim - 2]!], r[2]!);
-      ctx.log.push(`matmul(constant [${w.shape}], x)`);
-      return np.matmul(w, x);
-    }
-    if (mode === 1) {
-      ctx.log.push(`dot(x, constant [${k}])`);
-      return np.dot(x, constant([k], r[2]!));
-    }
-    if (mode === 2 && x.ndim >= 2 && x.ndim <= 3) {
-      const w = constant([x.ndim === 2 ? 2 : 1, k, m], r[2]!);
-      ctx.log.push(`matmul(x, constant [${w.shape}]) (broadcast batch)`);
-      return np.matmul(x, w);
-    }
-    const w = constant([k, m], r[2]!);
-    ctx.log.push(`matmul(x, constant [${w.shape}])`);
-    return x.matmul(w);
-  }],
-  ["dot_general(reg, reg)", (x, y, r, ctx) => {
-    const pairs: [number, number][] = [];
-    x.shape.forEach((d, i) => y.shape.forEach((e, j) => d === e && pairs.push([i, j])));
-    const contract = pairs.length > 0 && r[0]! % 3 !== 0 ? [pick(pairs, r[1]!)] : [];
-    const rest = pairs.filter(([i, j]) => contract.every(([p, q]) => p !== i && q !== j));
-    const batch = rest.length > 0 && r[2]! % 2 === 0 ? [pick(rest, r[3]!)] : [];
-    const dims = [
-      [contract.map((p) => p[0]), contract.map((p) => p[1])],
-      [batch.map((p) => p[0]), batch.map((p) => p[1])],
-    ] as const;
-    ctx.log.push(`dot_general [${x.shape}]·[${y.shape}] ${JSON.stringify(dims)}`);
-    return lax.dotGeneral(x, y, dims);
-  }],
-  ["concatenate", (x, y, r, ctx) => {
-    if (x.ndim === 0) {
-      ctx.log.push("stack([x, x, y?])");
-      return np.stack(y.ndim === 0 ? [x, y, x] : [x, x]);
-    }
-    const ax = r[0]! % x.ndim;
-    const sameBut = y.ndim === x.ndim && y.shape.every((d, k) => k === ax || d === x.shape[k]);
-    const other = sameBut ? y : constant(x.shape.map((d, k) => (k === ax ? 1 + (r[1]! % 3) : d)), r[2]!);
-    const signed = r[3]! % 2 ? ax - x.ndim : ax;
-    ctx.log.push(`concatenate(x, ${sameBut ? "register" : "constant"} [${other.shape}], axis=${signed})`);
-    return np.concatenate(r[4]! % 2 ? [x, other] : [other, x, other], signed);
-  }],
-  ["index", (x, _y, r, ctx) => {
-    const spec = indexSpec(x.shape, r);
-    ctx.log.push(`get(${JSON.stringify(spec)})`);
-    return x.get(...spec);
-  }],
-  ["where", (x, y, r, ctx) => {
-    const other = broadcastable(x.shape, y.shape) ? y : constant(broadcastShape(x.shape, r.slice(1)), r[4]!);
-    if (r[0]! % 3 === 0) {
-      ctx.log.push(`select_n(x > 0.1, x, register-or-constant [${other.shape}]) via lax on broadcast operands`);
-      const [c, a, b] = np.broadcastArrays(x.gt(0.1), x, other);
-      return lax.selectN(c!, b!, a!);
-    }
-    if (r[0]! % 3 === 1) {
-      ctx.log.push(`where([${other.shape}] < 0, x, 0.5)`);
-      return np.where(other.lt(0), x, 0.5);
-    }
-    ctx.log.push(`where(x > constant, x, [${other.shape}])`);
-    return np.where(x.gt(constant(broadcastShape(broadcastResult(x.shape, other.shape), r.slice(2)), r[5]!)), x, other);
-  }],
-  ["cumsum", (x, _y, r, ctx) => {
-    const axis = x.ndim === 0 || r[0]! % 5 === 0 ? null : (r[1]! % x.ndim) - (r[2]! % 2 ? x.ndim : 0);
-    const reverse = r[3]! % 2 === 0;
-    ctx.log.push(`cumsum(axis=${axis}, reverse=${reverse})`);
-    return np.cumsum(x, { axis, reverse });
-  }],
-  ["dynamic index with the int argument", (x, _y, r, ctx) => {
-    if (x.ndim === 0) {
-      ctx.log.push("dynamic index skipped (rank 0): x * idx");
-      return x.mul(ctx.idx.astype("float32"));
-    }
-    const mode = r[0]! % 4;
-    if (mode === 0 && x.ndim >= 2) {
-      ctx.log.push("get(':', i)");
-      return x.get(":", ctx.idx);
-    }
-    if (mode === 1) {
-      ctx.log.push("get('...', i)");
-      return x.get("...", ctx.idx);
-    }
-    if (mode === 2) {
-      const sizes = x.shape.map((d, k) => 1 + ((r[1]! >> k) % d));
-      const starts = x.shape.map((_, k) => (k === 0 ? ctx.idx : k === 1 ? lax.abs(ctx.idx) : array(0, { dtype: "int32" })));
-      ctx.log.push(`lax.dynamicSlice(x, [i, |i|, 0...], [${sizes}])`);
-      return lax.dynamicSlice(x, starts, sizes);
-    }
-    ctx.log.push("get(i)");
-    return x.get(ctx.idx);
-  }],
+  [
+    "unary",
+    (x, _y, r, ctx) => {
+      const [name, f] = pick(UNARY, r[0]!);
+      ctx.log.push(name);
+      return f(x);
+    },
+  ],
+  [
+    "binary(reg, reg)",
+    (x, y, r, ctx) => {
+      const [name, f] = pick(BINARY, r[0]!);
+      const other = broadcastable(x.shape, y.shape) ? y : constant(broadcastShape(x.shape, r.slice(1)), r[4]!);
+      ctx.log.push(`${name} with ${other === y ? "register" : "constant"} [${other.shape}]`);
+      return f(x, other);
+    },
+  ],
+  [
+    "binary(reg, constant)",
+    (x, _y, r, ctx) => {
+      const [name, f] = pick(BINARY, r[0]!);
+      const c = r[5]! % 5 === 0 ? array(0.75) : constant(broadcastShape(x.shape, r.slice(1)), r[4]!);
+      const swap = r[3]! % 2 === 0;
+      ctx.log.push(`${name} ${swap ? `constant [${c.shape}] with x` : `x with constant [${c.shape}]`}`);
+      return swap ? f(c, x) : f(x, c);
+    },
+  ],
+  [
+    "reshape",
+    (x, _y, r, ctx) => {
+      const s = x.shape;
+      const mode = r[0]! % 5;
+      let shape: number[];
+      if (mode === 0) shape = [-1];
+      else if (mode === 1) shape = [...s].reverse();
+      else if (mode === 2) {
+        shape = [...s];
+        shape.splice(r[1]! % (s.length + 1), 0, 1);
+      } else if (mode === 3 && s.length >= 2) {
+        const k = r[1]! % (s.length - 1);
+        shape = [...s.slice(0, k), s[k]! * s[k + 1]!, ...s.slice(k + 2)];
+      } else shape = s.length > 0 ? [...s.slice(0, -1), -1] : [1, 1];
+      ctx.log.push(`reshape [${shape}]`);
+      return x.reshape(shape);
+    },
+  ],
+  [
+    "transpose",
+    (x, _y, r, ctx) => {
+      if (r[0]! % 4 === 0) {
+        ctx.log.push("T");
+        return x.T;
+      }
+      const perm = permutation(x.ndim, r[1]!).map((p, k) => ((r[2]! >> k) & 1 ? p - x.ndim : p));
+      ctx.log.push(`transpose (${perm})`);
+      return x.transpose(perm);
+    },
+  ],
+  [
+    "reduce",
+    (x, _y, r, ctx) => {
+      const ops = ["sum", "mean", "max", "min", "prod", "var", "argmax", "argmin"] as const;
+      const op = pick(ops, r[0]!);
+      const keepdims = r[1]! % 2 === 0;
+      let axis: number | number[] | null = null;
+      if (x.ndim > 0 && r[2]! % 4 !== 0) {
+        const axes = range(x.ndim).filter((k) => (r[3]! >> k) & 1);
+        const chosen = axes.length > 0 ? axes : [r[3]! % x.ndim];
+        const signed = chosen.map((a, k) => ((r[4]! >> k) & 1 ? a - x.ndim : a));
+        axis = signed.length === 1 || op === "argmax" || op === "argmin" ? signed[0]! : signed;
+      }
+      ctx.log.push(`${op}(axis=${JSON.stringify(axis)}, keepdims=${keepdims})`);
+      if (op === "argmax" || op === "argmin") {
+        const ax = axis as number | null;
+        return (op === "argmax" ? x.argmax({ axis: ax, keepdims }) : x.argmin({ axis: ax, keepdims })).astype("float32");
+      }
+      return x[op]({ axis, keepdims });
+    },
+  ],
+  [
+    "matmul(reg, constant)",
+    (x, _y, r, ctx) => {
+      const m = 1 + (r[1]! % 3);
+      if (x.ndim === 0) {
+        ctx.log.push("matmul skipped (rank 0): mul");
+        return x.mul(constant([m], r[2]!));
+      }
+      const k = x.shape[x.ndim - 1]!;
+      const mode = r[0]! % 4;
+      if (mode === 0 && x.ndim >= 2) {
+        const w = constant([m, x.shape[x.ndim - 2]!], r[2]!);
+        ctx.log.push(`matmul(constant [${w.shape}], x)`);
+        return np.matmul(w, x);
+      }
+      if (mode === 1) {
+        ctx.log.push(`dot(x, constant [${k}])`);
+        return np.dot(x, constant([k], r[2]!));
+      }
+      if (mode === 2 && x.ndim >= 2 && x.ndim <= 3) {
+        const w = constant([x.ndim === 2 ? 2 : 1, k, m], r[2]!);
+        ctx.log.push(`matmul(x, constant [${w.shape}]) (broadcast batch)`);
+        return np.matmul(x, w);
+      }
+      const w = constant([k, m], r[2]!);
+      ctx.log.push(`matmul(x, constant [${w.shape}])`);
+      return x.matmul(w);
+    },
+  ],
+  [
+    "dot_general(reg, reg)",
+    (x, y, r, ctx) => {
+      const pairs: [number, number][] = [];
+      x.shape.forEach((d, i) => y.shape.forEach((e, j) => d === e && pairs.push([i, j])));
+      const contract = pairs.length > 0 && r[0]! % 3 !== 0 ? [pick(pairs, r[1]!)] : [];
+      const rest = pairs.filter(([i, j]) => contract.every(([p, q]) => p !== i && q !== j));
+      const batch = rest.length > 0 && r[2]! % 2 === 0 ? [pick(rest, r[3]!)] : [];
+      const dims = [
+        [contract.map((p) => p[0]), contract.map((p) => p[1])],
+        [batch.map((p) => p[0]), batch.map((p) => p[1])],
+      ] as const;
+      ctx.log.push(`dot_general [${x.shape}]·[${y.shape}] ${JSON.stringify(dims)}`);
+      return lax.dotGeneral(x, y, dims);
+    },
+  ],
+  [
+    "concatenate",
+    (x, y, r, ctx) => {
+      if (x.ndim === 0) {
+        ctx.log.push("stack([x, x, y?])");
+        return np.stack(y.ndim === 0 ? [x, y, x] : [x, x]);
+      }
+      const ax = r[0]! % x.ndim;
+      const sameBut = y.ndim === x.ndim && y.shape.every((d, k) => k === ax || d === x.shape[k]);
+      const other = sameBut
+        ? y
+        : constant(
+            x.shape.map((d, k) => (k === ax ? 1 + (r[1]! % 3) : d)),
+            r[2]!,
+          );
+      const signed = r[3]! % 2 ? ax - x.ndim : ax;
+      ctx.log.push(`concatenate(x, ${sameBut ? "register" : "constant"} [${other.shape}], axis=${signed})`);
+      return np.concatenate(r[4]! % 2 ? [x, other] : [other, x, other], signed);
+    },
+  ],
+  [
+    "index",
+    (x, _y, r, ctx) => {
+      const spec = indexSpec(x.shape, r);
+      ctx.log.push(`get(${JSON.stringify(spec)})`);
+      return x.get(...spec);
+    },
+  ],
+  [
+    "where",
+    (x, y, r, ctx) => {
+      const other = broadcastable(x.shape, y.shape) ? y : constant(broadcastShape(x.shape, r.slice(1)), r[4]!);
+      if (r[0]! % 3 === 0) {
+        ctx.log.push(`select_n(x > 0.1, x, register-or-constant [${other.shape}]) via lax on broadcast operands`);
+        const [c, a, b] = np.broadcastArrays(x.gt(0.1), x, other);
+        return lax.selectN(c!, b!, a!);
+      }
+      if (r[0]! % 3 === 1) {
+        ctx.log.push(`where([${other.shape}] < 0, x, 0.5)`);
+        return np.where(other.lt(0), x, 0.5);
+      }
+      ctx.log.push(`where(x > constant, x, [${other.shape}])`);
+      return np.where(x.gt(constant(broadcastShape(broadcastResult(x.shape, other.shape), r.slice(2)), r[5]!)), x, other);
+    },
+  ],
+  [
+    "cumsum",
+    (x, _y, r, ctx) => {
+      const axis = x.ndim === 0 || r[0]! % 5 === 0 ? null : (r[1]! % x.ndim) - (r[2]! % 2 ? x.ndim : 0);
+      const reverse = r[3]! % 2 === 0;
+      ctx.log.push(`cumsum(axis=${axis}, reverse=${reverse})`);
+      return np.cumsum(x, { axis, reverse });
+    },
+  ],
+  [
+    "dynamic index with the int argument",
+    (x, _y, r, ctx) => {
+      if (x.ndim === 0) {
+        ctx.log.push("dynamic index skipped (rank 0): x * idx");
+        return x.mul(ctx.idx.astype("float32"));
+      }
+      const mode = r[0]! % 4;
+      if (mode === 0 && x.ndim >= 2) {
+        ctx.log.push("get(':', i)");
+        return x.get(":", ctx.idx);
+      }
+      if (mode === 1) {
+        ctx.log.push("get('...', i)");
+        return x.get("...", ctx.idx);
+      }
+      if (mode === 2) {
+        const sizes = x.shape.map((d, k) => 1 + ((r[1]! >> k) % d));
+        const starts = x.shape.map((_, k) => (k === 0 ? ctx.idx : k === 1 ? lax.abs(ctx.idx) : array(0, { dtype: "int32" })));
+        ctx.log.push(`lax.dynamicSlice(x, [i, |i|, 0...], [${sizes}])`);
+        return lax.dynamicSlice(x, starts, sizes);
+      }
+      ctx.log.push("get(i)");
+      return x.get(ctx.idx);
+    },
+  ],
 ];
 
 /** Keeps intermediate arrays small: rank ≤ 4, at most 128 elements. */
@@ -506,7 +552,11 @@ describe("vmap of random programs", () => {
     const idx = array([1, -1], { dtype: "int32" });
     for (const [name, f] of MENU) {
       for (const shape of [[], [3], [2, 3], [2, 1, 3]]) {
-        for (const r of [[1, 2, 3, 4, 5, 6], [0, 0, 0, 0, 0, 0], [7, 11, 13, 17, 19, 23]]) {
+        for (const r of [
+          [1, 2, 3, 4, 5, 6],
+          [0, 0, 0, 0, 0, 0],
+          [7, 11, 13, 17, 19, 23],
+        ]) {
           const xs = randomArray([2, ...shape], 5);
           const y = randomArray(shape, 6);
           const what = `${name} on [${shape}], r = [${r}]`;
@@ -514,7 +564,8 @@ describe("vmap of random programs", () => {
           const mixed = vmap((x: WaxArray, i: WaxArray) => f(x, y, r, { idx: i, log: [] }))(xs, idx) as WaxArray;
           expect(batched.shape[0], what).toBe(2);
           expect(mixed.shape[0], what).toBe(2);
-          for (let i = 0; i < 2; i++) expectHost(take(toHost(mixed), 0, i), toHost(f(xs.get(i), y, r, { idx: idx.get(i), log: [] })), `${what}, instance ${i}`);
+          for (let i = 0; i < 2; i++)
+            expectHost(take(toHost(mixed), 0, i), toHost(f(xs.get(i), y, r, { idx: idx.get(i), log: [] })), `${what}, instance ${i}`);
         }
       }
     }
@@ -534,7 +585,8 @@ describe("vmap axes", () => {
     const bh = toHost(b);
     const xh = toHost(xs);
     const want: number[] = [];
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 2; j++) want.push(range(4).reduce((acc, k) => acc + xh.data[i * 4 + k]! * wh.data[k * 2 + j]!, bh.data[j]!));
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 2; j++) want.push(range(4).reduce((acc, k) => acc + xh.data[i * 4 + k]! * wh.data[k * 2 + j]!, bh.data[j]!));
     expectHost(out, { shape: [3, 2], data: want, dtype: "float32" }, "x @ w + b");
   });
 
@@ -559,7 +611,11 @@ describe("vmap axes", () => {
 
   it("with every inAxes null, axisSize gives the number of instances and unbatched outputs are broadcast", () => {
     const c = array([1, 2, 3]);
-    const out = vmap((x: WaxArray) => x.mul(axisIndex("i").astype("float32")).add(psum(1, "i")), { inAxes: null, axisSize: 4, axisName: "i" })(c) as WaxArray;
+    const out = vmap((x: WaxArray) => x.mul(axisIndex("i").astype("float32")).add(psum(1, "i")), {
+      inAxes: null,
+      axisSize: 4,
+      axisName: "i",
+    })(c) as WaxArray;
     expectHost(toHost(out), { shape: [4, 3], data: range(4).flatMap((i) => [1, 2, 3].map((v) => v * i + 4)), dtype: "float32" }, "x·i + 4");
     const bcast = vmap((x: WaxArray) => x.sum(), { inAxes: null, axisSize: 2, outAxes: 0 })(c) as WaxArray;
     expectHost(toHost(bcast), { shape: [2], data: [6, 6], dtype: "float32" }, "broadcast unbatched output");
@@ -631,8 +687,16 @@ describe("vmap batching rules, hand-picked", () => {
   // the unbatched rank-0 case as a scalar, but select_n needs all cases of one shape.
   it("np.where(x < 0, x, 0.5) over per-example scalars (an unbatched rank-0 select_n case)", () => {
     const v = array([1, -2, 3]);
-    expectHost(toHost(vmap((x: WaxArray) => np.where(x.lt(0), x, 0.5))(v) as WaxArray), { shape: [3], data: [0.5, -2, 0.5], dtype: "float32" }, "where");
-    expectHost(toHost(vmap((x: WaxArray) => np.where(x.lt(0), 0.5, x))(v) as WaxArray), { shape: [3], data: [1, 0.5, 3], dtype: "float32" }, "where, swapped");
+    expectHost(
+      toHost(vmap((x: WaxArray) => np.where(x.lt(0), x, 0.5))(v) as WaxArray),
+      { shape: [3], data: [0.5, -2, 0.5], dtype: "float32" },
+      "where",
+    );
+    expectHost(
+      toHost(vmap((x: WaxArray) => np.where(x.lt(0), 0.5, x))(v) as WaxArray),
+      { shape: [3], data: [1, 0.5, 3], dtype: "float32" },
+      "where, swapped",
+    );
   });
 
   it("nn.logsumexp of per-example scalars is the identity (its internal where has a constant case)", () => {
@@ -652,7 +716,10 @@ describe("vmap pytrees", () => {
 
   it("inAxes [{a: 0, b: null}] is a prefix of an object argument; outAxes {s: null, y: 1} of the output", () => {
     const f = (p: { a: WaxArray; b: WaxArray }) => ({ s: pmean(p.a, "k").add(p.b), y: p.a.mul(p.b).reshape([1, 2]) });
-    const out = vmap(f, { inAxes: [{ a: 0, b: null }], outAxes: { s: null, y: 1 }, axisName: "k" })({ a: xs, b: c }) as { s: WaxArray; y: WaxArray };
+    const out = vmap(f, { inAxes: [{ a: 0, b: null }], outAxes: { s: null, y: 1 }, axisName: "k" })({ a: xs, b: c }) as {
+      s: WaxArray;
+      y: WaxArray;
+    };
     const h = toHost(xs);
     const mean = range(2).map((j) => (h.data[j]! + h.data[2 + j]! + h.data[4 + j]!) / 3 + toHost(c).data[j]!);
     expectHost(toHost(out.s), { shape: [2], data: mean, dtype: "float32" }, "s (unbatched)");
@@ -675,16 +742,22 @@ describe("vmap pytrees", () => {
 
 // ---- errors ---------------------------------------------------------------------------------
 
-
 describe("vmap outAxes as a function of the output", () => {
   it("receives the output and returns its prefix spec", () => {
-    const xs = array([[1, 2], [3, 4], [5, 6]]);
+    const xs = array([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     let seen: unknown = null;
     const out = vmap((x: WaxArray) => ({ rows: x.mul(2), total: array(7) }), {
       outAxes: (o: unknown) => ((seen = o), { rows: 1, total: null }),
     })(xs) as { rows: WaxArray; total: WaxArray };
     expect(Object.keys(seen as object).sort()).toEqual(["rows", "total"]);
-    expect(out.rows.tolist()).toEqual([[2, 6, 10], [4, 8, 12]]);
+    expect(out.rows.tolist()).toEqual([
+      [2, 6, 10],
+      [4, 8, 12],
+    ]);
     expect(out.total.tolist()).toEqual(7);
   });
 });
@@ -693,7 +766,9 @@ describe("vmap errors", () => {
   const xs = randomArray([3, 2], 31);
 
   it("outAxes null for an output that varies names that output and says what to do", () => {
-    const msg = thrown(TransformError, () => vmap((x: WaxArray) => ({ m: pmean(x, "b"), y: x.mul(2) }), { outAxes: null, axisName: "b" })(xs));
+    const msg = thrown(TransformError, () =>
+      vmap((x: WaxArray) => ({ m: pmean(x, "b"), y: x.mul(2) }), { outAxes: null, axisName: "b" })(xs),
+    );
     expect(msg).toMatch(/^vmap: output \.y \(f32\[2\]\) varies over the mapped axis "b" but its outAxes is null — /);
     expect(msg).toMatch(/give it an axis/);
     expect(msg).not.toMatch(/\.m\b/);
@@ -716,13 +791,17 @@ describe("vmap errors", () => {
     expect(msg).toMatch(/bound: "rows"/);
     expect(msg).toMatch(/vmap\(f, \{axisName: "batch"\}\)/);
     expect(thrown(AxisNameError, () => pmean(xs, "batch"))).toMatch(/^pmean: unbound axis name "batch" .*bound: none/);
-    expect(thrown(AxisNameError, () => makeJaxpr((x: WaxArray) => axisIndex("i"))(xs))).toMatch(/^axisIndex: unbound axis name "i"/);
-    expect(thrown(AxisNameError, () => vmap((x: WaxArray) => allGather(x, ["rows", "cols"]), { axisName: "rows" })(xs))).toMatch(/unbound axis name "cols"/);
+    expect(thrown(AxisNameError, () => makeJaxpr((_x: WaxArray) => axisIndex("i"))(xs))).toMatch(/^axisIndex: unbound axis name "i"/);
+    expect(thrown(AxisNameError, () => vmap((x: WaxArray) => allGather(x, ["rows", "cols"]), { axisName: "rows" })(xs))).toMatch(
+      /unbound axis name "cols"/,
+    );
   });
 
   it("inconsistent sizes of the mapped axis name both leaves and sizes", () => {
     const msg = thrown(ShapeError, () => vmap((x: WaxArray, y: WaxArray) => x.add(y), { inAxes: [0, 1] })(xs, randomArray([3, 4], 1)));
-    expect(msg).toMatch(/^vmap: inconsistent sizes for the mapped axis: leaf 0 f32\[3,2\] axis 0 has size 3; leaf 1 f32\[3,4\] axis 1 has size 4 — /);
+    expect(msg).toMatch(
+      /^vmap: inconsistent sizes for the mapped axis: leaf 0 f32\[3,2\] axis 0 has size 3; leaf 1 f32\[3,4\] axis 1 has size 4 — /,
+    );
   });
 
   it("inAxes out of range for an argument's rank is a ShapeError", () => {
@@ -786,7 +865,13 @@ describe("collectives inside vmap(..., {axisName})", () => {
         expectHost(toHost(out.index), { shape: [B], data: range(B), dtype: "int32" }, `axisIndex (${ctx})`);
         const cen = toHost(out.centered);
         for (let i = 0; i < B; i++) {
-          expectHost(take(cen, 0, i), { ...slices[i]!, data: slices[i]!.data.map((v, k) => (v - want.mean.data[k]!) * (i + 1)) }, `centered ${i} (${ctx})`, 1e-5, 1e-5);
+          expectHost(
+            take(cen, 0, i),
+            { ...slices[i]!, data: slices[i]!.data.map((v, k) => (v - want.mean.data[k]!) * (i + 1)) },
+            `centered ${i} (${ctx})`,
+            1e-5,
+            1e-5,
+          );
         }
       }),
       { numRuns: 100 },
@@ -797,10 +882,13 @@ describe("collectives inside vmap(..., {axisName})", () => {
     const c = array([1.5, -2]);
     const xs = randomArray([5, 2], 41);
     // The collectives' results do not vary over "b", so their outAxes may be null; x's may not.
-    const [s, m, mx, mn, one, g, x] = vmap((v: WaxArray) => [psum(c, "b"), pmean(c, "b"), pmax(c, "b"), pmin(c, "b"), psum(1, "b"), allGather(c, "b"), v], {
-      axisName: "b",
-      outAxes: [null, null, null, null, null, null, 0],
-    })(xs) as WaxArray[];
+    const [s, m, mx, mn, one, g, x] = vmap(
+      (v: WaxArray) => [psum(c, "b"), pmean(c, "b"), pmax(c, "b"), pmin(c, "b"), psum(1, "b"), allGather(c, "b"), v],
+      {
+        axisName: "b",
+        outAxes: [null, null, null, null, null, null, 0],
+      },
+    )(xs) as WaxArray[];
     expectHost(toHost(x!), toHost(xs), "x passes through");
     expectHost(toHost(s!), { shape: [2], data: [7.5, -10], dtype: "float32" }, "psum");
     expectHost(toHost(m!), toHost(c), "pmean");
@@ -813,15 +901,27 @@ describe("collectives inside vmap(..., {axisName})", () => {
   it("psum over a list of two nested names sums over both; over one name, over that one only", () => {
     const x3 = randomArray([2, 3, 2], 51);
     const h = toHost(x3);
-    const f = (x: WaxArray) => ({ both: psum(x, ["outer", "inner"]), outer: psum(x, "outer"), inner: pmean(x, "inner"), idx: axisIndex("outer").mul(10).add(axisIndex("inner")) });
+    const f = (x: WaxArray) => ({
+      both: psum(x, ["outer", "inner"]),
+      outer: psum(x, "outer"),
+      inner: pmean(x, "inner"),
+      idx: axisIndex("outer").mul(10).add(axisIndex("inner")),
+    });
     const out = vmap(vmap(f, { axisName: "inner" }), { axisName: "outer" })(x3) as Record<string, WaxArray>;
     const at = (i: number, j: number) => take(take(h, 0, i), 0, j);
-    const total = foldHost(range(6).map((k) => at(Math.floor(k / 3), k % 3)), (a, b) => a + b);
+    const total = foldHost(
+      range(6).map((k) => at(Math.floor(k / 3), k % 3)),
+      (a, b) => a + b,
+    );
     for (let i = 0; i < 2; i++)
       for (let j = 0; j < 3; j++) {
         const pick2 = (k: string) => take(take(toHost(out[k]!), 0, i), 0, j);
         expectHost(pick2("both"), total, `both [${i}][${j}]`);
-        expectHost(pick2("outer"), foldHost([at(0, j), at(1, j)], (a, b) => a + b), `outer [${i}][${j}]`);
+        expectHost(
+          pick2("outer"),
+          foldHost([at(0, j), at(1, j)], (a, b) => a + b),
+          `outer [${i}][${j}]`,
+        );
         const rowMean = foldHost([at(i, 0), at(i, 1), at(i, 2)], (a, b) => a + b);
         expectHost(pick2("inner"), { ...rowMean, data: rowMean.data.map((v) => v / 3) }, `inner [${i}][${j}]`);
         expect(pick2("idx").data).toEqual([10 * i + j]);
@@ -831,7 +931,10 @@ describe("collectives inside vmap(..., {axisName})", () => {
   it("a name reused by a nested vmap refers to the innermost axis, as JAX's axis environment", () => {
     const x2 = randomArray([2, 3], 62);
     const h = toHost(x2);
-    const out = vmap(vmap((x: WaxArray) => [psum(x, "a"), axisIndex("a")], { axisName: "a" }), { axisName: "a" })(x2) as WaxArray[];
+    const out = vmap(
+      vmap((x: WaxArray) => [psum(x, "a"), axisIndex("a")], { axisName: "a" }),
+      { axisName: "a" },
+    )(x2) as WaxArray[];
     const rowSums = [0, 1].map((i) => take(h, 0, i).data.reduce((p, q) => p + q, 0));
     expectHost(toHost(out[0]!), { shape: [2, 3], data: rowSums.flatMap((v) => [v, v, v]), dtype: "float32" }, "psum over the inner axis");
     expectHost(toHost(out[1]!), { shape: [2, 3], data: [0, 1, 2, 0, 1, 2], dtype: "int32" }, "inner axisIndex");
@@ -839,7 +942,10 @@ describe("collectives inside vmap(..., {axisName})", () => {
 
   it("nested allGather over both names gathers the outer name outermost", () => {
     const x3 = randomArray([2, 3], 61);
-    const out = vmap(vmap((x: WaxArray) => allGather(x, ["o", "i"]), { axisName: "i" }), { axisName: "o" })(x3) as WaxArray;
+    const out = vmap(
+      vmap((x: WaxArray) => allGather(x, ["o", "i"]), { axisName: "i" }),
+      { axisName: "o" },
+    )(x3) as WaxArray;
     expect(out.shape).toEqual([2, 3, 2, 3]);
     const h = toHost(out);
     for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) expectHost(take(take(h, 0, i), 0, j), toHost(x3), `[${i}][${j}]`);

@@ -17,7 +17,18 @@
  * performance hint with the same results).
  */
 import type { ClosedJaxpr } from "@wax/tracer";
-import { isContiguous, isControl, kernelAccess, kernelBuffers, renameBuffers, exprChildren, type Affine, type Expr, type Kernel, type Scalar } from "../kernel-ir";
+import {
+  isContiguous,
+  isControl,
+  kernelAccess,
+  kernelBuffers,
+  renameBuffers,
+  exprChildren,
+  type Affine,
+  type Expr,
+  type Kernel,
+  type Scalar,
+} from "../kernel-ir";
 import { outDtype, outShape, sizeOf, writeStrides, type BufVal, type LowerContext, type Val } from "../context";
 import { family } from "./family";
 
@@ -30,7 +41,9 @@ interface Copy {
 
 /** Whether `v` is all of buffer `buf`, read in order from its start. */
 function isWhole(ctx: LowerContext, v: Val, buf: number): boolean {
-  return v.kind === "buf" && v.buf === buf && v.map.offset === 0 && isContiguous(v.map, v.shape) && ctx.buffers[buf]!.size === sizeOf(v.shape);
+  return (
+    v.kind === "buf" && v.buf === buf && v.map.offset === 0 && isContiguous(v.map, v.shape) && ctx.buffers[buf]!.size === sizeOf(v.shape)
+  );
 }
 
 /**
@@ -79,11 +92,18 @@ function readsOf(e: Expr, buf: number, out: (Affine | null)[]): void {
 }
 
 const sameMap = (a: Affine | null, b: Affine): boolean =>
-  a !== null && a.offset === b.offset && a.dyn.length === 0 && b.dyn.length === 0 && a.strides.length === b.strides.length && a.strides.every((s, i) => s === b.strides[i]);
+  a !== null &&
+  a.offset === b.offset &&
+  a.dyn.length === 0 &&
+  b.dyn.length === 0 &&
+  a.strides.length === b.strides.length &&
+  a.strides.every((s, i) => s === b.strides[i]);
 
 /** Whether `k` is `buf ← buf` at the same elements (a copy made a no-op by renaming). */
 function isSelfCopy(k: Kernel): boolean {
-  return k.kind === "map" && k.out.map.dyn.length === 0 && k.expr.op === "load" && k.expr.buf === k.out.buf && sameMap(k.expr.map, k.out.map);
+  return (
+    k.kind === "map" && k.out.map.dyn.length === 0 && k.expr.op === "load" && k.expr.buf === k.out.buf && sameMap(k.expr.map, k.out.map)
+  );
 }
 
 /**
@@ -105,10 +125,13 @@ function retarget(kernels: Kernel[], copies: readonly Copy[], localFrom: number)
     const wk = list[w]!;
     if (isControl(wk)) continue;
     const later = list.slice(w + 1).filter((k) => k !== c.kernel);
-    if (later.some((k) => {
-      const a = kernelAccess(k);
-      return a.reads.has(c.to) || a.writes.has(c.to);
-    })) continue;
+    if (
+      later.some((k) => {
+        const a = kernelAccess(k);
+        return a.reads.has(c.to) || a.writes.has(c.to);
+      })
+    )
+      continue;
     if (kernelBuffers(wk).reads.has(c.to)) {
       if (wk.kind !== "map") continue;
       const maps: (Affine | null)[] = [];
@@ -153,7 +176,13 @@ function scalarRegion(ctx: LowerContext, label: string, f: () => Val): { kernels
 /** The slice `i` (the loop's counter) of `x` along its first axis. */
 function sliceAt(x: BufVal, counter: number, length: number): BufVal {
   const dyn = [...x.map.dyn, { buf: counter, elem: 0, unsigned: false, stride: x.map.strides[0]!, max: Math.max(length - 1, 0) }];
-  return { kind: "buf", buf: x.buf, map: { strides: x.map.strides.slice(1), offset: x.map.offset, dyn }, shape: x.shape.slice(1), dtype: x.dtype };
+  return {
+    kind: "buf",
+    buf: x.buf,
+    map: { strides: x.map.strides.slice(1), offset: x.map.offset, dyn },
+    shape: x.shape.slice(1),
+    dtype: x.dtype,
+  };
 }
 
 const lowerBranches = (ctx: LowerContext, branches: readonly ClosedJaxpr[], ops: Val[], results: BufVal[]): Kernel[][] =>
@@ -164,10 +193,16 @@ export const controlFlowRules = family({
   cond: (ctx, e, ins, p) => {
     const [index, ...ops] = ins;
     const n = p.branches.length;
-    if (index!.kind === "expr" && index!.expr.op === "const") return ctx.lowerJaxpr(p.branches[Math.min(Math.max(index!.expr.value, 0), n - 1)]!, ops);
+    if (index!.kind === "expr" && index!.expr.op === "const")
+      return ctx.lowerJaxpr(p.branches[Math.min(Math.max(index!.expr.value, 0), n - 1)]!, ops);
     const at = ctx.scalar(index!, "cond index");
     const results = e.outputs.map((_, i) => ctx.fresh(outShape(e, i), outDtype(e, i)));
-    ctx.emit({ kind: "switch", index: { buf: at.buf, elem: at.elem }, branches: lowerBranches(ctx, p.branches, ops, results), label: "cond" });
+    ctx.emit({
+      kind: "switch",
+      index: { buf: at.buf, elem: at.elem },
+      branches: lowerBranches(ctx, p.branches, ops, results),
+      label: "cond",
+    });
     return results;
   },
   while: (ctx, _e, ins, p) => {
@@ -193,7 +228,13 @@ export const controlFlowRules = family({
       outs.slice(nCarry).forEach((y, i) => {
         const shape = y.shape;
         const dyn = [{ buf: counter, elem: 0, unsigned: false, stride: sizeOf(shape), max: Math.max(length - 1, 0) }];
-        ctx.emit({ kind: "map", shape: [...shape], out: { buf: ys[i]!.buf, map: { strides: writeStrides(shape), offset: 0, dyn } }, expr: ctx.asExpr(y), label: "scan ys" });
+        ctx.emit({
+          kind: "map",
+          shape: [...shape],
+          out: { buf: ys[i]!.buf, map: { strides: writeStrides(shape), offset: 0, dyn } },
+          expr: ctx.asExpr(y),
+          label: "scan ys",
+        });
       });
       return outs.slice(0, nCarry);
     });

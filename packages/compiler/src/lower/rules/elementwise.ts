@@ -52,7 +52,12 @@ export const elementwiseRules = family({
   not: unary("not"),
   square: unary("square"),
   round: (ctx, e, ins, p) =>
-    exprVal(e, (shape) => ({ op: "unary", fn: p.rounding_method === 1 ? "round_even" : "round_away", x: ctx.exprAt(ins[0]!, shape), dtype: outDtype(e) })),
+    exprVal(e, (shape) => ({
+      op: "unary",
+      fn: p.rounding_method === 1 ? "round_even" : "round_away",
+      x: ctx.exprAt(ins[0]!, shape),
+      dtype: outDtype(e),
+    })),
   integer_pow: (ctx, e, ins, p) => exprVal(e, (shape) => ({ op: "ipow", x: ctx.exprAt(ins[0]!, shape), y: p.y, dtype: outDtype(e) })),
   add: binary("add"),
   sub: binary("sub"),
@@ -76,13 +81,23 @@ export const elementwiseRules = family({
   shift_right_logical: binary("shr_u"),
   shift_right_arithmetic: binary("shr_s"),
   select_n: (ctx, e, ins) =>
-    exprVal(e, (shape) => ({ op: "select", pred: ctx.exprAt(ins[0]!, shape), cases: ins.slice(1).map((c) => ctx.exprAt(c, shape)), dtype: outDtype(e) })),
+    exprVal(e, (shape) => ({
+      op: "select",
+      pred: ctx.exprAt(ins[0]!, shape),
+      cases: ins.slice(1).map((c) => ctx.exprAt(c, shape)),
+      dtype: outDtype(e),
+    })),
   convert_element_type: (ctx, e, ins) => exprVal(e, (shape) => ({ op: "convert", x: ctx.exprAt(ins[0]!, shape), dtype: outDtype(e) })),
   bitcast_convert_type: (ctx, e, ins) => exprVal(e, (shape) => ({ op: "bitcast", x: ctx.exprAt(ins[0]!, shape), dtype: outDtype(e) })),
   stop_gradient: (_ctx, _e, ins) => ins[0]!,
   threefry2x32: (ctx, e, ins) => {
     const shape = outShape(e);
     const args = ins.map((v) => ctx.exprAt(v, shape)) as [Expr, Expr, Expr, Expr];
-    return ([0, 1] as const).map((which): Val => ({ kind: "expr", expr: { op: "threefry", args, which, dtype: "uint32" }, shape, dtype: "uint32" }));
+    return ([0, 1] as const).map((which): Val => ({
+      kind: "expr",
+      expr: { op: "threefry", args, which, dtype: "uint32" },
+      shape,
+      dtype: "uint32",
+    }));
   },
 });

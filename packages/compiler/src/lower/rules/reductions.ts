@@ -12,7 +12,16 @@ const reduce =
   (ctx: LowerContext, e: Eqn, ins: Val[], p: { readonly axes: readonly number[] }): Val => {
     const x = ins[0]!;
     const out = ctx.fresh(outShape(e), outDtype(e));
-    ctx.emit({ kind: "reduce", shape: [...x.shape], axes: [...p.axes], fn, expr: ctx.asExpr(x), out: out.buf, dtype: out.dtype, label: e.prim.name });
+    ctx.emit({
+      kind: "reduce",
+      shape: [...x.shape],
+      axes: [...p.axes],
+      fn,
+      expr: ctx.asExpr(x),
+      out: out.buf,
+      dtype: out.dtype,
+      label: e.prim.name,
+    });
     return out;
   };
 
@@ -26,7 +35,16 @@ export const reductionRules = family({
   argmin: reduce("argmin"),
   cumsum: (ctx, e, ins, p) => {
     const out = ctx.fresh(outShape(e), outDtype(e));
-    ctx.emit({ kind: "scan", shape: outShape(e), axis: p.axis, reverse: p.reverse, expr: ctx.asExpr(ins[0]!), out: out.buf, dtype: out.dtype, label: "cumsum" });
+    ctx.emit({
+      kind: "scan",
+      shape: outShape(e),
+      axis: p.axis,
+      reverse: p.reverse,
+      expr: ctx.asExpr(ins[0]!),
+      out: out.buf,
+      dtype: out.dtype,
+      label: "cumsum",
+    });
     return out;
   },
   dot_general: (ctx, e, ins, p) => {
@@ -126,8 +144,22 @@ function splitLongK(ctx: LowerContext, k: MatmulKernel, plan: GemmPlan): boolean
   const shape = [parts, ...k.mDims, ...k.nDims];
   const partial = ctx.fresh(shape, "float32");
   split.out = partial.buf;
-  split.gemm = { plan: splitPlan, aPack: ctx.newBuf(splitPlan.Mp * splitPlan.K, "float32"), bPack: ctx.newBuf(splitPlan.K * splitPlan.Np, "float32"), tile: ctx.newBuf(MR * NR, "float32") };
+  split.gemm = {
+    plan: splitPlan,
+    aPack: ctx.newBuf(splitPlan.Mp * splitPlan.K, "float32"),
+    bPack: ctx.newBuf(splitPlan.K * splitPlan.Np, "float32"),
+    tile: ctx.newBuf(MR * NR, "float32"),
+  };
   ctx.emit(split);
-  ctx.emit({ kind: "reduce", shape, axes: [0], fn: "sum", expr: ctx.asExpr(partial), out: k.out, dtype: "float32", label: "dot_general (k split sum)" });
+  ctx.emit({
+    kind: "reduce",
+    shape,
+    axes: [0],
+    fn: "sum",
+    expr: ctx.asExpr(partial),
+    out: k.out,
+    dtype: "float32",
+    label: "dot_general (k split sum)",
+  });
   return true;
 }

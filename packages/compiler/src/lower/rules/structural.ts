@@ -8,7 +8,13 @@ import { contiguousStride, outDtype, outShape, remapAffine, writeStrides, type L
 import { family } from "./family";
 
 /** Adds the clamped start indices `idx` (literals fold into the offset) to a map with `strides`. */
-function startTerms(ctx: LowerContext, idx: readonly Val[], strides: readonly number[], max: (d: number) => number, label: string): { offset: number; dyn: Affine["dyn"] } {
+function startTerms(
+  ctx: LowerContext,
+  idx: readonly Val[],
+  strides: readonly number[],
+  max: (d: number) => number,
+  label: string,
+): { offset: number; dyn: Affine["dyn"] } {
   let offset = 0;
   const dyn: Affine["dyn"] = [];
   idx.forEach((iv, d) => {
@@ -37,7 +43,8 @@ export const structuralRules = family({
     );
   },
   transpose: (ctx, e, ins, p) => ctx.view(ins[0]!, outShape(e), (m) => remapAffine(m, (s, off) => [p.permutation.map((q) => s[q]!), off])),
-  squeeze: (ctx, e, ins, p) => ctx.view(ins[0]!, outShape(e), (m) => remapAffine(m, (s, off) => [s.filter((_, i) => !p.dimensions.includes(i)), off])),
+  squeeze: (ctx, e, ins, p) =>
+    ctx.view(ins[0]!, outShape(e), (m) => remapAffine(m, (s, off) => [s.filter((_, i) => !p.dimensions.includes(i)), off])),
   slice: (ctx, e, ins, p) => {
     const start = p.start_indices;
     const strides = p.strides ?? start.map(() => 1);
@@ -54,7 +61,13 @@ export const structuralRules = family({
   dynamic_slice: (ctx, e, ins, p) => {
     const x = ctx.materialize(ins[0]!, "dynamic_slice");
     const t = startTerms(ctx, ins.slice(1), x.map.strides, (d) => x.shape[d]! - p.slice_sizes[d]!, "dynamic_slice index");
-    return { kind: "buf", buf: x.buf, map: { strides: [...x.map.strides], offset: x.map.offset + t.offset, dyn: [...x.map.dyn, ...t.dyn] }, shape: outShape(e), dtype: x.dtype };
+    return {
+      kind: "buf",
+      buf: x.buf,
+      map: { strides: [...x.map.strides], offset: x.map.offset + t.offset, dyn: [...x.map.dyn, ...t.dyn] },
+      shape: outShape(e),
+      dtype: x.dtype,
+    };
   },
   dynamic_update_slice: (ctx, e, ins) => {
     const [x, u, ...idx] = ins;
@@ -63,7 +76,13 @@ export const structuralRules = family({
     ctx.emit({ kind: "map", shape, out: { buf: out.buf, map: out.map }, expr: ctx.asExpr(x!), label: "dynamic_update_slice(copy)" });
     const full = writeStrides(shape);
     const t = startTerms(ctx, idx, full, (d) => shape[d]! - u!.shape[d]!, "dynamic_update_slice index");
-    ctx.emit({ kind: "map", shape: [...u!.shape], out: { buf: out.buf, map: { strides: full, offset: t.offset, dyn: t.dyn } }, expr: ctx.asExpr(u!), label: "dynamic_update_slice" });
+    ctx.emit({
+      kind: "map",
+      shape: [...u!.shape],
+      out: { buf: out.buf, map: { strides: full, offset: t.offset, dyn: t.dyn } },
+      expr: ctx.asExpr(u!),
+      label: "dynamic_update_slice",
+    });
     return out;
   },
   concatenate: (ctx, e, ins, p) => {
@@ -72,7 +91,13 @@ export const structuralRules = family({
     const full = writeStrides(shape);
     let off = 0;
     for (const x of ins) {
-      ctx.emit({ kind: "map", shape: [...x.shape], out: { buf: out.buf, map: { strides: full, offset: off * full[p.dimension]!, dyn: [] } }, expr: ctx.asExpr(x), label: "concatenate" });
+      ctx.emit({
+        kind: "map",
+        shape: [...x.shape],
+        out: { buf: out.buf, map: { strides: full, offset: off * full[p.dimension]!, dyn: [] } },
+        expr: ctx.asExpr(x),
+        label: "concatenate",
+      });
       off += x.shape[p.dimension]!;
     }
     return out;
@@ -97,7 +122,13 @@ export const structuralRules = family({
       const src = ctx.view(x!, srcShape, (m) => remapAffine(m, (s, off) => [s, off + lo.reduce((acc, l, d) => acc + l * s[d]!, 0)]));
       const offset = cfg.reduce((acc, [l, , interior], d) => acc + (l + lo[d]! * (interior + 1)) * full[d]!, 0);
       const strides = cfg.map(([, , interior], d) => full[d]! * (interior + 1));
-      ctx.emit({ kind: "map", shape: srcShape, out: { buf: out.buf, map: { strides, offset, dyn: [] } }, expr: ctx.asExpr(src), label: "pad" });
+      ctx.emit({
+        kind: "map",
+        shape: srcShape,
+        out: { buf: out.buf, map: { strides, offset, dyn: [] } },
+        expr: ctx.asExpr(src),
+        label: "pad",
+      });
     }
     return out;
   },
