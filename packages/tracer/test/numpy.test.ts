@@ -328,7 +328,9 @@ describe("np.where and np.clip match tfjs with numpy broadcasting", () => {
 
   const clipValue = fc.oneof({ arbitrary: moderate, weight: 8 }, { arbitrary: fc.constantFrom(NaN, Infinity, -Infinity), weight: 1 });
 
-  test("np.clip with scalar bounds (either may be null) equals tf.clipByValue", () => {
+  test("np.clip with scalar bounds (either may be null) equals tf.clipByValue (NaN stays NaN, as JAX)", () => {
+    // the case that made this property flaky: equal bounds and a NaN (tfjs returns the bound)
+    expect(np.clip(array([NaN, 2, -1]), 0.5, 0.5).tolist()).toEqual([NaN, 0.5, 0.5]);
     const arb = shapeArb()
       .chain(f32Arb(clipValue))
       .chain((x) =>
@@ -340,7 +342,9 @@ describe("np.where and np.clip match tfjs with numpy broadcasting", () => {
       );
     fc.assert(
       fc.property(arb, ({ x, lo, hi }) => {
-        const want = oracle(() => tf.clipByValue(tfOf(x), lo ?? -Infinity, hi ?? Infinity));
+        const tfWant = oracle(() => tf.clipByValue(tfOf(x), lo ?? -Infinity, hi ?? Infinity));
+        // tfjs clips NaN to the bound when lo == hi; JAX's clip (min(max(x, lo), hi)) keeps NaN.
+        const want = { ...tfWant, data: tfWant.data.map((v, i) => (Number.isNaN(x.data[i]) ? NaN : v)) };
         expectExact(np.clip(wax(x), lo, hi), want, "float32", { signedZeroEqual: true });
       }),
       RUNS,
