@@ -13,7 +13,7 @@ import * as P from "../primitives/all";
 import type { DotDimensionNumbers } from "../primitives/dot-general";
 import { bind, bind1 } from "../trace";
 import { dynamicSliceViaGather, dynamicUpdateSliceViaScatter } from "./indexing-rules";
-import type { BatchDims, BatchRule, BatchRules } from "./rules";
+import type { BatchDims, BatchRule, BatchRules, CoreRuleNames } from "./rules";
 
 /** Moves the batch dim of `x` to position `to` (broadcasting it in if `x` is unbatched). */
 export function moveBatch(x: Array, d: number | null, to: number, size: number): Array {
@@ -235,27 +235,7 @@ function reductionRule<N extends "reduce_sum" | "reduce_max" | "reduce_min" | "r
   return (axis, [x], [d = null], params) => [[bind1(p, [toFront(x!, d!, axis.size)], { ...params, axes: shift(params.axes) })], [0]];
 }
 
-/** The primitives whose batching rules live in this file. */
-export type CoreBatchNames = Exclude<
-  PrimName,
-  | "custom_jvp_call"
-  | "custom_vjp_call"
-  | "custom_lin"
-  | "cond"
-  | "while"
-  | "scan"
-  | "gather"
-  | "scatter"
-  | "scatter-add"
-  | "scatter-mul"
-  | "scatter-min"
-  | "scatter-max"
-  | "rev"
-  | "sort"
-  | "top_k"
->;
-
-export const coreBatchRules: BatchRules<CoreBatchNames> = {
+export const coreBatchRules: BatchRules<CoreRuleNames> = {
   ...ELEMENTWISE_RULES,
   optimization_barrier: (_axis, vals, dims) => [bind(P.optimizationBarrier, vals), dims],
   // ---- structural -------------------------------------------------------------------------

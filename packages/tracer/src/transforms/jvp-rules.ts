@@ -8,7 +8,7 @@ import * as lax from "../lax";
 import type { ParamsOf, PrimName, Primitive } from "../primitive";
 import * as P from "../primitives/all";
 import { bind, bind1 } from "../trace";
-import type { JvpRule, JvpRules, MaybeZero } from "./rules";
+import type { JvpRule, JvpRules, MaybeZero, CoreRuleNames } from "./rules";
 import { addTangents, instantiate, zerosLikeAval } from "./zeros";
 
 const lit = (v: number, like: Array) => scalar(v, like.dtype, true);
@@ -135,27 +135,7 @@ function pExtremumJvp<N extends "pmax" | "pmin">(p: Primitive<N>): JvpRule<N> {
   };
 }
 
-/** The primitives whose JVP rules live in this file (every family but the higher-order ones and those of their own files). */
-export type CoreJvpNames = Exclude<
-  PrimName,
-  | "custom_jvp_call"
-  | "custom_vjp_call"
-  | "custom_lin"
-  | "cond"
-  | "while"
-  | "scan"
-  | "gather"
-  | "scatter"
-  | "scatter-add"
-  | "scatter-mul"
-  | "scatter-min"
-  | "scatter-max"
-  | "rev"
-  | "sort"
-  | "top_k"
->;
-
-export const coreJvpRules: JvpRules<CoreJvpNames> = {
+export const coreJvpRules: JvpRules<CoreRuleNames> = {
   // ---- elementwise ------------------------------------------------------------------------
   neg: defJvp(P.neg, (t) => lax.neg(t)),
   exp: defJvp(P.exp, (t, ans) => lax.mul(t, ans)),

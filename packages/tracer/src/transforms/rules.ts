@@ -48,3 +48,28 @@ export type JvpRules<K extends PrimName> = { readonly [N in K]: JvpRule<N> };
 export type TransposeRules<K extends PrimName> = { readonly [N in K]: TransposeRule<N> | null };
 /** Batching rules of the primitives `K`. */
 export type BatchRules<K extends PrimName> = { readonly [N in K]: BatchRule<N> };
+
+/**
+ * Primitives whose rules live in their own family modules (higher-order primitives, indexing,
+ * sorting, custom rules); the core rule files (`jvp-rules.ts`, `transpose-rules.ts`,
+ * `batch-rules.ts`) cover every other primitive.
+ */
+export type FamilyRuleNames =
+  | "custom_jvp_call"
+  | "custom_vjp_call"
+  | "custom_lin"
+  | "cond"
+  | "while"
+  | "scan"
+  | "gather"
+  | "scatter"
+  | "scatter-add"
+  | "scatter-mul"
+  | "scatter-min"
+  | "scatter-max"
+  | "rev"
+  | "sort"
+  | "top_k";
+
+/** The primitives the core rule files cover. */
+export type CoreRuleNames = Exclude<PrimName, FamilyRuleNames>;

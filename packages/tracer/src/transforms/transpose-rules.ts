@@ -2,11 +2,10 @@
 import { scalar, type Array } from "../array";
 import type { Aval } from "../aval";
 import * as lax from "../lax";
-import type { PrimName } from "../primitive";
 import * as P from "../primitives/all";
 import type { DotDimensionNumbers } from "../catalogue";
 import { bind1 } from "../trace";
-import { UndefinedPrimal, type TransposeRules } from "./rules";
+import { UndefinedPrimal, type TransposeRules, type CoreRuleNames } from "./rules";
 import { zerosLikeAval } from "./zeros";
 
 const isUndef = (x: unknown): x is UndefinedPrimal => x instanceof UndefinedPrimal;
@@ -50,27 +49,7 @@ function dotTransposeOperand(ct: Array, other: Array, operand: Aval, dims: DotDi
   return pos.every((p, i) => p === i) ? r : lax.transpose(r, pos);
 }
 
-/** The primitives that can be linear in a tangent program, and those that never are (`null`). */
-export type CoreTransposeNames = Exclude<
-  PrimName,
-  | "custom_jvp_call"
-  | "custom_vjp_call"
-  | "custom_lin"
-  | "cond"
-  | "while"
-  | "scan"
-  | "gather"
-  | "scatter"
-  | "scatter-add"
-  | "scatter-mul"
-  | "scatter-min"
-  | "scatter-max"
-  | "rev"
-  | "sort"
-  | "top_k"
->;
-
-export const coreTransposeRules: TransposeRules<CoreTransposeNames> = {
+export const coreTransposeRules: TransposeRules<CoreRuleNames> = {
   add: ([ct = null], args) => args.map(() => ct ?? null),
   sub: ([ct = null], args) => args.map((_, i) => (ct === null ? null : i === 0 ? ct : lax.neg(ct))),
   neg: ([ct]) => [ct ? lax.neg(ct) : null],
