@@ -105,7 +105,7 @@ export class ConvTranspose extends Module {
     const mode = String(paddingMode).toUpperCase();
     if (mode === "REFLECT" || mode === "REPLICATE")
       throw new ArgumentError(
-        `${name}: paddingMode ${JSON.stringify(paddingMode)} is not implemented (as in Equinox) — use "ZEROS" or "CIRCULAR"`,
+        `${name}: paddingMode ${JSON.stringify(paddingMode)} is not supported (Equinox does not support it either) — use "ZEROS" or "CIRCULAR"`,
       );
     if (mode !== "ZEROS" && mode !== "CIRCULAR")
       throw new ArgumentError(`${name}: paddingMode must be "ZEROS" or "CIRCULAR", got ${JSON.stringify(paddingMode)}`);

@@ -218,7 +218,7 @@ describe("ConvTranspose", () => {
       /paddingMode "CIRCULAR" is only implemented with padding "SAME" or "SAME_LOWER"/,
     );
     expect(() => new ConvTranspose1d(2, 2, 3, { paddingMode: "REFLECT" as never, key })).toThrow(
-      /ConvTranspose1d: paddingMode "REFLECT" is not implemented/,
+      /ConvTranspose1d: paddingMode "REFLECT" is not supported/,
     );
     expect(() => new ConvTranspose1d(2, 2, 3, {} as never)).toThrow(/ConvTranspose1d: a PRNG key is required/);
     const c = new ConvTranspose2d(2, 2, 3, { key });
