@@ -7,6 +7,7 @@
  * Besides the step time (the harness's timed `run`), each wax bench reports its first call
  * (trace + compile + run) and the bytes it allocates per step.
  */
+import { firstCalls } from "./timing";
 import v8 from "node:v8";
 import { random as jr, type Array } from "@wax/tracer";
 import * as eqx from "@wax/nn";
@@ -101,26 +102,14 @@ export function waxSeed(spec: SeedSpec, jit: boolean): Bench {
     [model, state, optState, l] = step(model, state, optState, xs, ys);
     loss = l.item();
   };
-  const t0 = performance.now();
-  run();
-  const first = performance.now() - t0;
-  const check = [loss];
-  run();
-  check.push(loss);
+  const { firstMs: first, check, compileMs } = firstCalls(run, () => loss);
   if (!jit) return { run, dispose() {}, check };
-  const warm: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t1 = performance.now();
-    run();
-    warm.push(performance.now() - t1);
-  }
-  warm.sort((a, b) => a - b);
   for (let i = 0; i < 2000; i++) run();
   return {
     run,
     dispose() {},
     check,
-    compileMs: first - warm[2]!,
+    compileMs,
     internalCompileMs: jitted.stats().compileMs,
     extra: { firstCallMs: first, bytesPerStep: bytesPerCall(run) },
   };

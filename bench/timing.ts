@@ -72,3 +72,24 @@ export async function repetition(b: Bench, iters: number): Promise<[number, numb
   const c = process.cpuUsage(c0);
   return [wall, (c.user + c.system) / 1000];
 }
+
+/**
+ * The first calls of a stateful training-step bench: times the first call (trace + compile +
+ * run for jit peers), reads `value()` after it and after a second call (the cross-peer check),
+ * then times 5 warm calls. `compileMs` is the first call minus the median warm call.
+ */
+export function firstCalls(run: () => void, value: () => number): { firstMs: number; check: number[]; compileMs: number } {
+  const t0 = performance.now();
+  run();
+  const firstMs = performance.now() - t0;
+  const check = [value()];
+  run();
+  check.push(value());
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t1 = performance.now();
+    run();
+    warm.push(performance.now() - t1);
+  }
+  return { firstMs, check, compileMs: firstMs - median(warm) };
+}

@@ -5,6 +5,7 @@
  * `jax-js.ts`: every function consumes its array arguments, so a value used twice takes
  * `.ref` on all but its last use.
  */
+import { firstCalls } from "../timing";
 import type { Bench, SeedNorm, SeedSpec } from "../types";
 
 type Jax = typeof import("@jax-js/jax");
@@ -122,19 +123,7 @@ export function jaxJsSeed(jax: Jax, s: SeedSpec, jitted: boolean): Bench {
     st = { p: o.p, st: o.st, opt: o.opt };
     loss = (o.loss.dataSync() as Float32Array)[0]!;
   };
-  const t0 = performance.now();
-  run();
-  const first = performance.now() - t0;
-  const check = [loss];
-  run();
-  check.push(loss);
-  const warm: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t1 = performance.now();
-    run();
-    warm.push(performance.now() - t1);
-  }
-  warm.sort((a, b) => a - b);
+  const { firstMs: first, check, compileMs } = firstCalls(run, () => loss);
   return {
     run,
     // Reading the loss may leave the parameter updates pending: finish them in the timed region.
@@ -146,6 +135,6 @@ export function jaxJsSeed(jax: Jax, s: SeedSpec, jitted: boolean): Bench {
       jittedStep?.dispose();
     },
     check,
-    ...(jitted ? { compileMs: first - warm[2]!, extra: { firstCallMs: first } } : {}),
+    ...(jitted ? { compileMs, extra: { firstCallMs: first } } : {}),
   };
 }

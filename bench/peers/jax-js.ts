@@ -12,6 +12,7 @@
  * device single-threaded. It must stay removed: kernel codegen checks it again to decide
  * whether to import shared memory.
  */
+import { firstCalls } from "../timing";
 import type { Bench, EmbeddingSpec, MatmulSpec, MlpSpec, Peer, SeedSpec } from "../types";
 import { jaxJsSeed } from "./jax-js-seed";
 import { summary } from "../data";
@@ -143,26 +144,14 @@ export async function createJaxJs(): Promise<Peer> {
         st = { p: o.p, m: o.m, v: o.v, t: o.t };
         loss = read(o.loss)[0]!;
       };
-      const t0 = performance.now();
-      run();
-      const first = performance.now() - t0;
-      const check = [loss];
-      run();
-      check.push(loss);
-      const warm: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const t1 = performance.now();
-        run();
-        warm.push(performance.now() - t1);
-      }
-      warm.sort((a, b) => a - b);
+      const { check, compileMs } = firstCalls(run, () => loss);
       return {
         run,
         // Reading the loss may leave the parameter updates pending: finish them in the timed region.
         sync: async () => void (await jax.blockUntilReady(st)),
         dispose: () => release([...(tree.leaves(st) as Arr[]), x, y], step),
         check,
-        compileMs: first - warm[2]!,
+        compileMs,
       };
     },
     embedding(s: EmbeddingSpec): Bench {

@@ -1,4 +1,5 @@
 /** wax: every case is one `filterJit` function (one WebAssembly module); outputs come back as arrays. */
+import { firstCalls } from "../timing";
 import { filterJit } from "@wax/compiler";
 import { array, grad, lax, nn as jnn, np, random, valueAndGrad, vmap, type Array } from "@wax/tracer";
 import { Conv2d, Linear, MaxPool2d, Module, filterValueAndGrad, treeAt } from "@wax/nn";
@@ -142,24 +143,12 @@ export function createWax(): Peer {
         st = { p: o.p, m: o.m, v: o.v, t: o.t };
         loss = o.loss.data[0]!;
       };
-      const t0 = performance.now();
-      run();
-      const first = performance.now() - t0;
-      const check = [loss];
-      run();
-      check.push(loss);
-      const warm: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const t1 = performance.now();
-        run();
-        warm.push(performance.now() - t1);
-      }
-      warm.sort((a, b) => a - b);
+      const { check, compileMs } = firstCalls(run, () => loss);
       return {
         run,
         dispose() {},
         check,
-        compileMs: first - warm[2]!,
+        compileMs,
         internalCompileMs: step.stats().compileMs,
       };
     },

@@ -3,10 +3,9 @@
  * Equinox, a stride-1 convolution of the input dilated by `stride` (lax's `lhs_dilation`), with
  * the padding that makes it go "the opposite way" to a `Conv` of the same hyper-parameters.
  */
-import { Array, ArgumentError, ShapeError, lax, np, random, type ArrayLike, type DType } from "@wax/tracer";
+import { Array, ArgumentError, ShapeError, lax, np, type ArrayLike, type DType } from "@wax/tracer";
 import { Module, field } from "../module";
-import { convolve, padNonZero, parsePadding, perDim, positive, type ConvPadding } from "./conv";
-import { splitTwo } from "./linear";
+import { convInput, convParams, convolve, padNonZero, parsePadding, perDim, positive, type ConvPadding } from "./conv";
 
 export interface ConvTransposeOptions {
   /** The stride of the equivalent `Conv` (default 1): the input is dilated by it. */
@@ -114,11 +113,7 @@ export class ConvTranspose extends Module {
         `${name}: paddingMode "CIRCULAR" is only implemented with padding "SAME" or "SAME_LOWER" and outputPadding 0 (as in Equinox)`,
       );
     }
-    const grouped = inChannels / groups;
-    const lim = 1 / Math.sqrt(grouped * kernel.reduce((a, b) => a * b, 1));
-    const [wkey, bkey] = splitTwo(key);
-    this.weight = random.uniform(wkey, [outChannels, grouped, ...kernel], { minval: -lim, maxval: lim, dtype });
-    this.bias = useBias ? random.uniform(bkey, [outChannels, ...kernel.map(() => 1)], { minval: -lim, maxval: lim, dtype }) : null;
+    [this.weight, this.bias] = convParams(key, inChannels, outChannels, groups, kernel, useBias, dtype);
     this.numSpatialDims = numSpatialDims;
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -136,14 +131,9 @@ export class ConvTranspose extends Module {
 
   /** `x` of shape `[inChannels, ...spatial]`; `key` is ignored. */
   __call__(x: ArrayLike, _opts?: { key?: Array | null }): Array {
-    let xa = np.asarray(x);
     const name = this.constructor.name;
     const n = this.numSpatialDims;
-    if (xa.ndim !== n + 1 || xa.shape[0] !== this.inChannels) {
-      throw new ShapeError(
-        `${name}: expected x of shape [${this.inChannels}, ...${n} spatial dim${n > 1 ? "s" : ""}], got ${xa.aval} — transposed convolutions act on one unbatched example [channels, ...spatial]; batch with vmap(conv)(xs)`,
-      );
-    }
+    let xa = convInput(name, "transposed convolutions", x, n, this.inChannels);
     let pads = this.paddingTranspose();
     if (this.paddingMode === "CIRCULAR") {
       // Equinox's _circular_pad: whole strides of padding wrap the undilated input around.

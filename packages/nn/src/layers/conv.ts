@@ -80,11 +80,7 @@ export class Conv extends Module {
       );
     }
     const pads = parsePadding(name, padding, numSpatialDims);
-    const grouped = inChannels / groups;
-    const lim = 1 / Math.sqrt(grouped * kernel.reduce((a, b) => a * b, 1));
-    const [wkey, bkey] = splitTwo(key);
-    this.weight = random.uniform(wkey, [outChannels, grouped, ...kernel], { minval: -lim, maxval: lim, dtype });
-    this.bias = useBias ? random.uniform(bkey, [outChannels, ...kernel.map(() => 1)], { minval: -lim, maxval: lim, dtype }) : null;
+    [this.weight, this.bias] = convParams(key, inChannels, outChannels, groups, kernel, useBias, dtype);
     this.numSpatialDims = numSpatialDims;
     this.inChannels = inChannels;
     this.outChannels = outChannels;
@@ -101,14 +97,9 @@ export class Conv extends Module {
 
   /** `x` of shape `[inChannels, ...spatial]`; `key` is ignored. */
   __call__(x: ArrayLike, _opts?: { key?: Array | null }): Array {
-    const xa = np.asarray(x);
     const name = this.constructor.name;
     const n = this.numSpatialDims;
-    if (xa.ndim !== n + 1 || xa.shape[0] !== this.inChannels) {
-      throw new ShapeError(
-        `${name}: expected x of shape [${this.inChannels}, ...${n} spatial dim${n > 1 ? "s" : ""}], got ${xa.aval} — convolutions act on one unbatched example [channels, ...spatial]; batch with vmap(conv)(xs)`,
-      );
-    }
+    const xa = convInput(name, "convolutions", x, n, this.inChannels);
     const spatial = xa.shape.slice(1);
     const span = this.kernelSize.map((k, i) => this.dilation[i]! * (k - 1) + 1);
     const pads = typeof this.padding === "string" ? padtypeToPads(spatial, span, this.stride, this.padding) : this.padding;
@@ -140,6 +131,39 @@ export class Conv2d extends Conv {
   constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvOptions) {
     super(2, inChannels, outChannels, kernelSize, opts);
   }
+}
+
+/**
+ * Weight `[out, in/groups, ...kernel]` and bias `[out, 1...]` drawn `uniform(-lim, lim)`,
+ * `lim = 1/sqrt(in/groups · Π kernel)`, from the two halves of `split(key)`: Equinox's
+ * initialisation of its convolutions, transposed ones included.
+ */
+export function convParams(
+  key: Array,
+  inChannels: number,
+  outChannels: number,
+  groups: number,
+  kernel: readonly number[],
+  useBias: boolean,
+  dtype: DType,
+): [Array, Array | null] {
+  const grouped = inChannels / groups;
+  const lim = 1 / Math.sqrt(grouped * kernel.reduce((a, b) => a * b, 1));
+  const [wkey, bkey] = splitTwo(key);
+  const weight = random.uniform(wkey, [outChannels, grouped, ...kernel], { minval: -lim, maxval: lim, dtype });
+  const bias = useBias ? random.uniform(bkey, [outChannels, ...kernel.map(() => 1)], { minval: -lim, maxval: lim, dtype }) : null;
+  return [weight, bias];
+}
+
+/** `x` as an array of shape `[inChannels, ...n spatial dims]`, or a ShapeError naming `name`. */
+export function convInput(name: string, what: string, x: ArrayLike, n: number, inChannels: number): Array {
+  const xa = np.asarray(x);
+  if (xa.ndim !== n + 1 || xa.shape[0] !== inChannels) {
+    throw new ShapeError(
+      `${name}: expected x of shape [${inChannels}, ...${n} spatial dim${n > 1 ? "s" : ""}], got ${xa.aval} — ${what} act on one unbatched example [channels, ...spatial]; batch with vmap(conv)(xs)`,
+    );
+  }
+  return xa;
 }
 
 export function positive(name: string, what: string, v: number): void {

@@ -5,6 +5,7 @@
  */
 import { Array, ArgumentError, ShapeError, lax, np, type ArrayLike } from "@wax/tracer";
 import { Module, field } from "../module";
+import { perDim } from "./conv";
 
 export interface PoolOptions {
   /** Window size: one int for every spatial dim, or one per dim. */
@@ -226,14 +227,6 @@ export class AdaptiveMaxPool3d extends AdaptivePool {
   constructor(targetSize: number | readonly number[]) {
     super(targetSize, 3, "max");
   }
-}
-
-function perDim(name: string, what: string, v: number | readonly number[], n: number): number[] {
-  const out = typeof v === "number" ? new globalThis.Array<number>(n).fill(v) : [...v];
-  if (out.length !== n || out.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new ArgumentError(`${name}: ${what} ${JSON.stringify(v)} must be a positive integer or ${n} of them (one per spatial dim)`);
-  }
-  return out;
 }
 
 function parsePadding(name: string, padding: NonNullable<PoolOptions["padding"]>, n: number): [number, number][] {

@@ -1,7 +1,8 @@
 /** `RMSNorm` (Equinox's `nn.RMSNorm`): rescales one example by its root mean square. */
-import { Array, ArgumentError, ShapeError, np, ones, promoteTypes, zeros, type ArrayLike, type DType } from "@wax/tracer";
+import { Array, np, ones, zeros, type ArrayLike, type DType } from "@wax/tracer";
 import { Module, field } from "../module";
 import { State } from "../stateful";
+import { affineNormalise, normShape } from "./layer-norm";
 
 export interface RMSNormOptions {
   /** Added to the mean square inside the square root (default 1e-5). */
@@ -34,9 +35,7 @@ export class RMSNorm extends Module {
   constructor(shape: number | readonly number[], opts: RMSNormOptions = {}) {
     super();
     const { eps = 1e-5, useWeight = true, useBias = true, dtype = "float32" } = opts;
-    const dims = typeof shape === "number" ? [shape] : [...shape];
-    if (dims.some((d) => !Number.isInteger(d) || d < 0))
-      throw new ArgumentError(`RMSNorm: shape must be non-negative integers, got [${dims.join(", ")}]`);
+    const dims = normShape("RMSNorm", shape);
     this.weight = useWeight ? ones(dims, dtype) : null;
     this.bias = useBias ? zeros(dims, dtype) : null;
     this.shape = dims;
@@ -50,18 +49,7 @@ export class RMSNorm extends Module {
   __call__(x: ArrayLike, opts?: { key?: Array | null }): Array;
   __call__(x: ArrayLike, state: State, opts?: { key?: Array | null }): [Array, State];
   __call__(x: ArrayLike, stateOrOpts?: State | { key?: Array | null }, _opts?: { key?: Array | null }): Array | [Array, State] {
-    const xa = np.asarray(x);
-    if (xa.ndim !== this.shape.length || xa.shape.some((d, i) => d !== this.shape[i])) {
-      throw new ShapeError(
-        `RMSNorm: expected x of shape [${this.shape.join(", ")}], got ${xa.aval} — RMSNorm normalises one example of exactly its shape; for leading batch axes use vmap(rmsNorm)(xs)`,
-      );
-    }
-    const dtype = promoteTypes(xa.dtype, false, "float32", false).dtype;
-    const v = xa.astype(dtype);
-    let out = np.multiply(np.rsqrt(np.add(np.mean(np.square(v)), this.eps)), v);
-    if (this.weight !== null) out = np.multiply(this.weight.astype(dtype), out);
-    if (this.bias !== null) out = np.add(out, this.bias.astype(dtype));
-    out = out.astype(xa.dtype);
+    const out = affineNormalise("RMSNorm", this, x, (v) => np.multiply(np.rsqrt(np.add(np.mean(np.square(v)), this.eps)), v));
     return stateOrOpts instanceof State ? [out, stateOrOpts] : out;
   }
 }
