@@ -29,7 +29,11 @@ export function affineIndex(ctx: GenContext, map: Affine, idx: LoopIndex): ExprR
     t.istrides?.forEach((s, d) => {
       if (s !== 0) pos = m.i32.add(pos, m.i32.mul(idx.dims[d]!(), m.i32.const(s * 4)));
     });
-    const raw = m.i32.load(off, 4, pos);
+    // A reversed view has negative index strides: the position may be below the element the
+    // index starts at, so the base goes into the address (an unsigned memarg offset cannot
+    // absorb a negative position without wrapping).
+    const negative = t.istrides?.some((s) => s < 0) ?? false;
+    const raw = negative ? m.i32.load(0, 4, m.i32.add(m.i32.const(off), pos)) : m.i32.load(off, 4, pos);
     // clamp(raw, 0, max); a uint32 index above 2^31 is large, not negative
     const [set, get] = ctx.b.let(binaryen.i32, raw);
     const over = t.unsigned ? m.i32.gt_u(get(), m.i32.const(t.max)) : m.i32.gt_s(get(), m.i32.const(t.max));

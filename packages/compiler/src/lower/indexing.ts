@@ -15,7 +15,7 @@
  *   writing back the value already there (the address is clamped, so memory stays in bounds).
  */
 import type { ScatterParams } from "@wax/tracer";
-import { hasLoopIndex, type Affine, type BinaryOp, type DynTerm, type Expr, type KDType } from "./kernel-ir";
+import type { Affine, BinaryOp, DynTerm, Expr, KDType } from "./kernel-ir";
 import { outDtype, outShape, remapAffine, sizeOf, writeStrides, type BufVal, type LowerContext, type LowerRule, type Val } from "./context";
 import { family } from "./rules/family";
 
@@ -157,9 +157,7 @@ function scatterRule<N extends ScatterName>(name: N): LowerRule<N> {
 }
 
 const rev: LowerRule<"rev"> = (ctx, e, ins, p) => {
-  // A gathered value reads its indices at the loop position; reversing that index space with
-  // negative index strides read out of bounds (found by the fuzzer), so gathers are stored first.
-  const x = hasLoopIndex(ctx.asExpr(ins[0]!)) ? ctx.copy(ins[0]!, "rev(gathered)") : ins[0]!;
+  const x = ins[0]!;
   return ctx.view(x, outShape(e), (m) =>
     remapAffine(m, (s, off) => [
       s.map((v, d) => (p.dimensions.includes(d) ? -v : v)),
